@@ -1,0 +1,216 @@
+//! `magsync demo [DIR]`: the whole product on a machine with no database
+//! server. A built-in Polish demo shop (osCommerce 2.3.3 tables in SQLite)
+//! and an embedded Magazyn; every flow that exists runs, twice (the second
+//! run shows that nothing changes), and every batch is verified. DIR keeps
+//! the batches, the databases, the configuration and a report.
+
+use super::{Exit, exit_for, summary};
+use crate::config::Config;
+use crate::flows::{Counts, customers};
+use crate::shop::ShopDb;
+use crate::staging::Batch;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where to put the demo (created; a previous demo there is replaced).
+    #[arg(default_value = "magsync-demo")]
+    pub dir: PathBuf,
+    /// Number of shop customers to generate.
+    #[arg(long, default_value_t = 60)]
+    pub customers: usize,
+}
+
+const MARKER: &str = ".magsync-demo";
+
+const CONFIG: &str = r#"# magsync demo configuration (written by `magsync demo`).
+site = "demo"
+staging = "staging"
+format = "csv"
+
+[magazyn]
+url = "sqlite://magazyn.db"
+
+[shops.demo]
+url = "sqlite://shop.db"
+encoding = "utf8"
+warehouse = "MAG"
+price_list = "Detal"
+import_price_list = "Sklep demo"
+order_prefix = "DEMO/"
+customer_code_prefix = "DEMO-"
+"#;
+
+pub async fn run(a: Args) -> anyhow::Result<Exit> {
+    let dir = prepare_dir(&a.dir)?;
+    let mut report = String::new();
+    let mut line = |s: String| {
+        println!("{s}");
+        report.push_str(&s);
+        report.push('\n');
+    };
+    line(format!("magsync demo in {}", dir.display()));
+
+    // The shop: osCommerce 2.3.3 tables in SQLite, Polish customers.
+    let shop_url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+    let mut shop = ShopDb::connect(&shop_url, None, "demo shop").await?;
+    let templates = crate::templates::Templates::new(None);
+    shop.run_script(
+        &templates.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite")?,
+        "demo shop schema",
+    )
+    .await?;
+    crate::demo::populate_countries(&mut shop).await?;
+    let list = crate::demo::customers(a.customers, 2026);
+    crate::demo::populate_customers(&mut shop, &list).await?;
+    shop.close().await;
+    line(format!(
+        "demo shop: {} customers in shop.db (osCommerce 2.3.3 tables)",
+        list.len()
+    ));
+
+    let cfg_path = dir.join("magsync.toml");
+    std::fs::write(&cfg_path, CONFIG)?;
+    let cfg = Config::load(&cfg_path)?;
+
+    // The Magazyn already knows one of the shop's companies, with its NIP
+    // written with dashes: the load links it instead of creating a duplicate.
+    let mut mag = crate::flows::open_magazyn(&cfg).await?;
+    if let Some(c) = list
+        .iter()
+        .find(|c| c.nip.as_deref().is_some_and(crate::polish::nip_checksum_ok))
+    {
+        let nip = crate::demo::written_nip(c.nip.as_deref().unwrap_or(""), 0);
+        mag.customer_insert(&crate::magazyn::CustomerRow {
+            code: "K-0001".into(),
+            name: format!("{} (w Magazynie od lat)", c.lastname),
+            nip: Some(nip.clone()),
+            is_company: true,
+            ..Default::default()
+        })
+        .await?;
+        line(format!(
+            "Magazyn: customer K-0001 already exists with NIP {nip}"
+        ));
+    }
+    mag.close().await;
+
+    let mut worst = Exit::Done;
+    let mut runs: Vec<serde_json::Value> = Vec::new();
+    for (title, pass) in [
+        ("first run", 1),
+        ("second run (nothing changed in the shop)", 2),
+    ] {
+        line(format!("\n== sync, {title} =="));
+        let x = customers::extract(&cfg, "demo", false).await?;
+        line(summary("customers extract", &x.counts));
+        let t = customers::transform(&cfg, &x.batch)?;
+        line(summary("customers transform", &t.counts));
+        let l = customers::load(&cfg, &t.batch, false).await?;
+        line(summary("customers load", &l.counts));
+        for (key, code, msg) in &l.rejects {
+            line(format!("  rejected {key}: {msg} [{code}]"));
+        }
+        worst = worst
+            .max(exit_for(&cfg, &l.counts))
+            .max(exit_for(&cfg, &t.counts));
+        runs.push(serde_json::json!({
+            "run": pass,
+            "flow": "customers",
+            "extract": x.counts, "transform": t.counts, "load": l.counts,
+            "batches": [x.batch.id(), t.batch.id()],
+        }));
+        if pass == 1 {
+            let warnings = t.batch.dir.join("data/warnings.csv");
+            if warnings.is_file() {
+                line(format!(
+                    "  warnings of the transform: {}",
+                    warnings.display()
+                ));
+            }
+        }
+    }
+
+    line("\n== verify every batch ==".into());
+    let mut n = 0;
+    for sub in ["outbox", "work", "receipts"] {
+        let d = dir.join("staging").join(sub);
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            let b = Batch::open(&p)?;
+            let rows = b.verify_rows()?;
+            n += 1;
+            line(format!("  ok {sub}/{} ({rows} rows)", b.id()));
+        }
+    }
+    line(format!("{n} batches verified"));
+
+    let mut json = serde_json::json!({ "runs": runs, "batches_verified": n });
+    json["exit_code"] = (worst as u8).into();
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    let mut tour = String::new();
+    let _ = writeln!(tour, "\nLook at:");
+    let _ = writeln!(
+        tour,
+        "  {}/staging/outbox/   extracted batches (BagIt bags; open data/*.csv in a spreadsheet)",
+        dir.display()
+    );
+    let _ = writeln!(
+        tour,
+        "  {}/staging/work/     transformed batches (what was loaded)",
+        dir.display()
+    );
+    let _ = writeln!(
+        tour,
+        "  {}/staging/receipts/ what each load did",
+        dir.display()
+    );
+    let _ = writeln!(
+        tour,
+        "  {}/magazyn.db        the Magazyn (sqlite3 {}/magazyn.db 'select code, name, nip, postcode, city from customers')",
+        dir.display(),
+        dir.display()
+    );
+    let _ = writeln!(tour, "  {}/report.txt, report.json", dir.display());
+    let _ = writeln!(
+        tour,
+        "Try: magsync --config {}/magsync.toml sync --shop demo --flow customers --dry-run",
+        dir.display()
+    );
+    line(tour);
+    std::fs::write(dir.join("report.txt"), &report)?;
+    Ok(worst)
+}
+
+/// Create DIR, or empty it if it holds a previous demo; refuse anything else.
+fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)?.next().is_none();
+        if !empty {
+            if !dir.join(MARKER).exists() {
+                anyhow::bail!(
+                    "{} exists and is not a magsync demo directory; choose another DIR",
+                    dir.display()
+                );
+            }
+            std::fs::remove_dir_all(dir)?;
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(MARKER),
+        "magsync demo directory; `magsync demo` replaces it\n",
+    )?;
+    Ok(std::fs::canonicalize(dir)?)
+}
+
+#[allow(dead_code)]
+fn _counts_used(_: &Counts) {}

@@ -1,0 +1,31 @@
+//! `magsync extract --shop ID --flow F [--full]`
+
+use super::{Exit, exit_for, summary};
+use crate::config::Config;
+use crate::flows::{Flow, customers};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(long)]
+    pub shop: String,
+    #[arg(long, value_enum)]
+    pub flow: Flow,
+    /// Re-extract everything instead of what changed since the last acknowledged run.
+    #[arg(long)]
+    pub full: bool,
+}
+
+pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
+    let out = match a.flow {
+        Flow::Customers => customers::extract(cfg, &a.shop, a.full).await?,
+    };
+    println!(
+        "{}",
+        summary(
+            &format!("{} extract {}", a.flow.as_str(), a.shop),
+            &out.counts
+        )
+    );
+    println!("batch: {}", out.batch.dir.display());
+    Ok(exit_for(cfg, &out.counts))
+}

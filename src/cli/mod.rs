@@ -1,0 +1,120 @@
+//! The command line: one thin module per command (xsv style). Commands parse
+//! their arguments, call into `flows`/`staging`, and print a report; the exit
+//! code is the worst outcome (SPEC §7: 0 done, 1 done with rejects or
+//! counted warnings, 2 failed).
+
+mod demo;
+mod extract;
+mod init;
+mod load;
+mod sync;
+mod transform;
+mod verify;
+
+use crate::config::Config;
+use crate::flows::Counts;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Done = 0,
+    Rejects = 1,
+    Failed = 2,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "magsync",
+    version,
+    about = "Sync osCommerce 2.3.3 shops with a Magazyn warehouse database through reviewable, checksummed staging batches"
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "magsync.toml")]
+    pub config: PathBuf,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run all flows on a built-in demo shop and an embedded Magazyn; leaves everything in DIR.
+    Demo(demo::Args),
+    /// Write a commented sample configuration and create an empty Magazyn database.
+    Init(init::Args),
+    /// Read one side into an extracted batch in the outbox.
+    Extract(extract::Args),
+    /// Turn an extracted batch into a transformed batch.
+    Transform(transform::Args),
+    /// Apply a transformed batch to its target.
+    Load(load::Args),
+    /// Extract, transform and load in one go where both sides are reachable.
+    Sync(sync::Args),
+    /// Check a batch's integrity and every row against its schema; applies nothing.
+    Verify(verify::Args),
+}
+
+pub fn main() -> anyhow::Result<Exit> {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let cfg_path = cli.config.clone();
+    match cli.command {
+        Command::Demo(a) => rt.block_on(demo::run(a)),
+        Command::Init(a) => rt.block_on(init::run(a)),
+        Command::Extract(a) => rt.block_on(extract::run(&load_config(&cfg_path)?, a)),
+        Command::Transform(a) => transform::run(&load_config(&cfg_path)?, a),
+        Command::Load(a) => rt.block_on(load::run(&load_config(&cfg_path)?, a)),
+        Command::Sync(a) => rt.block_on(sync::run(&load_config(&cfg_path)?, a)),
+        Command::Verify(a) => verify::run(&cfg_path, a),
+    }
+}
+
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+/// The exit code a step's counts deserve under the configured policy.
+pub fn exit_for(cfg: &Config, c: &Counts) -> Exit {
+    if c.rejected > 0 {
+        if cfg.policy.rejects_fatal {
+            Exit::Failed
+        } else {
+            Exit::Rejects
+        }
+    } else if c.warnings > 0 && cfg.policy.warnings_count {
+        Exit::Rejects
+    } else {
+        Exit::Done
+    }
+}
+
+/// One summary line for a step. Extracts and transforms only count
+/// records; loads say what happened to them.
+pub fn summary(step: &str, c: &Counts) -> String {
+    let written = c.inserted + c.updated + c.unchanged > 0 || step.contains("load");
+    let mut s = format!("{step}: {} records", c.records);
+    if written {
+        s.push_str(&format!(
+            ", {} inserted, {} updated, {} unchanged",
+            c.inserted, c.updated, c.unchanged
+        ));
+    }
+    s.push_str(&format!(", {} rejected, {} warnings", c.rejected, c.warnings));
+    s
+}

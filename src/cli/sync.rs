@@ -1,0 +1,84 @@
+//! `magsync sync [--shop ID] [--flow F…] [--dry-run]`: extract, transform and
+//! load in one go, for every selected shop and flow.
+
+use super::{Exit, exit_for, summary};
+use crate::config::Config;
+use crate::flows::{Flow, customers};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this shop (default: every shop with a url).
+    #[arg(long)]
+    pub shop: Option<String>,
+    /// Only these flows (default: all).
+    #[arg(long, value_enum, num_args = 1..)]
+    pub flow: Vec<Flow>,
+    /// Re-extract everything.
+    #[arg(long)]
+    pub full: bool,
+    /// Extract and transform, then show what the load would change; write nothing to the target.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
+    let shops: Vec<String> = match &a.shop {
+        Some(s) => {
+            cfg.shop(s)?;
+            vec![s.clone()]
+        }
+        None => cfg
+            .shops
+            .iter()
+            .filter(|(_, s)| s.url.is_some())
+            .map(|(id, _)| id.clone())
+            .collect(),
+    };
+    let flows = if a.flow.is_empty() {
+        vec![Flow::Customers]
+    } else {
+        a.flow.clone()
+    };
+    let mut worst = Exit::Done;
+    for shop in &shops {
+        for flow in &flows {
+            let exit = match one(cfg, shop, *flow, a.full, a.dry_run).await {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("magsync: {} {shop}: error: {e:#}", flow.as_str());
+                    Exit::Failed
+                }
+            };
+            worst = worst.max(exit);
+        }
+    }
+    Ok(worst)
+}
+
+pub async fn one(
+    cfg: &Config,
+    shop: &str,
+    flow: Flow,
+    full: bool,
+    dry_run: bool,
+) -> anyhow::Result<Exit> {
+    match flow {
+        Flow::Customers => {
+            let x = customers::extract(cfg, shop, full).await?;
+            println!(
+                "{}",
+                summary(&format!("customers extract {shop}"), &x.counts)
+            );
+            let t = customers::transform(cfg, &x.batch)?;
+            println!(
+                "{}",
+                summary(&format!("customers transform {shop}"), &t.counts)
+            );
+            let l = customers::load(cfg, &t.batch, dry_run).await?;
+            let exit = super::load::report(cfg, flow, &t.batch, &l, dry_run);
+            Ok(exit
+                .max(exit_for(cfg, &x.counts))
+                .max(exit_for(cfg, &t.counts)))
+        }
+    }
+}

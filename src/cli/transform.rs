@@ -1,0 +1,28 @@
+//! `magsync transform BATCH`
+
+use super::{Exit, exit_for, summary};
+use crate::config::Config;
+use crate::flows::{Dirs, Flow, customers};
+use crate::staging::Batch;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// An extracted batch: a path or a batch name in the staging area.
+    pub batch: String,
+}
+
+pub fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
+    let input = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
+    let flow = Flow::parse(&input.meta.flow).ok_or_else(|| {
+        anyhow::anyhow!("batch {}: unknown flow `{}`", input.id(), input.meta.flow)
+    })?;
+    let out = match flow {
+        Flow::Customers => customers::transform(cfg, &input)?,
+    };
+    println!(
+        "{}",
+        summary(&format!("{} transform", flow.as_str()), &out.counts)
+    );
+    println!("batch: {}", out.batch.dir.display());
+    Ok(exit_for(cfg, &out.counts))
+}

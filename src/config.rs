@@ -1,0 +1,395 @@
+//! `magsync.toml`: parsed into typed structs (`deny_unknown_fields`), then
+//! checked by [`Config::validate`] without touching any database (Vector's
+//! split of pure validation from building connections).
+//!
+//! Secrets never live in the file: a connection's password comes from the
+//! environment variable named by `password_env` or the file named by
+//! `password_file`, and a URL that carries a password is refused.
+
+use crate::error::{Error, Result};
+use crate::staging::Format;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This site's name (used in batch sources and channel names).
+    #[serde(default = "default_site")]
+    pub site: String,
+    /// Staging root (relative to the config file).
+    #[serde(default = "default_staging")]
+    pub staging: PathBuf,
+    /// Directory of template profiles overriding the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Payload format of the batches this site writes.
+    #[serde(default)]
+    pub format: Format,
+    /// What makes the exit code non-zero.
+    #[serde(default)]
+    pub policy: Policy,
+    pub magazyn: Option<MagazynConfig>,
+    #[serde(default)]
+    pub shops: BTreeMap<String, ShopConfig>,
+    /// Where this file was read from (not a key).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Rejects make a step fail (exit 2) instead of "completed with rejects" (exit 1).
+    #[serde(default)]
+    pub rejects_fatal: bool,
+    /// Warnings also give exit code 1.
+    #[serde(default)]
+    pub warnings_count: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagazynConfig {
+    /// `sqlite://path` (relative paths are relative to the config file).
+    /// Absent at a site that cannot reach the Magazyn.
+    pub url: Option<String>,
+    /// The site the Magazyn is at (names the channel batches travel on).
+    pub site: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Create the reference schema (and configured warehouses and price
+    /// lists) when the database is new. Default true for SQLite.
+    #[serde(default = "yes")]
+    pub create: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    Latin1Utf8,
+    Latin2,
+    Cp1250,
+    Auto,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf8",
+            Encoding::Latin1Utf8 => "latin1-utf8",
+            Encoding::Latin2 => "latin2",
+            Encoding::Cp1250 => "cp1250",
+            Encoding::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NipSource {
+    /// A column named `nip` returned by the customers template (add e.g.
+    /// `a.entry_nip AS nip` to a copied template); otherwise none.
+    Column,
+    /// The column if the template returns one, else a NIP written in
+    /// `entry_company` ("Firma Sp. z o.o., NIP 123-456-32-18").
+    #[default]
+    ColumnOrCompany,
+    /// No NIP.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopConfig {
+    /// `mysql://user@host:port/db` (or `sqlite://path` for the demo shop).
+    /// Absent at a site that cannot reach the shop.
+    pub url: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    #[serde(default)]
+    pub encoding: Encoding,
+    #[serde(default = "one")]
+    pub language_id: i64,
+    #[serde(default = "default_warehouse")]
+    pub warehouse: String,
+    /// Price list pushed to the shop ("" = the good's base price).
+    #[serde(default)]
+    pub price_list: String,
+    /// Price list filled from the shop.
+    #[serde(default)]
+    pub import_price_list: String,
+    #[serde(default)]
+    pub order_prefix: String,
+    #[serde(default)]
+    pub order_suffix: String,
+    #[serde(default)]
+    pub customer_code_prefix: String,
+    #[serde(default)]
+    pub nip_source: NipSource,
+    /// Incremental extracts re-read this many minutes before the last
+    /// acknowledged signpost (clock skew, DST, slow transactions).
+    #[serde(default = "default_overlap")]
+    pub overlap_minutes: u32,
+    #[serde(default)]
+    pub map: Maps,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Maps {
+    #[serde(default)]
+    pub shipping: BTreeMap<String, String>,
+    #[serde(default)]
+    pub order_status: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tax_class: BTreeMap<String, String>,
+    #[serde(default)]
+    pub payment: BTreeMap<String, String>,
+}
+
+fn default_site() -> String {
+    "local".into()
+}
+fn default_staging() -> PathBuf {
+    "staging".into()
+}
+fn default_profile() -> String {
+    "oscommerce-2.3".into()
+}
+fn default_warehouse() -> String {
+    "MAG".into()
+}
+fn default_overlap() -> u32 {
+    120
+}
+fn one() -> i64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e} (create one with `magsync init`)"),
+        })?;
+        let mut cfg = Config::parse(&text, path)?;
+        cfg.path = path.to_path_buf();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        toml::from_str::<Config>(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: describe_toml_error(text, &e),
+        })
+    }
+
+    /// Checks that need no connection.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| Error::Config {
+            path: self.path.clone(),
+            message,
+        };
+        if !crate::staging::batch::is_valid_name(&self.site) {
+            return Err(bad(format!(
+                "site = \"{}\": use lower-case letters, digits, `_`, `-`, `.`",
+                self.site
+            )));
+        }
+        if let Some(url) = self.magazyn.as_ref().and_then(|m| m.url.as_ref()) {
+            check_url(url, "magazyn.url").map_err(bad)?;
+            if !url.starts_with("sqlite:") {
+                return Err(bad(format!(
+                    "magazyn.url: only sqlite:// Magazyn databases are supported by this version (got `{}`)",
+                    redact_url(url)
+                )));
+            }
+        }
+        for (id, shop) in &self.shops {
+            if !crate::staging::batch::is_valid_name(id) || id.contains('.') {
+                return Err(bad(format!(
+                    "[shops.{id}]: a shop id may hold lower-case letters, digits, `_` and `-` only"
+                )));
+            }
+            if let Some(url) = &shop.url {
+                check_url(url, &format!("shops.{id}.url")).map_err(bad)?;
+                if !(url.starts_with("mysql:")
+                    || url.starts_with("mariadb:")
+                    || url.starts_with("sqlite:"))
+                {
+                    return Err(bad(format!(
+                        "shops.{id}.url: expected mysql://… (got `{}`)",
+                        redact_url(url)
+                    )));
+                }
+            }
+            if shop.encoding == Encoding::Auto {
+                // Detection comes with `magsync check`; until then be explicit.
+                return Err(bad(format!(
+                    "shops.{id}.encoding = \"auto\" is not supported by this version yet: set utf8, latin1-utf8, latin2 or cp1250"
+                )));
+            }
+            if shop.order_prefix.len() + shop.order_suffix.len() > 40 {
+                return Err(bad(format!(
+                    "shops.{id}: order_prefix + order_suffix leave too little of the 50-character Magazyn order number"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory relative paths in the config are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir().join(p)
+        }
+    }
+
+    pub fn staging_root(&self) -> PathBuf {
+        self.resolve(&self.staging)
+    }
+
+    pub fn shop(&self, id: &str) -> Result<&ShopConfig> {
+        self.shops.get(id).ok_or_else(|| Error::Config {
+            path: self.path.clone(),
+            message: format!(
+                "no shop `{id}` (configured: {})",
+                self.shops.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    pub fn magazyn(&self) -> Result<&MagazynConfig> {
+        self.magazyn.as_ref().ok_or_else(|| Error::Config {
+            path: self.path.clone(),
+            message: "no [magazyn] section: this site cannot reach the Magazyn".into(),
+        })
+    }
+}
+
+/// Line and column plus toml's own message (which names the key).
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before
+                .rfind('\n')
+                .map_or(before.len(), |i| before.len() - i - 1)
+                + 1;
+            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}, column {col}: {msg} (at `{snippet}`)")
+        }
+        None => msg,
+    }
+}
+
+fn check_url(url: &str, key: &str) -> std::result::Result<(), String> {
+    if let Some((_, rest)) = url.split_once("://") {
+        let authority = rest.split('/').next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && userinfo.contains(':')
+        {
+            return Err(format!(
+                "{key}: the URL contains a password; put it in an environment variable (password_env) or a file (password_file) instead"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A URL safe to print: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            let user = userinfo.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}{path}");
+        }
+    }
+    url.to_string()
+}
+
+/// Read a connection password from the environment or a file.
+pub fn password(
+    env: &Option<String>,
+    file: &Option<PathBuf>,
+    cfg: &Config,
+    what: &str,
+) -> Result<Option<String>> {
+    if let Some(var) = env {
+        return match std::env::var(var) {
+            Ok(v) => Ok(Some(v)),
+            Err(_) => Err(Error::Config {
+                path: cfg.path.clone(),
+                message: format!("{what}.password_env: environment variable {var} is not set"),
+            }),
+        };
+    }
+    if let Some(f) = file {
+        let p = cfg.resolve(f);
+        let v = std::fs::read_to_string(&p).map_err(|e| Error::Config {
+            path: cfg.path.clone(),
+            message: format!("{what}.password_file {}: {e}", p.display()),
+        })?;
+        return Ok(Some(v.trim_end_matches(['\r', '\n']).to_string()));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = "site = \"office\"\n[shops.s1]\nurl = \"mysql://u@h/db\"\nwarehose = \"MAG\"\n";
+        let err = Config::parse(text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("warehose"), "{err}");
+    }
+
+    #[test]
+    fn password_in_url_refused_and_redacted() {
+        let text = "[shops.s1]\nurl = \"mysql://osc:sekret@h/db\"\n";
+        let cfg = Config::parse(text, Path::new("m.toml")).unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("password"));
+        assert!(!err.contains("sekret"));
+        assert_eq!(
+            redact_url("mysql://osc:sekret@h:3306/db"),
+            "mysql://osc:***@h:3306/db"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let text = "[shops.s1]\nlanguage_id = \"one\"\n";
+        let err = Config::parse(text, Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

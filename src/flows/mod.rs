@@ -1,0 +1,186 @@
+//! The five flows. Each flow module reads top to bottom as
+//! extract → transform → load; what they share (where batches go, channel
+//! numbering, opening the two sides, counting) is here.
+
+pub mod customers;
+pub mod state;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::magazyn::Magazyn;
+use crate::shop::{ShopDb, TextCodec};
+use crate::staging::batch::ChannelInfo;
+use crate::staging::{Batch, BatchWriter};
+use crate::templates::Templates;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    Customers,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Customers => "customers",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Flow> {
+        match s {
+            "customers" => Some(Flow::Customers),
+            _ => None,
+        }
+    }
+    /// Does the flow go shop → Magazyn?
+    pub fn to_magazyn(self) -> bool {
+        true
+    }
+}
+
+/// What one step did, for reports and exit codes.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub records: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub warnings: u64,
+}
+
+/// Where a site keeps its batches.
+pub struct Dirs {
+    pub root: PathBuf,
+}
+
+impl Dirs {
+    pub fn new(cfg: &Config) -> Dirs {
+        Dirs {
+            root: cfg.staging_root(),
+        }
+    }
+    /// Extracted batches waiting to be transformed here or carried away.
+    pub fn outbox(&self) -> PathBuf {
+        self.root.join("outbox")
+    }
+    /// Transformed (and edited) batches of this site.
+    pub fn work(&self) -> PathBuf {
+        self.root.join("work")
+    }
+    /// What loads did: counts and load-time rejects.
+    pub fn receipts(&self) -> PathBuf {
+        self.root.join("receipts")
+    }
+    pub fn state(&self) -> state::State {
+        state::State::new(&self.root)
+    }
+
+    /// Find a batch by path or by name in this site's staging directories.
+    pub fn find(&self, name_or_path: &str) -> Result<PathBuf> {
+        let p = PathBuf::from(name_or_path);
+        if p.is_dir() {
+            return Ok(p);
+        }
+        for dir in [
+            self.outbox(),
+            self.work(),
+            self.receipts(),
+            self.root.join("inbox"),
+        ] {
+            let c = dir.join(name_or_path);
+            if c.is_dir() {
+                return Ok(c);
+            }
+        }
+        Err(Error::Other(format!(
+            "no batch `{name_or_path}` (neither a directory nor a batch under {})",
+            self.root.display()
+        )))
+    }
+}
+
+pub fn templates(cfg: &Config) -> Templates {
+    Templates::new(cfg.templates.as_ref().map(|p| cfg.resolve(p)))
+}
+
+/// The channel a flow's extracted batches travel on from this site.
+pub fn channel_for(cfg: &Config, flow: Flow) -> String {
+    let peer = if flow.to_magazyn() {
+        cfg.magazyn.as_ref().and_then(|m| m.site.clone())
+    } else {
+        None
+    };
+    format!(
+        "{}-to-{}",
+        cfg.site,
+        peer.unwrap_or_else(|| cfg.site.clone())
+    )
+}
+
+/// Number a batch on its channel and chain it to the previous one, seal it,
+/// then record the channel's new head.
+pub fn finish_on_channel(cfg: &Config, mut w: BatchWriter, channel: &str) -> Result<Batch> {
+    let st = Dirs::new(cfg).state();
+    let mut ch = st.channel(channel)?;
+    w.meta_mut().channel = Some(ChannelInfo {
+        name: channel.to_string(),
+        sequence: ch.last_sequence + 1,
+        previous_tagmanifest_sha256: ch.last_tagmanifest_sha256.clone(),
+    });
+    let batch = w.finish()?;
+    ch.last_sequence += 1;
+    ch.last_tagmanifest_sha256 = Some(batch.tag_sha256.clone());
+    ch.last_batch = Some(batch.meta.batch_id.clone());
+    st.set_channel(channel, &ch)?;
+    Ok(batch)
+}
+
+pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
+    let m = cfg.magazyn()?;
+    let url = m.url.as_deref().ok_or_else(|| Error::Config {
+        path: cfg.path.clone(),
+        message: "[magazyn] has no url: this site cannot reach the Magazyn".into(),
+    })?;
+    let url = resolve_sqlite_url(cfg, url);
+    let mut mag = Magazyn::open(&url, m.create, templates(cfg)).await?;
+    if mag.created {
+        let warehouses: Vec<String> = cfg.shops.values().map(|s| s.warehouse.clone()).collect();
+        let lists: Vec<String> = cfg
+            .shops
+            .values()
+            .flat_map(|s| [s.price_list.clone(), s.import_price_list.clone()])
+            .collect();
+        mag.seed(&warehouses, &lists).await?;
+    }
+    Ok(mag)
+}
+
+/// `sqlite://rel/path` is relative to the config file, not the working directory.
+pub fn resolve_sqlite_url(cfg: &Config, url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let (path, query) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
+        if !path.starts_with('/') && !path.is_empty() && path != ":memory:" {
+            return format!("sqlite://{}{query}", cfg.base_dir().join(path).display());
+        }
+    }
+    url.to_string()
+}
+
+pub async fn connect_shop(cfg: &Config, shop_id: &str) -> Result<(ShopDb, TextCodec)> {
+    let shop = cfg.shop(shop_id)?;
+    let url = shop.url.as_deref().ok_or_else(|| Error::Config {
+        path: cfg.path.clone(),
+        message: format!("shops.{shop_id} has no url: this site cannot reach that shop"),
+    })?;
+    let pw = crate::config::password(
+        &shop.password_env,
+        &shop.password_file,
+        cfg,
+        &format!("shops.{shop_id}"),
+    )?;
+    let url = resolve_sqlite_url(cfg, url);
+    let db = ShopDb::connect(&url, pw.as_deref(), &format!("shop {shop_id}")).await?;
+    Ok((db, TextCodec::new(shop.encoding)))
+}

@@ -1,0 +1,294 @@
+//! A connection to a shop database: MariaDB/MySQL for real shops, SQLite for
+//! the built-in demo shop. Rows are read through [`ShopRow`], which decodes
+//! text from the bytes the shop actually stores (see `text.rs`), so a
+//! template never has to know the shop's encoding.
+
+use super::text::TextCodec;
+use crate::error::{Error, Result};
+use crate::templates::{Params, Sql, Value};
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::{Column, ConnectOptions, Connection, Row};
+use std::str::FromStr;
+
+pub enum ShopDb {
+    MySql(MySqlConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl ShopDb {
+    /// Connect. `url` carries no password (config validation refuses one);
+    /// `password` comes from the environment or a password file.
+    pub async fn connect(url: &str, password: Option<&str>, what: &str) -> Result<ShopDb> {
+        let shown = crate::config::redact_url(url);
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(Error::db(format!("{what}: bad URL {shown}")))?
+                .create_if_missing(url.contains("mode=rwc"));
+            let conn = opts
+                .connect()
+                .await
+                .map_err(Error::db(format!("{what}: cannot open {shown}")))?;
+            return Ok(ShopDb::Sqlite(conn));
+        }
+        let url = url.replacen("mariadb://", "mysql://", 1);
+        let mut opts = MySqlConnectOptions::from_str(&url)
+            .map_err(Error::db(format!("{what}: bad URL {shown}")))?
+            // Keep the server's own time zone: osCommerce writes now() in
+            // server local time and watermarks must use that clock.
+            .timezone(None)
+            .statement_cache_capacity(64);
+        if let Some(p) = password {
+            opts = opts.password(p);
+        }
+        let mut conn = opts
+            .connect()
+            .await
+            .map_err(Error::db(format!("{what}: cannot connect to {shown}")))?;
+        // Text arrives as the bytes stored, undisturbed by charset conversion;
+        // magsync decodes it according to the shop's `encoding`.
+        sqlx::query("SET character_set_results = binary")
+            .execute(&mut conn)
+            .await
+            .map_err(Error::db(format!("{what}: setting up the session")))?;
+        Ok(ShopDb::MySql(conn))
+    }
+
+    pub fn dialect(&self) -> &'static str {
+        match self {
+            ShopDb::MySql(_) => "mysql",
+            ShopDb::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Run a query and hand every row to `f`, streaming (constant memory).
+    pub async fn for_each<F>(
+        &mut self,
+        sql: &Sql,
+        params: &Params,
+        codec: &TextCodec,
+        mut f: F,
+    ) -> Result<u64>
+    where
+        F: FnMut(&ShopRow<'_>) -> Result<()>,
+    {
+        let values = params.ordered(sql)?;
+        let ctx = || format!("shop query {}", sql.name);
+        let mut n = 0;
+        match self {
+            ShopDb::MySql(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_mysql(q, v);
+                }
+                let mut rows = q.fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await.map_err(Error::db(ctx()))? {
+                    f(&ShopRow {
+                        row: AnyRow::MySql(&row),
+                        codec,
+                        query: &sql.name,
+                    })?;
+                    n += 1;
+                }
+            }
+            ShopDb::Sqlite(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_sqlite(q, v);
+                }
+                let mut rows = q.fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await.map_err(Error::db(ctx()))? {
+                    f(&ShopRow {
+                        row: AnyRow::Sqlite(&row),
+                        codec,
+                        query: &sql.name,
+                    })?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Run a statement; returns rows affected.
+    pub async fn execute(&mut self, sql: &Sql, params: &Params) -> Result<u64> {
+        let values = params.ordered(sql)?;
+        let ctx = format!("shop statement {}", sql.name);
+        match self {
+            ShopDb::MySql(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_mysql(q, v);
+                }
+                Ok(q.execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(ctx))?
+                    .rows_affected())
+            }
+            ShopDb::Sqlite(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_sqlite(q, v);
+                }
+                Ok(q.execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(ctx))?
+                    .rows_affected())
+            }
+        }
+    }
+
+    /// Run a script of several statements (fixtures, demo data).
+    pub async fn run_script(&mut self, sql: &str, what: &str) -> Result<()> {
+        match self {
+            ShopDb::MySql(conn) => {
+                sqlx::raw_sql(sql)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(what))?;
+            }
+            ShopDb::Sqlite(conn) => {
+                sqlx::raw_sql(sql)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(what))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = match self {
+            ShopDb::MySql(c) => c.close().await,
+            ShopDb::Sqlite(c) => c.close().await,
+        };
+    }
+}
+
+fn bind_mysql<'q>(
+    q: sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+    v: &'q Value,
+) -> sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+    match v {
+        Value::Null => q.bind(None::<String>),
+        Value::Int(i) => q.bind(*i),
+        Value::Text(s) => q.bind(s.as_str()),
+        Value::Bytes(b) => q.bind(b.as_slice()),
+    }
+}
+
+fn bind_sqlite<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    v: &'q Value,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    match v {
+        Value::Null => q.bind(None::<String>),
+        Value::Int(i) => q.bind(*i),
+        Value::Text(s) => q.bind(s.as_str()),
+        Value::Bytes(b) => q.bind(b.as_slice()),
+    }
+}
+
+enum AnyRow<'r> {
+    MySql(&'r MySqlRow),
+    Sqlite(&'r SqliteRow),
+}
+
+/// One result row, read by column name.
+pub struct ShopRow<'r> {
+    row: AnyRow<'r>,
+    codec: &'r TextCodec,
+    query: &'r str,
+}
+
+impl ShopRow<'_> {
+    fn err(&self, col: &str, e: impl std::fmt::Display) -> Error {
+        Error::Other(format!("shop query {}: column `{col}`: {e}", self.query))
+    }
+
+    pub fn has(&self, col: &str) -> bool {
+        match self.row {
+            AnyRow::MySql(r) => r.columns().iter().any(|c| c.name() == col),
+            AnyRow::Sqlite(r) => r.columns().iter().any(|c| c.name() == col),
+        }
+    }
+
+    /// Text, decoded from the stored bytes; `None` for SQL NULL.
+    pub fn text(&self, col: &str) -> Result<Option<String>> {
+        let bytes: Option<Vec<u8>> = match self.row {
+            AnyRow::MySql(r) => r.try_get(col).map_err(|e| self.err(col, e))?,
+            AnyRow::Sqlite(r) => r.try_get(col).map_err(|e| self.err(col, e))?,
+        };
+        Ok(bytes.map(|b| self.codec.decode(&b)))
+    }
+
+    /// Text, with NULL read as "".
+    pub fn text_or_empty(&self, col: &str) -> Result<String> {
+        Ok(self.text(col)?.unwrap_or_default())
+    }
+
+    pub fn int(&self, col: &str) -> Result<Option<i64>> {
+        match self.row {
+            AnyRow::MySql(r) => {
+                // Integer columns of any width (int, int unsigned, tinyint).
+                if let Ok(v) = r.try_get::<Option<i64>, _>(col) {
+                    return Ok(v);
+                }
+                if let Ok(v) = r.try_get::<Option<u64>, _>(col) {
+                    return Ok(v.map(|v| v as i64));
+                }
+                if let Ok(v) = r.try_get::<Option<i32>, _>(col) {
+                    return Ok(v.map(i64::from));
+                }
+                r.try_get::<Option<i8>, _>(col)
+                    .map(|v| v.map(i64::from))
+                    .map_err(|e| self.err(col, e))
+            }
+            AnyRow::Sqlite(r) => r.try_get(col).map_err(|e| self.err(col, e)),
+        }
+    }
+
+    pub fn decimal(&self, col: &str) -> Result<Option<Decimal>> {
+        match self.row {
+            AnyRow::MySql(r) => {
+                if let Ok(v) = r.try_get::<Option<Decimal>, _>(col) {
+                    return Ok(v);
+                }
+                // float columns (currencies.value) arrive as text digits.
+                let raw: Option<Vec<u8>> = r.try_get(col).map_err(|e| self.err(col, e))?;
+                raw.map(|b| {
+                    Decimal::from_str(String::from_utf8_lossy(&b).trim())
+                        .map_err(|e| self.err(col, e))
+                })
+                .transpose()
+            }
+            AnyRow::Sqlite(r) => {
+                let raw: Option<String> = r.try_get(col).map_err(|e| self.err(col, e))?;
+                raw.map(|s| Decimal::from_str(s.trim()).map_err(|e| self.err(col, e)))
+                    .transpose()
+            }
+        }
+    }
+
+    /// A DATETIME in the staging form (`YYYY-MM-DDTHH:MM:SS`). MySQL's zero
+    /// date (`0000-00-00 00:00:00`) reads as no value.
+    pub fn datetime(&self, col: &str) -> Result<Option<String>> {
+        match self.row {
+            AnyRow::MySql(r) => match r.try_get::<Option<chrono::NaiveDateTime>, _>(col) {
+                Ok(v) => Ok(v.map(|t| crate::staging::schema::format_datetime(&t))),
+                Err(sqlx::Error::ColumnDecode { .. }) => Ok(None),
+                Err(e) => Err(self.err(col, e)),
+            },
+            AnyRow::Sqlite(r) => {
+                let raw: Option<String> = r.try_get(col).map_err(|e| self.err(col, e))?;
+                Ok(raw.and_then(|s| {
+                    chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S")
+                        .ok()
+                        .map(|t| crate::staging::schema::format_datetime(&t))
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! Staging batches: a BagIt bag plus the `magsync-batch.toml` tag file.
+//!
+//! A batch is written under a temporary name (`.<id>.partial`) and renamed
+//! into place only once every file is synced and the bag is sealed, so a
+//! crash never leaves something that looks like a finished batch. A batch is
+//! immutable once sealed: an edit (review) or the next stage is a new batch
+//! whose `parent` names this one.
+
+use super::bag;
+use super::codec::{Format, Item, RecordReader, RecordWriter, WrittenFile};
+use super::entities;
+use super::schema::Entity;
+use crate::error::{Error, IoContext, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The staging format version this build writes (semver).
+pub const FORMAT_VERSION: &str = "1.0.0";
+const FORMAT_MAJOR: u64 = 1;
+pub const TAG_FILE: &str = "magsync-batch.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Extracted,
+    Transformed,
+    Receipt,
+    Undo,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Extracted => "extracted",
+            Stage::Transformed => "transformed",
+            Stage::Receipt => "receipt",
+            Stage::Undo => "undo",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Source {
+    /// The site that wrote the batch (config `site`).
+    pub site: String,
+    /// The shop profile the batch belongs to.
+    pub shop: String,
+    /// `oscommerce` or `magazyn`: the system the records come from.
+    pub system: String,
+    /// Template profile used to read it (e.g. `oscommerce-2.3`).
+    pub profile: String,
+    /// Text encoding the source was decoded with, where it applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChannelInfo {
+    pub name: String,
+    pub sequence: u64,
+    /// SHA-256 of the previous batch's `tagmanifest-sha256.txt` on this
+    /// channel (absent for the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_tagmanifest_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Watermark {
+    /// What the window is measured on (e.g. a timestamp expression).
+    pub column: String,
+    /// Lower bound used (inclusive, overlap already subtracted); absent for a full extract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The signpost: the source clock read before the extract started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Highest key seen before (rows beyond it are new whatever their timestamps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_id: Option<i64>,
+    /// Highest key present when the extract started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_id: Option<i64>,
+    pub full: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub path: String,
+    pub entity: String,
+    pub rows: u64,
+}
+
+/// The contents of `magsync-batch.toml`. Unknown keys are ignored so that
+/// a newer minor format version still loads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchMeta {
+    pub format_version: String,
+    pub batch_id: String,
+    pub flow: String,
+    pub stage: Stage,
+    pub format: Format,
+    pub created_at: String,
+    pub tool_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_tagmanifest_sha256: Option<String>,
+    #[serde(default)]
+    pub edited: bool,
+    pub source: Source,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
+    #[serde(default)]
+    pub files: Vec<FileEntry>,
+}
+
+impl BatchMeta {
+    pub fn new(flow: &str, stage: Stage, format: Format, source: Source) -> BatchMeta {
+        let now = chrono::Utc::now();
+        let id = format!(
+            "{}.{}.{}.{}",
+            source.shop,
+            flow,
+            stage.as_str(),
+            now.format("%Y%m%dt%H%M%S%.3fz")
+                .to_string()
+                .replace('.', "")
+        );
+        BatchMeta {
+            format_version: FORMAT_VERSION.to_string(),
+            batch_id: id,
+            flow: flow.to_string(),
+            stage,
+            format,
+            created_at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            tool_version: concat!("magsync ", env!("CARGO_PKG_VERSION")).to_string(),
+            parent: None,
+            parent_tagmanifest_sha256: None,
+            edited: false,
+            source,
+            channel: None,
+            watermark: None,
+            files: Vec::new(),
+        }
+    }
+
+    pub fn rows_of(&self, entity: &str) -> u64 {
+        self.files
+            .iter()
+            .filter(|f| f.entity == entity)
+            .map(|f| f.rows)
+            .sum()
+    }
+}
+
+/// Is this a name magsync may generate (`[a-z0-9_.-]`, not starting with `.`)?
+pub fn is_valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
+/// Builds one batch in a temporary directory; [`BatchWriter::finish`] seals
+/// and publishes it.
+pub struct BatchWriter {
+    tmp: PathBuf,
+    final_dir: PathBuf,
+    meta: BatchMeta,
+    payload: BTreeMap<String, (String, u64)>,
+    rejects: BTreeMap<&'static str, (RecordWriter, RecordWriter)>,
+    warnings: Option<RecordWriter>,
+    pub rejected: u64,
+    pub warned: u64,
+}
+
+impl BatchWriter {
+    pub fn create(parent_dir: &Path, mut meta: BatchMeta) -> Result<BatchWriter> {
+        std::fs::create_dir_all(parent_dir).at(parent_dir)?;
+        // Unique name: add a counter if a batch of that name exists.
+        let base = meta.batch_id.clone();
+        let mut n = 1;
+        while parent_dir.join(&meta.batch_id).exists() {
+            n += 1;
+            meta.batch_id = format!("{base}.{n}");
+        }
+        debug_assert!(is_valid_name(&meta.batch_id), "{}", meta.batch_id);
+        let tmp = parent_dir.join(format!(".{}.partial", meta.batch_id));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).at(&tmp)?;
+        }
+        std::fs::create_dir_all(tmp.join("data")).at(&tmp)?;
+        Ok(BatchWriter {
+            final_dir: parent_dir.join(&meta.batch_id),
+            tmp,
+            meta,
+            payload: BTreeMap::new(),
+            rejects: BTreeMap::new(),
+            warnings: None,
+            rejected: 0,
+            warned: 0,
+        })
+    }
+
+    pub fn meta(&self) -> &BatchMeta {
+        &self.meta
+    }
+    pub fn meta_mut(&mut self) -> &mut BatchMeta {
+        &mut self.meta
+    }
+
+    /// A writer for the entity's main payload file in the batch format.
+    pub fn records(&mut self, entity: &'static Entity) -> Result<RecordWriter> {
+        let rel = format!("data/{}.{}", entity.file, self.meta.format.ext());
+        RecordWriter::create(&self.tmp.join(&rel), entity, self.meta.format)
+    }
+
+    /// Record a finished payload file.
+    pub fn add(&mut self, entity: &'static Entity, w: WrittenFile) {
+        let rel = w
+            .path
+            .strip_prefix(&self.tmp)
+            .expect("payload is written inside the batch")
+            .to_string_lossy()
+            .replace('\\', "/");
+        self.meta.files.push(FileEntry {
+            path: rel.clone(),
+            entity: entity.name.to_string(),
+            rows: w.rows,
+        });
+        self.payload.insert(rel, (w.sha256, w.bytes));
+    }
+
+    /// Put a record in `data/rejects/<entity>.csv` with its reason in
+    /// `data/rejects/<entity>.errors.csv`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reject(
+        &mut self,
+        entity: &'static Entity,
+        record: &[String],
+        file: &str,
+        line: u64,
+        field: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<()> {
+        if !self.rejects.contains_key(entity.name) {
+            let dir = self.tmp.join("data/rejects");
+            let rec = RecordWriter::create(
+                &dir.join(format!("{}.csv", entity.file)),
+                entity,
+                Format::Csv,
+            )?;
+            let err = RecordWriter::create(
+                &dir.join(format!("{}.errors.csv", entity.file)),
+                &entities::REJECT_ERRORS,
+                Format::Csv,
+            )?;
+            self.rejects.insert(entity.name, (rec, err));
+        }
+        let (rec_w, err_w) = self.rejects.get_mut(entity.name).expect("inserted above");
+        let mut padded: Vec<String> = record.to_vec();
+        padded.resize(entity.columns.len(), String::new());
+        rec_w.write(&padded)?;
+        err_w.write(&[
+            file,
+            &line.to_string(),
+            &entity.key_of(&padded),
+            field,
+            code,
+            message,
+        ])?;
+        self.rejected += 1;
+        Ok(())
+    }
+
+    /// Note a record that passes with a warning (`data/warnings.csv`).
+    pub fn warn(
+        &mut self,
+        entity: &str,
+        key: &str,
+        field: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<()> {
+        if self.warnings.is_none() {
+            self.warnings = Some(RecordWriter::create(
+                &self.tmp.join("data/warnings.csv"),
+                &entities::WARNINGS,
+                Format::Csv,
+            )?);
+        }
+        self.warnings
+            .as_mut()
+            .expect("created above")
+            .write(&[entity, key, field, code, message])?;
+        self.warned += 1;
+        Ok(())
+    }
+
+    /// Seal the bag and move it into place. Returns the published batch.
+    pub fn finish(mut self) -> Result<Batch> {
+        for (name, (rec, err)) in std::mem::take(&mut self.rejects) {
+            let w = rec.finish()?;
+            self.add_sidecar(w, name);
+            let w = err.finish()?;
+            self.add_sidecar(w, entities::REJECT_ERRORS.name);
+        }
+        if let Some(w) = self.warnings.take() {
+            let w = w.finish()?;
+            self.add_sidecar(w, entities::WARNINGS.name);
+        }
+        let tag = toml::to_string(&self.meta)
+            .map_err(|e| Error::Other(format!("writing {TAG_FILE}: {e}")))?;
+        bag::write_synced(&self.tmp.join(TAG_FILE), tag.as_bytes())?;
+        let m = &self.meta;
+        let mut info = vec![
+            (
+                "Source-Organization",
+                format!("magsync site {}", m.source.site),
+            ),
+            ("Bagging-Date", m.created_at[..10].to_string()),
+            ("Bag-Software-Agent", m.tool_version.clone()),
+            ("External-Identifier", m.batch_id.clone()),
+            (
+                "External-Description",
+                format!(
+                    "magsync {} batch, flow {}, shop {}",
+                    m.stage.as_str(),
+                    m.flow,
+                    m.source.shop
+                ),
+            ),
+        ];
+        if let Some(c) = &m.channel {
+            info.push(("Bag-Group-Identifier", c.name.clone()));
+            info.push((
+                "Internal-Sender-Identifier",
+                format!("{}/{}", c.name, c.sequence),
+            ));
+        }
+        let tag_sha = bag::seal(&self.tmp, &self.payload, &info, &[TAG_FILE])?;
+        sync_dir(&self.tmp.join("data"));
+        sync_dir(&self.tmp);
+        std::fs::rename(&self.tmp, &self.final_dir).at(&self.final_dir)?;
+        if let Some(parent) = self.final_dir.parent() {
+            sync_dir(parent);
+        }
+        Ok(Batch {
+            dir: self.final_dir,
+            meta: self.meta,
+            tag_sha256: tag_sha,
+        })
+    }
+
+    fn add_sidecar(&mut self, w: WrittenFile, entity: &str) {
+        let rel = w
+            .path
+            .strip_prefix(&self.tmp)
+            .expect("inside the batch")
+            .to_string_lossy()
+            .replace('\\', "/");
+        self.meta.files.push(FileEntry {
+            path: rel.clone(),
+            entity: entity.to_string(),
+            rows: w.rows,
+        });
+        self.payload.insert(rel, (w.sha256, w.bytes));
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    // Directory fsync makes the rename durable on Unix; best effort elsewhere.
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// A sealed, verified batch on disk.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub dir: PathBuf,
+    pub meta: BatchMeta,
+    /// SHA-256 of the tag manifest: the batch's identity.
+    pub tag_sha256: String,
+}
+
+impl Batch {
+    /// Open a batch: verify the bag (every checksum), then read the tag file.
+    pub fn open(dir: &Path) -> Result<Batch> {
+        let summary = bag::verify(dir)?;
+        let name = dir.display().to_string();
+        let raw = super::codec::read_small(&dir.join(TAG_FILE), 1 << 20)
+            .map_err(|_| Error::batch(&name, format!("{TAG_FILE} is missing")))?;
+        let text = String::from_utf8(raw)
+            .map_err(|_| Error::batch(&name, format!("{TAG_FILE} is not UTF-8")))?;
+        let meta =
+            parse_tag_file(&text).map_err(|m| Error::batch(&name, format!("{TAG_FILE}: {m}")))?;
+        for f in &meta.files {
+            if !summary.payload_files.contains(&f.path) {
+                return Err(Error::batch(
+                    &name,
+                    format!("{TAG_FILE} names {}, which is not in the payload", f.path),
+                ));
+            }
+            if entities::by_name(&f.entity).is_none() {
+                return Err(Error::batch(
+                    &name,
+                    format!("{}: unknown entity `{}`", f.path, f.entity),
+                ));
+            }
+        }
+        for p in &summary.payload_files {
+            if !meta.files.iter().any(|f| &f.path == p) {
+                return Err(Error::batch(
+                    &name,
+                    format!("{p}: payload file not described in {TAG_FILE}"),
+                ));
+            }
+        }
+        Ok(Batch {
+            dir: dir.to_path_buf(),
+            meta,
+            tag_sha256: summary.tag_sha256,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.meta.batch_id
+    }
+
+    /// The main payload file of an entity (not a rejects file).
+    pub fn file_of(&self, entity: &Entity) -> Option<&FileEntry> {
+        self.meta
+            .files
+            .iter()
+            .find(|f| f.entity == entity.name && !f.path.starts_with("data/rejects/"))
+    }
+
+    pub fn reader(&self, entity: &'static Entity) -> Result<(RecordReader, String)> {
+        let f = self
+            .file_of(entity)
+            .ok_or_else(|| Error::batch(self.id(), format!("holds no {} file", entity.name)))?;
+        let display = format!("{}/{}", self.id(), f.path);
+        Ok((
+            RecordReader::open(&self.dir.join(&f.path), entity, &display)?,
+            display,
+        ))
+    }
+
+    /// Check every row of every file against its entity schema and the row
+    /// counts of the tag file. Returns the number of rows checked.
+    pub fn verify_rows(&self) -> Result<u64> {
+        let mut total = 0;
+        for f in &self.meta.files {
+            let entity = entities::by_name(&f.entity).expect("checked in open");
+            let display = format!("{}/{}", self.id(), f.path);
+            let mut r = RecordReader::open(&self.dir.join(&f.path), entity, &display)?;
+            let mut rec = Vec::new();
+            let mut n = 0u64;
+            while let Some(item) = r.next(&mut rec)? {
+                match item {
+                    Item::Record(line) => {
+                        entity.validate(&rec).map_err(|p| Error::Field {
+                            file: display.clone(),
+                            line,
+                            field: p.field,
+                            code: p.code,
+                            message: p.message,
+                        })?;
+                    }
+                    Item::Invalid {
+                        line,
+                        field,
+                        code,
+                        message,
+                    } => {
+                        return Err(Error::Field {
+                            file: display.clone(),
+                            line,
+                            field,
+                            code,
+                            message,
+                        });
+                    }
+                }
+                n += 1;
+            }
+            if n != f.rows {
+                return Err(Error::batch(
+                    self.id(),
+                    format!("{}: {n} rows, the tag file says {}", f.path, f.rows),
+                ));
+            }
+            total += n;
+        }
+        Ok(total)
+    }
+}
+
+/// Parse and version-check a tag file.
+pub fn parse_tag_file(text: &str) -> std::result::Result<BatchMeta, String> {
+    // Check the version first, so a newer major is named as such rather
+    // than as whatever field it renamed.
+    let value: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let version = value
+        .get("format_version")
+        .and_then(|v| v.as_str())
+        .ok_or("format_version is missing")?;
+    let major: u64 = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .ok_or_else(|| format!("format_version `{version}` is not a semantic version"))?;
+    if major > FORMAT_MAJOR {
+        return Err(format!(
+            "staging format {version} is newer than this magsync reads ({FORMAT_MAJOR}.x): upgrade magsync to read it"
+        ));
+    }
+    if major < FORMAT_MAJOR {
+        return Err(format!(
+            "staging format {version} is an old major version this magsync no longer reads"
+        ));
+    }
+    let meta: BatchMeta = toml::from_str(text).map_err(|e| e.to_string())?;
+    if !is_valid_name(&meta.batch_id) {
+        return Err(format!(
+            "batch_id `{}` is not a valid batch name",
+            meta.batch_id
+        ));
+    }
+    Ok(meta)
+}

@@ -1,0 +1,285 @@
+//! Typed entity schemas: one definition per entity, used to write, read and
+//! validate staging files (and later to type spreadsheet columns).
+//!
+//! Values travel as canonical text (`12.5000`, `2026-11-29T03:47:51`, `1`), so a
+//! record is a `Vec<String>` in schema column order and the empty string means
+//! "no value". Validation never guesses a type: a column says what it holds,
+//! and a value that does not fit is an error naming the field.
+
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    /// Free text (names, addresses). Any UTF-8.
+    Text,
+    /// An identifier that must survive spreadsheets: codes, NIPs, postcodes,
+    /// phone numbers. Text, never a number; no surrounding white space.
+    Code,
+    /// A whole number (`-12`).
+    Int,
+    /// An exact decimal with at most this many decimal places; `.` separator,
+    /// no exponent, no thousands separator.
+    Decimal(u32),
+    /// `0` or `1`.
+    Bool,
+    /// `YYYY-MM-DDTHH:MM:SS`, optionally with a trailing `Z` (UTC).
+    DateTime,
+}
+
+impl ColType {
+    pub fn xsd_type(self) -> &'static str {
+        match self {
+            ColType::Text | ColType::Code => "xs:string",
+            ColType::Int => "xs:long",
+            ColType::Decimal(_) => "xs:decimal",
+            ColType::Bool => "ms:flag",
+            ColType::DateTime => "ms:dateTime",
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            ColType::Text => "text".into(),
+            ColType::Code => "code (text)".into(),
+            ColType::Int => "integer".into(),
+            ColType::Decimal(s) => format!("decimal (max {s} places)"),
+            ColType::Bool => "flag 0/1".into(),
+            ColType::DateTime => "date-time".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: ColType,
+    pub required: bool,
+    /// Maximum length in characters, where the target has one.
+    pub max_len: Option<usize>,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, ty: ColType) -> Column {
+        Column {
+            name,
+            ty,
+            required: false,
+            max_len: None,
+        }
+    }
+    pub const fn req(mut self) -> Column {
+        self.required = true;
+        self
+    }
+    pub const fn max(mut self, n: usize) -> Column {
+        self.max_len = Some(n);
+        self
+    }
+}
+
+/// One kind of record in a batch: its file stem, its key and its columns.
+#[derive(Debug)]
+pub struct Entity {
+    /// Entity name, e.g. `shop_customers`. Also the rejects file stem.
+    pub name: &'static str,
+    /// Payload file stem (`data/<file>.csv` / `.xml`).
+    pub file: &'static str,
+    /// XML element of one record.
+    pub record: &'static str,
+    /// Columns that identify a record (for review matching and reports).
+    pub key: &'static [&'static str],
+    pub columns: &'static [Column],
+    pub description: &'static str,
+}
+
+impl Entity {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Index of a column the code knows exists; panics only on a programming
+    /// error in a static schema (caught by the schema tests).
+    pub fn col(&self, name: &str) -> usize {
+        self.index(name)
+            .unwrap_or_else(|| panic!("entity {} has no column {name}", self.name))
+    }
+
+    pub fn empty_record(&self) -> Vec<String> {
+        vec![String::new(); self.columns.len()]
+    }
+
+    /// The key of a record, joined with `/` (for messages).
+    pub fn key_of(&self, rec: &[String]) -> String {
+        self.key
+            .iter()
+            .filter_map(|k| self.index(k).and_then(|i| rec.get(i)))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Check every field of a record; the first problem found is returned.
+    pub fn validate(&self, rec: &[String]) -> Result<(), FieldProblem> {
+        if rec.len() != self.columns.len() {
+            return Err(FieldProblem {
+                field: String::new(),
+                code: "field_count",
+                message: format!(
+                    "{} fields where {} are expected",
+                    rec.len(),
+                    self.columns.len()
+                ),
+            });
+        }
+        for (col, value) in self.columns.iter().zip(rec) {
+            validate_value(col, value).map_err(|(code, message)| FieldProblem {
+                field: col.name.to_string(),
+                code,
+                message,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Validate one value against its column; `(code, message)` on failure.
+pub fn validate_value(col: &Column, v: &str) -> Result<(), (&'static str, String)> {
+    if v.is_empty() {
+        return if col.required {
+            Err(("required", "a value is required".into()))
+        } else {
+            Ok(())
+        };
+    }
+    if let Some(max) = col.max_len {
+        let n = v.chars().count();
+        if n > max {
+            return Err(("too_long", format!("{n} characters, at most {max} allowed")));
+        }
+    }
+    match col.ty {
+        ColType::Text => Ok(()),
+        ColType::Code => Ok(()),
+        ColType::Int => {
+            let digits = v.strip_prefix('-').unwrap_or(v);
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && v.parse::<i64>().is_ok()
+            {
+                Ok(())
+            } else {
+                Err(("not_integer", format!("`{v}` is not a whole number")))
+            }
+        }
+        ColType::Decimal(scale) => check_decimal(v, scale),
+        ColType::Bool => match v {
+            "0" | "1" => Ok(()),
+            _ => Err(("not_flag", format!("`{v}` is not 0 or 1"))),
+        },
+        ColType::DateTime => {
+            if parse_datetime(v).is_some() {
+                Ok(())
+            } else {
+                Err((
+                    "not_datetime",
+                    format!("`{v}` is not a date-time YYYY-MM-DDTHH:MM:SS"),
+                ))
+            }
+        }
+    }
+}
+
+fn check_decimal(v: &str, scale: u32) -> Result<(), (&'static str, String)> {
+    let body = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits_ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(int) || frac.is_some_and(|f| !digits_ok(f)) {
+        let hint = if v.contains(',') {
+            " (the decimal separator is `.`)"
+        } else if v.contains(['e', 'E']) {
+            " (exponent notation is not allowed)"
+        } else {
+            ""
+        };
+        return Err((
+            "not_decimal",
+            format!("`{v}` is not a decimal number{hint}"),
+        ));
+    }
+    let places = frac.map_or(0, str::len) as u32;
+    if places > scale {
+        return Err((
+            "scale",
+            format!("`{v}` has {places} decimal places, at most {scale} allowed"),
+        ));
+    }
+    if Decimal::from_str(v).is_err() {
+        return Err(("not_decimal", format!("`{v}` is out of range")));
+    }
+    Ok(())
+}
+
+/// Parse `YYYY-MM-DDTHH:MM:SS[Z]` (the staging form).
+pub fn parse_datetime(v: &str) -> Option<chrono::NaiveDateTime> {
+    let v = v.strip_suffix('Z').unwrap_or(v);
+    if v.len() != 19 {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S").ok()
+}
+
+/// The staging form of a date-time (no zone: shop clocks are local).
+pub fn format_datetime(t: &chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_strict() {
+        let c = Column::new("x", ColType::Decimal(4));
+        assert!(validate_value(&c, "12.5000").is_ok());
+        assert!(validate_value(&c, "-0.01").is_ok());
+        assert_eq!(validate_value(&c, "12,5").unwrap_err().0, "not_decimal");
+        assert!(
+            validate_value(&c, "12,5")
+                .unwrap_err()
+                .1
+                .contains("separator")
+        );
+        assert_eq!(validate_value(&c, "1e3").unwrap_err().0, "not_decimal");
+        assert_eq!(validate_value(&c, "1.23456").unwrap_err().0, "scale");
+        assert_eq!(validate_value(&c, ".5").unwrap_err().0, "not_decimal");
+        assert_eq!(validate_value(&c, "+5").unwrap_err().0, "not_decimal");
+    }
+
+    #[test]
+    fn codes_and_required() {
+        let c = Column::new("code", ColType::Code).req().max(5);
+        assert_eq!(validate_value(&c, "").unwrap_err().0, "required");
+        assert_eq!(validate_value(&c, "123456").unwrap_err().0, "too_long");
+        assert!(validate_value(&c, "00123").is_ok());
+    }
+
+    #[test]
+    fn datetimes() {
+        let c = Column::new("t", ColType::DateTime);
+        assert!(validate_value(&c, "2026-11-29T03:47:51").is_ok());
+        assert!(validate_value(&c, "2026-11-29T03:47:51Z").is_ok());
+        assert!(validate_value(&c, "2026-11-29 03:47:51").is_err());
+        assert!(validate_value(&c, "29.11.2026").is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! SQL templates: the knowledge of each database schema, kept as data.
+//!
+//! A template is `templates/<profile>/<name>.sql`, optionally with a dialect
+//! variant `<name>.<dialect>.sql` (`mysql`, `sqlite`) that wins where the
+//! SQL must differ. The built-in profiles are compiled into the binary; a
+//! `templates = "DIR"` directory in the configuration overrides any of them
+//! file by file. Parameters are named (`:since`); they are bound, never
+//! spliced into the SQL text.
+
+use crate::error::{Error, Result};
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+macro_rules! builtin {
+    ($($path:literal),* $(,)?) => {
+        pub static BUILTIN: &[(&str, &str)] = &[
+            $(($path, include_str!(concat!("../templates/", $path))),)*
+        ];
+    };
+}
+
+builtin![
+    "oscommerce-2.3/fixture/schema.mysql.sql",
+    "oscommerce-2.3/fixture/schema.sqlite.sql",
+    "oscommerce-2.3/clock.mysql.sql",
+    "oscommerce-2.3/clock.sqlite.sql",
+    "oscommerce-2.3/customers.extract.sql",
+    "oscommerce-2.3/customers.max_id.sql",
+    "magazyn/migrations/0001_reference_schema.sql",
+    "magazyn/customers.get.sql",
+    "magazyn/customers.match_code.sql",
+    "magazyn/customers.match_nip.sql",
+    "magazyn/customers.match_name.sql",
+    "magazyn/customers.match_email.sql",
+    "magazyn/customers.insert.sql",
+    "magazyn/customers.update.sql",
+    "magazyn/customers.stale_keys.sql",
+    "magazyn/customers.set_keys.sql",
+    "magazyn/links.get.sql",
+    "magazyn/links.put.sql",
+    "magazyn/ledger.get.sql",
+    "magazyn/ledger.put.sql",
+    "magazyn/warehouses.ensure.sql",
+    "magazyn/price_lists.ensure.sql",
+    "staging/shop_customers.xsd",
+    "staging/customers.xsd",
+];
+
+/// Where templates come from: an override directory, then the built-ins.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    dir: Option<PathBuf>,
+}
+
+impl Templates {
+    pub fn new(dir: Option<PathBuf>) -> Templates {
+        Templates { dir }
+    }
+
+    /// The text of `<profile>/<name>`, the dialect variant first.
+    pub fn text(&self, profile: &str, name: &str, dialect: &str) -> Result<Cow<'static, str>> {
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        let variant = format!("{profile}/{stem}.{dialect}.{ext}");
+        let plain = format!("{profile}/{name}");
+        for rel in [&variant, &plain] {
+            if let Some(dir) = &self.dir {
+                let p = dir.join(rel);
+                if p.is_file() {
+                    return std::fs::read_to_string(&p).map(Cow::Owned).map_err(|e| {
+                        Error::Template {
+                            name: p.display().to_string(),
+                            message: e.to_string(),
+                        }
+                    });
+                }
+            }
+        }
+        for rel in [&variant, &plain] {
+            if let Some((_, text)) = BUILTIN.iter().find(|(p, _)| p == rel) {
+                return Ok(Cow::Borrowed(text));
+            }
+        }
+        Err(Error::Template {
+            name: plain,
+            message: "no such template (built-in or in the templates directory)".into(),
+        })
+    }
+
+    /// A parsed SQL template.
+    pub fn sql(&self, profile: &str, name: &str, dialect: &str) -> Result<Sql> {
+        let text = self.text(profile, name, dialect)?;
+        Sql::parse(&format!("{profile}/{name}"), &text)
+    }
+
+    /// Copy every built-in template to `dir` (for `magsync templates export`).
+    pub fn export_builtin(dir: &Path) -> Result<usize> {
+        for (rel, text) in BUILTIN {
+            let p = dir.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+        }
+        Ok(BUILTIN.len())
+    }
+}
+
+/// SQL with its named parameters turned into positional `?` markers.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    pub name: String,
+    pub text: String,
+    /// Parameter names in the order of the `?` markers.
+    pub params: Vec<String>,
+}
+
+impl Sql {
+    /// Replace `:name` markers (outside quotes and comments) by `?`.
+    pub fn parse(name: &str, src: &str) -> Result<Sql> {
+        let mut text = String::with_capacity(src.len());
+        let mut params = Vec::new();
+        let b = src.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            match c {
+                b'\'' | b'"' | b'`' => {
+                    let start = i;
+                    i += 1;
+                    while i < b.len() && b[i] != c {
+                        if b[i] == b'\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    if i >= b.len() {
+                        return Err(Error::Template {
+                            name: name.into(),
+                            message: "unterminated quote".into(),
+                        });
+                    }
+                    i += 1;
+                    text.push_str(&src[start..i]);
+                }
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b':' if b
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == b'_')
+                    && (i == 0 || b[i - 1] != b':') =>
+                {
+                    let start = i + 1;
+                    i = start;
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                        i += 1;
+                    }
+                    params.push(src[start..i].to_string());
+                    text.push('?');
+                }
+                _ => {
+                    // Copy one UTF-8 character.
+                    let ch = src[i..].chars().next().expect("in bounds");
+                    text.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        Ok(Sql {
+            name: name.into(),
+            text: text.trim().trim_end_matches(';').to_string(),
+            params,
+        })
+    }
+}
+
+/// A value bound to a named parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Value::Null, Value::Text)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(v as i64)
+    }
+}
+
+/// Named parameter values for one execution.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(&'static str, Value)>);
+
+impl Params {
+    pub fn new() -> Params {
+        Params(Vec::new())
+    }
+    pub fn set(mut self, name: &'static str, v: impl Into<Value>) -> Params {
+        self.0.push((name, v.into()));
+        self
+    }
+    /// The values in the order the SQL wants them.
+    pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {
+        sql.params
+            .iter()
+            .map(|p| {
+                self.0
+                    .iter()
+                    .find(|(n, _)| n == p)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| Error::Template {
+                        name: sql.name.clone(),
+                        message: format!(
+                            "uses parameter :{p}, which magsync does not provide here (available: {})",
+                            self.0.iter().map(|(n, _)| format!(":{n}")).collect::<Vec<_>>().join(", ")
+                        ),
+                    })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_params_outside_quotes() {
+        let s = Sql::parse(
+            "t",
+            "SELECT ':x', a FROM t -- :comment\nWHERE b = :since AND c::text = :id_2;",
+        )
+        .unwrap();
+        assert_eq!(s.params, vec!["since", "id_2"]);
+        assert!(s.text.contains("':x'"));
+        assert!(!s.text.contains(":comment"));
+        assert!(s.text.ends_with("= ?"));
+    }
+
+    #[test]
+    fn every_template_file_is_built_in() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in walkdir::WalkDir::new(&root) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let rel = entry
+                    .path()
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                assert!(
+                    BUILTIN.iter().any(|(p, _)| *p == rel),
+                    "templates/{rel} is not in templates::BUILTIN"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_sql_template_parses() {
+        for (rel, text) in BUILTIN {
+            if rel.ends_with(".sql") {
+                Sql::parse(rel, text).unwrap();
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+INSERT INTO warehouses (symbol, name) VALUES (:symbol, :symbol) ON CONFLICT (symbol) DO NOTHING
