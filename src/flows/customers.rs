@@ -41,7 +41,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Extracte
         &Params::new(),
         &codec,
         |r| {
-            now = r.text("now")?;
+            now = r.datetime("now")?;
             Ok(())
         },
     )
@@ -75,7 +75,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Extracte
     let watermark = Watermark {
         column: "customers_info.date_account_created/last_modified, customers_id".into(),
         from: since.clone(),
-        to: now.as_deref().map(db_to_staging),
+        to: now.clone(),
         after_id: (!full).then_some(after_id),
         max_id: Some(max_id),
         full,
@@ -167,11 +167,6 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Extracte
     dirs.state()
         .record_extracted(shop_id, FLOW.as_str(), batch.id(), &watermark)?;
     Ok(Extracted { batch, counts })
-}
-
-/// `2026-11-29 03:47:51` → `2026-11-29T03:47:51`.
-fn db_to_staging(s: &str) -> String {
-    s.replacen(' ', "T", 1)
 }
 
 fn minus_minutes(staging_ts: &str, minutes: u32) -> Option<String> {

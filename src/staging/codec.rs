@@ -229,10 +229,19 @@ pub struct CsvReader {
     /// file column -> schema column
     map: Vec<usize>,
     raw: csv::ByteRecord,
+    /// The csv crate reports a record after a CRLF one line early (it
+    /// starts at the LF); CRLF files get their line numbers corrected.
+    line_fix: u64,
 }
 
 impl CsvReader {
     pub fn open(path: &Path, entity: &'static Entity, display: &str) -> Result<CsvReader> {
+        let mut head = Vec::with_capacity(4096);
+        File::open(path).at(path)?.take(1 << 16).read_to_end(&mut head).at(path)?;
+        let crlf = head
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|i| i > 0 && head[i - 1] == b'\r');
         let file = File::open(path).at(path)?;
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
@@ -283,6 +292,7 @@ impl CsvReader {
             rdr,
             map,
             raw: csv::ByteRecord::new(),
+            line_fix: u64::from(crlf),
         })
     }
 
@@ -292,7 +302,7 @@ impl CsvReader {
         let ok = match self.rdr.read_byte_record(&mut self.raw) {
             Ok(ok) => ok,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| p.line() + self.line_fix);
                 return match e.kind() {
                     // An unterminated quote or I/O error: the rest of the
                     // file cannot be trusted.
@@ -313,7 +323,7 @@ impl CsvReader {
         if !ok {
             return Ok(None);
         }
-        let line = self.raw.position().map_or(0, |p| p.line());
+        let line = self.raw.position().map_or(0, |p| p.line() + self.line_fix);
         for (i, field) in self.raw.iter().enumerate() {
             if let Some(&idx) = self.map.get(i) {
                 rec[idx].push_str(&String::from_utf8_lossy(field));

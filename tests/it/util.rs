@@ -1,0 +1,293 @@
+//! Test helpers: a temporary work directory, the magsync binary, a MariaDB
+//! shop database per test, and the Magazyn SQLite file.
+
+use magsync::shop::ShopDb;
+use sqlx::Connection;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Dir {
+        Dir {
+            tmp: tempfile::Builder::new().prefix("magsync-it-").tempdir().unwrap(),
+        }
+    }
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.tmp.path().join(p)
+    }
+    pub fn write(&self, p: &str, text: &str) -> PathBuf {
+        let path = self.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+    /// Run magsync with this directory's magsync.toml.
+    pub fn magsync(&self, args: &[&str]) -> Run {
+        let out = self.magsync_cmd(args).output().unwrap();
+        Run::from(out)
+    }
+    pub fn magsync_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_magsync"));
+        c.arg("--config").arg(self.join("magsync.toml")).args(args);
+        c.current_dir(self.path());
+        c
+    }
+    /// Every batch directory under staging/<sub>.
+    pub fn batches(&self, sub: &str) -> Vec<PathBuf> {
+        let d = self.join("staging").join(sub);
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        v.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+        v.sort();
+        v
+    }
+    pub fn all_batches(&self) -> Vec<PathBuf> {
+        let mut v = self.batches("outbox");
+        v.extend(self.batches("work"));
+        v.extend(self.batches("receipts"));
+        v
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        assert_eq!(self.code, 0, "magsync failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    /// The numbers of the `customers load` summary line.
+    pub fn load_counts(&self) -> LoadLine {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("customers load"))
+            .unwrap_or_else(|| panic!("no load line in:\n{}", self.stdout));
+        let num = |word: &str| -> u64 {
+            let i = line.find(&format!(" {word}")).unwrap_or_else(|| panic!("no `{word}` in {line}"));
+            line[..i].rsplit([' ', ',', ':']).find(|s| !s.is_empty()).unwrap().parse().unwrap()
+        };
+        LoadLine {
+            records: num("records"),
+            inserted: num("inserted"),
+            updated: num("updated"),
+            unchanged: num("unchanged"),
+            rejected: num("rejected"),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct LoadLine {
+    pub records: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// A MariaDB database of its own for one test, loaded with the osCommerce
+/// 2.3.3 fixture schema. `None` (after saying so) when no server answers,
+/// unless MAGSYNC_REQUIRE_MYSQL is set.
+pub struct MyDb {
+    pub url: String,
+    pub name: String,
+    server: String,
+}
+
+pub fn mariadb(test: &str) -> Option<MyDb> {
+    let base = std::env::var("MAGSYNC_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap();
+    let name = format!("magsync_it_{test}_{}", std::process::id());
+    let required = std::env::var_os("MAGSYNC_REQUIRE_MYSQL").is_some();
+    let r = rt().block_on(async {
+        let mut admin = sqlx::mysql::MySqlConnection::connect(&base).await?;
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    });
+    if let Err(e) = r {
+        if required {
+            panic!("MariaDB is required (MAGSYNC_REQUIRE_MYSQL) but {base} does not answer: {e}");
+        }
+        eprintln!("SKIPPED {test}: no MariaDB at {base} ({e}); set MAGSYNC_TEST_MYSQL_URL to run it");
+        return None;
+    }
+    let db = MyDb { url: format!("{server}/{name}"), name, server };
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        let t = magsync::templates::Templates::new(None);
+        shop.run_script(&t.text("oscommerce-2.3", "fixture/schema.mysql.sql", "mysql").unwrap(), "fixture")
+            .await
+            .unwrap();
+        magsync::demo::populate_countries(&mut shop).await.unwrap();
+        shop.close().await;
+    });
+    Some(db)
+}
+
+impl MyDb {
+    pub async fn shop(&self) -> ShopDb {
+        ShopDb::connect(&self.url, None, "test shop").await.unwrap()
+    }
+    /// Run SQL statements on the shop (test set-up and shop-side edits).
+    pub fn exec(&self, sql: &str) {
+        rt().block_on(async {
+            let mut c = sqlx::mysql::MySqlConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        });
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let _ = rt().block_on(async move {
+            let mut c = sqlx::mysql::MySqlConnection::connect(&format!("{server}/test")).await?;
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await
+        });
+    }
+}
+
+/// A configuration with one shop `s1` and an embedded Magazyn.
+pub fn config(shop_url: &str, format: &str) -> String {
+    format!(
+        r#"site = "office"
+staging = "staging"
+format = "{format}"
+
+[magazyn]
+url = "sqlite://magazyn.db"
+
+[shops.s1]
+url = "{shop_url}"
+encoding = "utf8"
+warehouse = "MAG"
+customer_code_prefix = "S1-"
+"#
+    )
+}
+
+/// Rows of a query on the Magazyn, each as strings.
+pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
+    use sqlx::{Column, Row};
+    let url = format!("sqlite://{}", dir.join("magazyn.db").display());
+    rt().block_on(async {
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+        rows.iter()
+            .map(|r| {
+                (0..r.columns().len())
+                    .map(|i| {
+                        r.try_get::<Option<String>, _>(i)
+                            .ok()
+                            .flatten()
+                            .or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|v| v.to_string()))
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+pub fn magazyn_count(dir: &Dir, sql: &str) -> i64 {
+    magazyn_rows(dir, sql)[0][0].parse().unwrap()
+}
+
+/// `bagit.py --validate` on a bag, where the validator is installed.
+/// Returns false when it is not (and MAGSYNC_REQUIRE_BAGIT is not set).
+pub fn bagit_validate(bag: &Path) -> bool {
+    let required = std::env::var_os("MAGSYNC_REQUIRE_BAGIT").is_some();
+    match Command::new("bagit.py").arg("--validate").arg(bag).output() {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "bagit.py --validate {} failed:\n{}{}",
+                bag.display(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            true
+        }
+        Err(e) => {
+            if required {
+                panic!("bagit.py is required (MAGSYNC_REQUIRE_BAGIT) but cannot run: {e}");
+            }
+            eprintln!("bagit.py not installed ({e}); skipping the independent BagIt validation");
+            false
+        }
+    }
+}
+
+/// An SQLite demo shop (osCommerce tables) with `n` generated customers at
+/// `dir/shop.db`; returns its URL.
+pub fn sqlite_shop(dir: &Dir, n: usize, seed: u64) -> String {
+    let url = format!("sqlite://{}", dir.join("shop.db").display());
+    rt().block_on(async {
+        let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop").await.unwrap();
+        let t = magsync::templates::Templates::new(None);
+        shop.run_script(&t.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite").unwrap(), "fixture")
+            .await
+            .unwrap();
+        magsync::demo::populate_countries(&mut shop).await.unwrap();
+        magsync::demo::populate_customers(&mut shop, &magsync::demo::customers(n, seed)).await.unwrap();
+        shop.close().await;
+    });
+    url
+}
+
+/// Every batch a test wrote: `magsync verify` passes and, where installed,
+/// the Library of Congress validator does too. Returns how many.
+pub fn check_all_batches(dir: &Dir) -> usize {
+    let all = dir.all_batches();
+    for b in &all {
+        dir.magsync(&["verify", b.to_str().unwrap()]).ok();
+        bagit_validate(b);
+    }
+    all.len()
+}
+
+/// No file under `root` contains `needle`.
+pub fn assert_nowhere(root: &Path, needle: &str) {
+    for e in walkdir::WalkDir::new(root) {
+        let e = e.unwrap();
+        if e.file_type().is_file() && e.path().extension().is_none_or(|x| x != "db" && x != "db-wal") {
+            let bytes = std::fs::read(e.path()).unwrap();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} contains `{needle}`",
+                e.path().display()
+            );
+        }
+    }
+}
