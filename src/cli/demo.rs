@@ -100,7 +100,10 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     let mut runs: Vec<serde_json::Value> = Vec::new();
     for (title, pass) in [
         ("first run", 1),
-        ("second run, everything re-extracted (--full); nothing changed in the shop", 2),
+        (
+            "second run, everything re-extracted (--full); nothing changed in the shop",
+            2,
+        ),
     ] {
         line(format!("\n== sync, {title} =="));
         let x = customers::extract(&cfg, "demo", pass == 2).await?;
@@ -211,4 +214,3 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     )?;
     Ok(std::fs::canonicalize(dir)?)
 }
-

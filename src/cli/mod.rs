@@ -115,6 +115,9 @@ pub fn summary(step: &str, c: &Counts) -> String {
             c.inserted, c.updated, c.unchanged
         ));
     }
-    s.push_str(&format!(", {} rejected, {} warnings", c.rejected, c.warnings));
+    s.push_str(&format!(
+        ", {} rejected, {} warnings",
+        c.rejected, c.warnings
+    ));
     s
 }

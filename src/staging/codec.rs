@@ -201,7 +201,9 @@ pub enum RecordReader {
 impl RecordReader {
     pub fn open(path: &Path, entity: &'static Entity, display: &str) -> Result<RecordReader> {
         match Format::from_path(path) {
-            Some(Format::Csv) => Ok(RecordReader::Csv(Box::new(CsvReader::open(path, entity, display)?))),
+            Some(Format::Csv) => Ok(RecordReader::Csv(Box::new(CsvReader::open(
+                path, entity, display,
+            )?))),
             Some(Format::Xml) => Ok(RecordReader::Xml(Box::new(XmlReader::open(
                 path, entity, display,
             )?))),
@@ -237,7 +239,11 @@ pub struct CsvReader {
 impl CsvReader {
     pub fn open(path: &Path, entity: &'static Entity, display: &str) -> Result<CsvReader> {
         let mut head = Vec::with_capacity(4096);
-        File::open(path).at(path)?.take(1 << 16).read_to_end(&mut head).at(path)?;
+        File::open(path)
+            .at(path)?
+            .take(1 << 16)
+            .read_to_end(&mut head)
+            .at(path)?;
         let crlf = head
             .iter()
             .position(|&b| b == b'\n')

@@ -163,11 +163,24 @@ mod tests {
 mod doc_tests {
     #[test]
     fn every_column_is_documented() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/staging-format.md")).unwrap();
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/staging-format.md"
+        ))
+        .unwrap();
         for e in super::ALL {
-            assert!(doc.contains(&format!("`{}`", e.name)), "docs/staging-format.md lacks entity {}", e.name);
+            assert!(
+                doc.contains(&format!("`{}`", e.name)),
+                "docs/staging-format.md lacks entity {}",
+                e.name
+            );
             for c in e.columns {
-                assert!(doc.contains(c.name), "docs/staging-format.md lacks {}.{}", e.name, c.name);
+                assert!(
+                    doc.contains(c.name),
+                    "docs/staging-format.md lacks {}.{}",
+                    e.name,
+                    c.name
+                );
             }
         }
     }

@@ -5,7 +5,9 @@ use magsync::demo;
 use magsync::polish;
 
 fn expected_name(c: &demo::Customer) -> String {
-    c.company.clone().unwrap_or_else(|| format!("{} {}", c.firstname, c.lastname))
+    c.company
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", c.firstname, c.lastname))
 }
 
 fn expected_postcode(c: &demo::Customer) -> String {
@@ -32,25 +34,49 @@ fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
     run.ok();
     assert_eq!(
         run.load_counts(),
-        LoadLine { records: 300, inserted: 300, updated: 0, unchanged: 0, rejected: 0 }
+        LoadLine {
+            records: 300,
+            inserted: 300,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0
+        }
     );
 
     // Exact names and addresses, normalised where the spec says so.
-    let rows = magazyn_rows(&dir, "SELECT code, name, nip, email, postcode, city, country_code, street, is_company FROM customers ORDER BY id");
+    let rows = magazyn_rows(
+        &dir,
+        "SELECT code, name, nip, email, postcode, city, country_code, street, is_company FROM customers ORDER BY id",
+    );
     assert_eq!(rows.len(), 300);
     for c in &list {
         let code = format!("S1-{}", c.id);
-        let r = rows.iter().find(|r| r[0] == code).unwrap_or_else(|| panic!("{code} missing"));
+        let r = rows
+            .iter()
+            .find(|r| r[0] == code)
+            .unwrap_or_else(|| panic!("{code} missing"));
         assert_eq!(r[1], expected_name(c), "{code} name");
         assert_eq!(r[2], c.nip.clone().unwrap_or_default(), "{code} nip");
         assert_eq!(r[3], c.email, "{code} email");
         assert_eq!(r[4], expected_postcode(c), "{code} postcode");
         assert_eq!(r[5], c.city, "{code} city");
-        assert_eq!(r[6], if c.country_id == 1 { "PL" } else { "DE" }, "{code} country");
+        assert_eq!(
+            r[6],
+            if c.country_id == 1 { "PL" } else { "DE" },
+            "{code} country"
+        );
         assert_eq!(r[7], c.street, "{code} street");
-        assert_eq!(r[8], if c.company.is_some() { "1" } else { "0" }, "{code} is_company");
+        assert_eq!(
+            r[8],
+            if c.company.is_some() { "1" } else { "0" },
+            "{code} is_company"
+        );
     }
-    assert!(rows.iter().any(|r| r[1].contains('ż') || r[1].contains('Ż')), "diacritics survive");
+    assert!(
+        rows.iter()
+            .any(|r| r[1].contains('ż') || r[1].contains('Ż')),
+        "diacritics survive"
+    );
 
     let snapshot = || magazyn_rows(&dir, "SELECT code, updated_at FROM customers ORDER BY id");
     let before = snapshot();
@@ -61,7 +87,13 @@ fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
     run.ok();
     assert_eq!(
         run.load_counts(),
-        LoadLine { records: 300, inserted: 0, updated: 0, unchanged: 300, rejected: 0 }
+        LoadLine {
+            records: 300,
+            inserted: 0,
+            updated: 0,
+            unchanged: 300,
+            rejected: 0
+        }
     );
     assert_eq!(snapshot(), before);
 
@@ -81,9 +113,17 @@ fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
     let counts = run.load_counts();
     assert_eq!((counts.inserted, counts.updated), (0, 1), "{}", run.stdout);
     let after = snapshot();
-    let changed: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a[0].clone()).collect();
+    let changed: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a[0].clone())
+        .collect();
     assert_eq!(changed, vec!["S1-7".to_string()]);
-    let r = magazyn_rows(&dir, "SELECT city, postcode FROM customers WHERE code = 'S1-7'");
+    let r = magazyn_rows(
+        &dir,
+        "SELECT city, postcode FROM customers WHERE code = 'S1-7'",
+    );
     assert_eq!(r[0], vec!["Gdynia".to_string(), "81-300".to_string()]);
 
     // A customer created without a customers_info row is still found (by id).
@@ -127,14 +167,19 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
         .iter()
         .find(|c| {
             c.company.is_none()
-                && list.iter().filter(|o| expected_name(o) == expected_name(c)).count() == 1
+                && list
+                    .iter()
+                    .filter(|o| expected_name(o) == expected_name(c))
+                    .count()
+                    == 1
         })
         .unwrap();
     rt().block_on(async {
         let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag = magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
-            .await
-            .unwrap();
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
         let row = |code: &str, name: String, nip: Option<String>| magsync::magazyn::CustomerRow {
             code: code.into(),
             name,
@@ -143,39 +188,81 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
         };
         let nip = by_nip.nip.clone().unwrap();
         let dashed = format!("{}-{}-{}-{}", &nip[..3], &nip[3..6], &nip[6..8], &nip[8..]);
-        mag.customer_insert(&row("K-1", "Stara nazwa firmy".into(), Some(dashed))).await.unwrap();
-        mag.customer_insert(&row("K-2", expected_name(by_name).to_uppercase(), None)).await.unwrap();
-        mag.customer_insert(&row("K-3", expected_name(by_name), None)).await.unwrap();
+        mag.customer_insert(&row("K-1", "Stara nazwa firmy".into(), Some(dashed)))
+            .await
+            .unwrap();
+        mag.customer_insert(&row("K-2", expected_name(by_name).to_uppercase(), None))
+            .await
+            .unwrap();
+        mag.customer_insert(&row("K-3", expected_name(by_name), None))
+            .await
+            .unwrap();
         mag.close().await;
     });
 
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
-    assert_eq!(run.code, 1, "completed with rejects:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "completed with rejects:\n{}\n{}",
+        run.stdout, run.stderr
+    );
     let counts = run.load_counts();
     assert_eq!(counts.rejected, 1);
     assert_eq!(counts.inserted, 48);
     assert_eq!(counts.updated, 1);
-    assert!(run.stdout.contains(&format!("rejected s1/{}", by_name.id)), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("rejected s1/{}", by_name.id)),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("ambiguous_name"), "{}", run.stdout);
 
     // Linked, not duplicated: K-1 now carries the shop's data under its own code.
-    assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM customers"), 3 + 48);
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM customers"),
+        3 + 48
+    );
     let k1 = magazyn_rows(&dir, "SELECT id, name FROM customers WHERE code = 'K-1'");
     assert_eq!(k1[0][1], expected_name(by_nip));
     let link = magazyn_rows(
         &dir,
-        &format!("SELECT magazyn_id FROM magsync_links WHERE shop = 's1' AND shop_id = '{}'", by_nip.id),
+        &format!(
+            "SELECT magazyn_id FROM magsync_links WHERE shop = 's1' AND shop_id = '{}'",
+            by_nip.id
+        ),
     );
     assert_eq!(link[0][0], k1[0][0]);
-    assert_eq!(magazyn_count(&dir, &format!("SELECT COUNT(*) FROM customers WHERE code = 'S1-{}'", by_nip.id)), 0);
-    assert_eq!(magazyn_count(&dir, &format!("SELECT COUNT(*) FROM customers WHERE code = 'S1-{}'", by_name.id)), 0);
+    assert_eq!(
+        magazyn_count(
+            &dir,
+            &format!(
+                "SELECT COUNT(*) FROM customers WHERE code = 'S1-{}'",
+                by_nip.id
+            )
+        ),
+        0
+    );
+    assert_eq!(
+        magazyn_count(
+            &dir,
+            &format!(
+                "SELECT COUNT(*) FROM customers WHERE code = 'S1-{}'",
+                by_name.id
+            )
+        ),
+        0
+    );
 
     // The receipt holds the refused record and its reason.
     let receipt = dir.batches("receipts").pop().unwrap();
-    let errors = std::fs::read_to_string(receipt.join("data/rejects/customers.errors.csv")).unwrap();
+    let errors =
+        std::fs::read_to_string(receipt.join("data/rejects/customers.errors.csv")).unwrap();
     assert!(errors.contains("ambiguous_name"), "{errors}");
     let rejected = std::fs::read_to_string(receipt.join("data/rejects/customers.csv")).unwrap();
-    assert!(rejected.contains(&format!("s1,{},S1-{}", by_name.id, by_name.id)), "{rejected}");
+    assert!(
+        rejected.contains(&format!("s1,{},S1-{}", by_name.id, by_name.id)),
+        "{rejected}"
+    );
 
     check_all_batches(&dir);
 }
@@ -193,11 +280,23 @@ fn dry_run_writes_nothing_and_shows_the_changes() {
     dir.write("magsync.toml", &config(&db.url, "xml"));
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "--dry-run"]);
     run.ok();
-    assert!(run.stdout.contains("dry run: nothing was written"), "{}", run.stdout);
-    assert!(run.stdout.contains(&format!("insert S1-1: {}", expected_name(&list[0]))), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("dry run: nothing was written"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("insert S1-1: {}", expected_name(&list[0]))),
+        "{}",
+        run.stdout
+    );
     assert_eq!(run.load_counts().inserted, 20);
     assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM customers"), 0);
-    assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM magsync_batches"), 0);
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM magsync_batches"),
+        0
+    );
     assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM magsync_links"), 0);
     assert!(dir.batches("receipts").is_empty());
 

@@ -15,14 +15,23 @@ fn parse(sql: &str) -> Tables {
     let mut rest = lower.as_str();
     while let Some(i) = rest.find("create table ") {
         rest = &rest[i + 13..];
-        let name = rest.split(|c: char| c.is_whitespace() || c == '(').next().unwrap().to_string();
+        let name = rest
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap()
+            .to_string();
         let body_start = rest.find('(').unwrap() + 1;
         let body_end = rest.find("\n);").or_else(|| rest.find(");")).unwrap();
         let body = &rest[body_start..body_end];
         let mut cols = Vec::new();
         for line in body.lines() {
             let line = line.trim().trim_end_matches(',');
-            if line.is_empty() || line.starts_with("--") || line.starts_with("primary key") || line.starts_with("key ") || line.starts_with("unique") {
+            if line.is_empty()
+                || line.starts_with("--")
+                || line.starts_with("primary key")
+                || line.starts_with("key ")
+                || line.starts_with("unique")
+            {
                 continue;
             }
             let mut words = line.split_whitespace();
@@ -31,9 +40,14 @@ fn parse(sql: &str) -> Tables {
             let rest: Vec<&str> = words.collect();
             let rest = rest.join(" ");
             let not_null = rest.contains("not null");
-            let default = rest.split("default ").nth(1).map(|d| d.split_whitespace().next().unwrap().to_string());
+            let default = rest
+                .split("default ")
+                .nth(1)
+                .map(|d| d.split_whitespace().next().unwrap().to_string());
             let auto = rest.contains("auto_increment");
-            cols.push(format!("{col} {ty} not_null={not_null} default={default:?} auto={auto}"));
+            cols.push(format!(
+                "{col} {ty} not_null={not_null} default={default:?} auto={auto}"
+            ));
         }
         cols.sort();
         out.insert(name, cols);
@@ -49,17 +63,31 @@ fn fixture_matches_the_official_install_sql() {
         eprintln!("SKIPPED: {} not present", reference.display());
         return;
     };
-    let ours = parse(&std::fs::read_to_string(root.join("templates/oscommerce-2.3/fixture/schema.mysql.sql")).unwrap());
+    let ours = parse(
+        &std::fs::read_to_string(root.join("templates/oscommerce-2.3/fixture/schema.mysql.sql"))
+            .unwrap(),
+    );
     let theirs = parse(&official);
     assert!(ours.len() >= 20, "fixture has {} tables", ours.len());
     for (table, cols) in &ours {
-        let want = theirs.get(table).unwrap_or_else(|| panic!("{table} is not an osCommerce 2.3.3 table"));
-        assert_eq!(cols, want, "table {table} differs from the 2.3.3 install SQL");
+        let want = theirs
+            .get(table)
+            .unwrap_or_else(|| panic!("{table} is not an osCommerce 2.3.3 table"));
+        assert_eq!(
+            cols, want,
+            "table {table} differs from the 2.3.3 install SQL"
+        );
     }
     // The SQLite demo shop has the same tables and columns (types differ).
-    let sqlite = std::fs::read_to_string(root.join("templates/oscommerce-2.3/fixture/schema.sqlite.sql")).unwrap();
+    let sqlite =
+        std::fs::read_to_string(root.join("templates/oscommerce-2.3/fixture/schema.sqlite.sql"))
+            .unwrap();
     for (table, cols) in parse(&sqlite) {
-        let names = |v: &Vec<String>| v.iter().map(|c| c.split(' ').next().unwrap().to_string()).collect::<Vec<_>>();
+        let names = |v: &Vec<String>| {
+            v.iter()
+                .map(|c| c.split(' ').next().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&cols), names(&ours[&table]), "demo table {table}");
     }
 }

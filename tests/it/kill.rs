@@ -10,9 +10,11 @@ fn a_killed_load_is_all_or_nothing_and_the_rerun_completes() {
     let dir = Dir::new();
     let url = sqlite_shop(&dir, N as usize, 77);
     dir.write("magsync.toml", &config(&url, "csv"));
-    dir.magsync(&["extract", "--shop", "s1", "--flow", "customers"]).ok();
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
     let extracted = dir.batches("outbox").pop().unwrap();
-    dir.magsync(&["transform", extracted.to_str().unwrap()]).ok();
+    dir.magsync(&["transform", extracted.to_str().unwrap()])
+        .ok();
     let batch = dir.batches("work").pop().unwrap();
     let batch = batch.to_str().unwrap();
 
@@ -59,6 +61,9 @@ fn a_killed_load_is_all_or_nothing_and_the_rerun_completes() {
         assert!(again.stdout.contains("already applied"));
         wipe();
     }
-    assert!(killed_midway >= 3, "only {killed_midway} kills landed inside the load (load took {full:?})");
+    assert!(
+        killed_midway >= 3,
+        "only {killed_midway} kills landed inside the load (load took {full:?})"
+    );
     let _ = Duration::ZERO;
 }

@@ -12,11 +12,22 @@ fn reseal(dir: &Path) {
     for e in walkdir::WalkDir::new(dir.join("data")) {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             payload.insert(rel, bag::sha256_file(e.path()).unwrap());
         }
     }
-    bag::seal(dir, &payload, &[("Source-Organization", "test".into())], &["magsync-batch.toml"]).unwrap();
+    bag::seal(
+        dir,
+        &payload,
+        &[("Source-Organization", "test".into())],
+        &["magsync-batch.toml"],
+    )
+    .unwrap();
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -35,7 +46,8 @@ fn synced_dir(format: &str, n: usize) -> Dir {
     let dir = Dir::new();
     let url = sqlite_shop(&dir, n, 42);
     dir.write("magsync.toml", &config(&url, format));
-    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]).ok();
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"])
+        .ok();
     dir
 }
 
@@ -60,7 +72,11 @@ fn a_flipped_byte_anywhere_fails_verify_naming_the_file() {
             std::fs::write(copy.join(file), bytes).unwrap();
             let run = dir.magsync(&["verify", copy.to_str().unwrap()]);
             assert_eq!(run.code, 2, "{file}@{pos} passed verify:\n{}", run.stdout);
-            assert!(run.stderr.contains(file), "{file}@{pos}: message does not name the file: {}", run.stderr);
+            assert!(
+                run.stderr.contains(file),
+                "{file}@{pos}: message does not name the file: {}",
+                run.stderr
+            );
         }
     }
     // A missing and an extra payload file.
@@ -69,7 +85,11 @@ fn a_flipped_byte_anywhere_fails_verify_naming_the_file() {
     std::fs::remove_file(copy.join("data/shop_customers.csv")).unwrap();
     let run = dir.magsync(&["verify", copy.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("data/shop_customers.csv"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("data/shop_customers.csv"),
+        "{}",
+        run.stderr
+    );
     let copy = dir.join("extra");
     copy_dir(&pristine, &copy);
     std::fs::write(copy.join("data/extra.csv"), "x\n").unwrap();
@@ -86,15 +106,25 @@ fn a_tampered_transformed_batch_is_not_loaded() {
     let x = dir.magsync(&["extract", "--shop", "s1", "--flow", "customers"]);
     x.ok();
     let extracted = dir.batches("outbox").pop().unwrap();
-    dir.magsync(&["transform", extracted.to_str().unwrap()]).ok();
+    dir.magsync(&["transform", extracted.to_str().unwrap()])
+        .ok();
     let batch = dir.batches("work").pop().unwrap();
     let f = batch.join("data/customers.csv");
-    let text = std::fs::read_to_string(&f).unwrap().replacen("S1-1,", "S1-9,", 1);
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replacen("S1-1,", "S1-9,", 1);
     std::fs::write(&f, text).unwrap();
     let run = dir.magsync(&["load", batch.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("data/customers.csv") && run.stderr.contains("checksum"), "{}", run.stderr);
-    assert!(!dir.join("magazyn.db").exists() || magazyn_count(&dir, "SELECT COUNT(*) FROM customers") == 0);
+    assert!(
+        run.stderr.contains("data/customers.csv") && run.stderr.contains("checksum"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !dir.join("magazyn.db").exists()
+            || magazyn_count(&dir, "SELECT COUNT(*) FROM customers") == 0
+    );
 }
 
 #[test]
@@ -106,7 +136,10 @@ fn a_newer_major_format_is_refused_and_an_older_minor_loads() {
         copy_dir(&pristine, &copy);
         let tag = copy.join("magsync-batch.toml");
         let text = std::fs::read_to_string(&tag).unwrap();
-        let text = text.replace("format_version = \"1.0.0\"", &format!("format_version = \"{version}\"\nadded_in_a_later_minor = true"));
+        let text = text.replace(
+            "format_version = \"1.0.0\"",
+            &format!("format_version = \"{version}\"\nadded_in_a_later_minor = true"),
+        );
         std::fs::write(&tag, text).unwrap();
         reseal(&copy);
         let run = dir.magsync(&["verify", copy.to_str().unwrap()]);
@@ -114,7 +147,11 @@ fn a_newer_major_format_is_refused_and_an_older_minor_loads() {
             run.ok();
         } else {
             assert_eq!(run.code, 2);
-            assert!(run.stderr.contains("newer than this magsync reads"), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("newer than this magsync reads"),
+                "{}",
+                run.stderr
+            );
         }
     }
 }
@@ -124,12 +161,17 @@ fn bad_rows_go_to_the_rejects_file_and_the_rest_goes_on() {
     let dir = Dir::new();
     let url = sqlite_shop(&dir, 8, 9);
     dir.write("magsync.toml", &config(&url, "csv"));
-    dir.magsync(&["extract", "--shop", "s1", "--flow", "customers"]).ok();
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
     let batch = dir.batches("outbox").pop().unwrap();
     // A person (or another program) edited the extract: a ragged row, a bad
     // id, a customer with no name.
     let f = batch.join("data/shop_customers.csv");
-    let mut lines: Vec<String> = std::fs::read_to_string(&f).unwrap().lines().map(String::from).collect();
+    let mut lines: Vec<String> = std::fs::read_to_string(&f)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     lines[2] = "2,m,too,few,fields".into();
     lines[3] = lines[3].replacen("3,", "3x,", 1);
     let cols: Vec<&str> = lines[4].split(',').collect();
@@ -142,16 +184,30 @@ fn bad_rows_go_to_the_rejects_file_and_the_rest_goes_on() {
     // verify names the first bad line and field
     let v = dir.magsync(&["verify", batch.to_str().unwrap()]);
     assert_eq!(v.code, 2);
-    assert!(v.stderr.contains("data/shop_customers.csv, line 3"), "{}", v.stderr);
+    assert!(
+        v.stderr.contains("data/shop_customers.csv, line 3"),
+        "{}",
+        v.stderr
+    );
 
     let run = dir.magsync(&["transform", batch.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("3 rejected"), "{}", run.stdout);
     let out = dir.batches("work").pop().unwrap();
-    let errors = std::fs::read_to_string(out.join("data/rejects/shop_customers.errors.csv")).unwrap();
-    assert!(errors.contains(",3,") && errors.contains("ragged"), "{errors}");
-    assert!(errors.contains(",4,") && errors.contains("customers_id") && errors.contains("not_integer"), "{errors}");
-    assert!(errors.contains(",5,") && errors.contains("empty_name"), "{errors}");
+    let errors =
+        std::fs::read_to_string(out.join("data/rejects/shop_customers.errors.csv")).unwrap();
+    assert!(
+        errors.contains(",3,") && errors.contains("ragged"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(",4,") && errors.contains("customers_id") && errors.contains("not_integer"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(",5,") && errors.contains("empty_name"),
+        "{errors}"
+    );
     let good = std::fs::read_to_string(out.join("data/customers.csv")).unwrap();
     assert_eq!(good.lines().count(), 1 + 5);
     dir.magsync(&["load", out.to_str().unwrap()]).ok();
@@ -180,7 +236,12 @@ fn xml_batches_validate_against_the_shipped_xsd() {
                 .output()
             {
                 Ok(o) => {
-                    assert!(o.status.success(), "{}: {}", xml.display(), String::from_utf8_lossy(&o.stderr));
+                    assert!(
+                        o.status.success(),
+                        "{}: {}",
+                        xml.display(),
+                        String::from_utf8_lossy(&o.stderr)
+                    );
                     checked += 1;
                 }
                 Err(e) if !required => eprintln!("xmllint not installed ({e}); XSD check skipped"),
@@ -211,5 +272,9 @@ fn xml_with_a_doctype_is_refused() {
     reseal(&copy);
     let run = dir.magsync(&["verify", copy.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("DOCTYPE") && run.stderr.contains("data/customers.xml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("DOCTYPE") && run.stderr.contains("data/customers.xml"),
+        "{}",
+        run.stderr
+    );
 }

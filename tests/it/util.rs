@@ -13,7 +13,10 @@ pub struct Dir {
 impl Dir {
     pub fn new() -> Dir {
         Dir {
-            tmp: tempfile::Builder::new().prefix("magsync-it-").tempdir().unwrap(),
+            tmp: tempfile::Builder::new()
+                .prefix("magsync-it-")
+                .tempdir()
+                .unwrap(),
         }
     }
     pub fn path(&self) -> &Path {
@@ -76,7 +79,11 @@ impl From<Output> for Run {
 impl Run {
     #[track_caller]
     pub fn ok(&self) -> &Run {
-        assert_eq!(self.code, 0, "magsync failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "magsync failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     /// The numbers of the `customers load` summary line.
@@ -87,8 +94,15 @@ impl Run {
             .find(|l| l.starts_with("customers load"))
             .unwrap_or_else(|| panic!("no load line in:\n{}", self.stdout));
         let num = |word: &str| -> u64 {
-            let i = line.find(&format!(" {word}")).unwrap_or_else(|| panic!("no `{word}` in {line}"));
-            line[..i].rsplit([' ', ',', ':']).find(|s| !s.is_empty()).unwrap().parse().unwrap()
+            let i = line
+                .find(&format!(" {word}"))
+                .unwrap_or_else(|| panic!("no `{word}` in {line}"));
+            line[..i]
+                .rsplit([' ', ',', ':'])
+                .find(|s| !s.is_empty())
+                .unwrap()
+                .parse()
+                .unwrap()
         };
         LoadLine {
             records: num("records"),
@@ -110,7 +124,10 @@ pub struct LoadLine {
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A MariaDB database of its own for one test, loaded with the osCommerce
@@ -130,25 +147,37 @@ pub fn mariadb(test: &str) -> Option<MyDb> {
     let required = std::env::var_os("MAGSYNC_REQUIRE_MYSQL").is_some();
     let r = rt().block_on(async {
         let mut admin = sqlx::mysql::MySqlConnection::connect(&base).await?;
-        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
+        sqlx::raw_sql(&format!(
+            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+        ))
+        .execute(&mut admin)
+        .await?;
         Ok::<_, sqlx::Error>(())
     });
     if let Err(e) = r {
         if required {
             panic!("MariaDB is required (MAGSYNC_REQUIRE_MYSQL) but {base} does not answer: {e}");
         }
-        eprintln!("SKIPPED {test}: no MariaDB at {base} ({e}); set MAGSYNC_TEST_MYSQL_URL to run it");
+        eprintln!(
+            "SKIPPED {test}: no MariaDB at {base} ({e}); set MAGSYNC_TEST_MYSQL_URL to run it"
+        );
         return None;
     }
-    let db = MyDb { url: format!("{server}/{name}"), name, server };
+    let db = MyDb {
+        url: format!("{server}/{name}"),
+        name,
+        server,
+    };
     rt().block_on(async {
         let mut shop = db.shop().await;
         let t = magsync::templates::Templates::new(None);
-        shop.run_script(&t.text("oscommerce-2.3", "fixture/schema.mysql.sql", "mysql").unwrap(), "fixture")
-            .await
-            .unwrap();
+        shop.run_script(
+            &t.text("oscommerce-2.3", "fixture/schema.mysql.sql", "mysql")
+                .unwrap(),
+            "fixture",
+        )
+        .await
+        .unwrap();
         magsync::demo::populate_countries(&mut shop).await.unwrap();
         shop.close().await;
     });
@@ -162,7 +191,9 @@ impl MyDb {
     /// Run SQL statements on the shop (test set-up and shop-side edits).
     pub fn exec(&self, sql: &str) {
         rt().block_on(async {
-            let mut c = sqlx::mysql::MySqlConnection::connect(&self.url).await.unwrap();
+            let mut c = sqlx::mysql::MySqlConnection::connect(&self.url)
+                .await
+                .unwrap();
             sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
         });
     }
@@ -173,7 +204,9 @@ impl Drop for MyDb {
         let (server, name) = (self.server.clone(), self.name.clone());
         let _ = rt().block_on(async move {
             let mut c = sqlx::mysql::MySqlConnection::connect(&format!("{server}/test")).await?;
-            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut c).await
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut c)
+                .await
         });
     }
 }
@@ -211,7 +244,12 @@ pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
                         r.try_get::<Option<String>, _>(i)
                             .ok()
                             .flatten()
-                            .or_else(|| r.try_get::<Option<i64>, _>(i).ok().flatten().map(|v| v.to_string()))
+                            .or_else(|| {
+                                r.try_get::<Option<i64>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .map(|v| v.to_string())
+                            })
                             .unwrap_or_default()
                     })
                     .collect()
@@ -254,13 +292,21 @@ pub fn bagit_validate(bag: &Path) -> bool {
 pub fn sqlite_shop(dir: &Dir, n: usize, seed: u64) -> String {
     let url = format!("sqlite://{}", dir.join("shop.db").display());
     rt().block_on(async {
-        let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop").await.unwrap();
-        let t = magsync::templates::Templates::new(None);
-        shop.run_script(&t.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite").unwrap(), "fixture")
+        let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop")
             .await
             .unwrap();
+        let t = magsync::templates::Templates::new(None);
+        shop.run_script(
+            &t.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite")
+                .unwrap(),
+            "fixture",
+        )
+        .await
+        .unwrap();
         magsync::demo::populate_countries(&mut shop).await.unwrap();
-        magsync::demo::populate_customers(&mut shop, &magsync::demo::customers(n, seed)).await.unwrap();
+        magsync::demo::populate_customers(&mut shop, &magsync::demo::customers(n, seed))
+            .await
+            .unwrap();
         shop.close().await;
     });
     url
@@ -281,7 +327,11 @@ pub fn check_all_batches(dir: &Dir) -> usize {
 pub fn assert_nowhere(root: &Path, needle: &str) {
     for e in walkdir::WalkDir::new(root) {
         let e = e.unwrap();
-        if e.file_type().is_file() && e.path().extension().is_none_or(|x| x != "db" && x != "db-wal") {
+        if e.file_type().is_file()
+            && e.path()
+                .extension()
+                .is_none_or(|x| x != "db" && x != "db-wal")
+        {
             let bytes = std::fs::read(e.path()).unwrap();
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
