@@ -232,7 +232,7 @@ customer_code_prefix = "S1-"
 
 /// Rows of a query on the Magazyn, each as strings.
 pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
-    use sqlx::{Column, Row};
+    use sqlx::Row;
     let url = format!("sqlite://{}", dir.join("magazyn.db").display());
     rt().block_on(async {
         let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
