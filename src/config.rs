@@ -137,6 +137,77 @@ pub struct ShopConfig {
     pub overlap_minutes: u32,
     #[serde(default)]
     pub map: Maps,
+    #[serde(default)]
+    pub orders: OrdersConfig,
+}
+
+/// How shop orders become Magazyn orders (`[shops.<id>.orders]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// The order description; `{payment}`, `{shipping}`, `{status}`,
+    /// `{order}` (shop order number) and `{currency}` are filled in.
+    #[serde(default = "default_description")]
+    pub description: String,
+    /// Service code of the delivery line when `map.shipping` has no entry.
+    #[serde(default = "default_shipping_code")]
+    pub shipping_code: String,
+    /// VAT rate of the delivery line. Default: worked out from the order's
+    /// tax totals (what the shop charged), 23 when the delivery was free.
+    /// A decimal written as a string ("23"): never floating point.
+    pub shipping_vat_rate: Option<String>,
+    /// A Magazyn gross total further than this from the shop's total (in the
+    /// order's currency) is reported for that order.
+    /// A decimal written as a string ("0.02").
+    #[serde(default = "default_tolerance")]
+    pub total_tolerance: String,
+    /// A line whose good the Magazyn does not know: "one-off" keeps it as a
+    /// one-off line (reported), "reject" rejects the whole order.
+    #[serde(default)]
+    pub unknown_goods: UnknownGoods,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        OrdersConfig {
+            description: default_description(),
+            shipping_code: default_shipping_code(),
+            shipping_vat_rate: None,
+            total_tolerance: default_tolerance(),
+            unknown_goods: UnknownGoods::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownGoods {
+    #[default]
+    OneOff,
+    Reject,
+}
+
+fn default_description() -> String {
+    "Płatność: {payment}; Dostawa: {shipping}; Status w sklepie: {status}".into()
+}
+fn default_shipping_code() -> String {
+    "TRANSPORT".into()
+}
+fn default_tolerance() -> String {
+    "0.02".into()
+}
+
+impl OrdersConfig {
+    pub fn tolerance(&self) -> rust_decimal::Decimal {
+        self.total_tolerance
+            .parse()
+            .unwrap_or(rust_decimal::Decimal::new(2, 2))
+    }
+    pub fn shipping_rate(&self) -> Option<rust_decimal::Decimal> {
+        self.shipping_vat_rate
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -236,6 +307,20 @@ impl Config {
                 // Detection comes with `magsync check`; until then be explicit.
                 return Err(bad(format!(
                     "shops.{id}.encoding = \"auto\" is not supported by this version yet: set utf8, latin1-utf8, latin2 or cp1250"
+                )));
+            }
+            let dec_ok = |v: &str| crate::money::parse(v).is_ok() && !v.is_empty();
+            if !dec_ok(&shop.orders.total_tolerance) {
+                return Err(bad(format!(
+                    "shops.{id}.orders.total_tolerance = \"{}\": expected a decimal such as \"0.02\"",
+                    shop.orders.total_tolerance
+                )));
+            }
+            if let Some(r) = &shop.orders.shipping_vat_rate
+                && !dec_ok(r)
+            {
+                return Err(bad(format!(
+                    "shops.{id}.orders.shipping_vat_rate = \"{r}\": expected a decimal such as \"23\""
                 )));
             }
             if shop.order_prefix.len() + shop.order_suffix.len() > 40 {

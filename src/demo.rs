@@ -334,3 +334,534 @@ mod tests {
         }
     }
 }
+
+// ---------------------------------------------------------------- catalog
+
+use rust_decimal::Decimal;
+
+/// Tax classes of the generated shop: (class id, rate %, description).
+pub const TAX_CLASSES: &[(i64, i64, &str)] =
+    &[(1, 23, "VAT 23%"), (2, 8, "VAT 8%"), (3, 5, "VAT 5%")];
+
+/// Order statuses: (id, Polish name, English name, public).
+pub const STATUSES: &[(i64, &str, &str, i64)] = &[
+    (1, "Oczekujące", "Pending", 1),
+    (2, "W realizacji", "Processing", 1),
+    (3, "Wysłane", "Delivered", 1),
+    (4, "PayPal [Transactions]", "PayPal [Transactions]", 0),
+    (5, "Anulowane", "Cancelled", 1),
+    (
+        6,
+        "Preparing [PayPal Standard]",
+        "Preparing [PayPal Standard]",
+        0,
+    ),
+];
+
+/// Shipping methods as `ot_shipping` titles, with their net cost.
+pub const SHIPPING: &[(&str, &str)] = &[
+    ("Kurier DPD (Kurier DPD):", "15.0000"),
+    ("Paczkomaty InPost (Paczkomat):", "9.9900"),
+    ("Odbiór osobisty (W sklepie):", "0.0000"),
+];
+pub const PAYMENTS: &[&str] = &["Przelew bankowy", "Płatność przy odbiorze", "PayPal"];
+
+const PRODUCT_NOUNS: &[&str] = &[
+    "Kubek ceramiczny",
+    "Koszulka bawełniana",
+    "Książka kucharska",
+    "Żarówka LED",
+    "Herbata zielona",
+    "Śrubokręt płaski",
+    "Łyżka drewniana",
+    "Ręcznik kąpielowy",
+    "Czekolada gorzka",
+    "Zeszyt w kratkę",
+];
+const PRODUCT_ADJ: &[&str] = &[
+    "żółty",
+    "zielony",
+    "duży",
+    "mały",
+    "klasyczny",
+    "ekologiczny",
+    "świąteczny",
+];
+/// Gross prices a shop owner types (the awkward ones on purpose).
+const GROSS: &[&str] = &[
+    "19.99", "49.00", "0.01", "7.77", "129.90", "3.50", "999.99", "12.34", "24.60", "1.99",
+];
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub id: i64,
+    pub model: String,
+    pub name_pl: String,
+    pub name_en: String,
+    pub tax_class: i64,
+    pub rate: Decimal,
+    pub gross: Decimal,
+    /// Net as osCommerce stores it: round(gross / (1 + rate), 4).
+    pub price: Decimal,
+    pub quantity: i64,
+}
+
+pub fn products(n: usize, seed: u64) -> Vec<Product> {
+    let mut rng = Rng::new(seed ^ 0xA5A5);
+    (1..=n as i64)
+        .map(|id| {
+            let (class, rate, _) = TAX_CLASSES[rng.below(TAX_CLASSES.len())];
+            let gross: Decimal = rng.pick(GROSS).parse().expect("valid literal");
+            let rate = Decimal::from(rate);
+            let price = crate::money::round4(gross / (Decimal::ONE + rate / Decimal::from(100)));
+            let noun = rng.pick(PRODUCT_NOUNS);
+            let adj = rng.pick(PRODUCT_ADJ);
+            Product {
+                id,
+                model: format!("PL-{id:05}"),
+                name_pl: format!("{noun} {adj}"),
+                name_en: format!("Product {id} ({adj})"),
+                tax_class: class,
+                rate,
+                gross,
+                price,
+                quantity: 10 + rng.below(90) as i64,
+            }
+        })
+        .collect()
+}
+
+/// Languages, currencies, settings, taxes, statuses and products.
+pub async fn populate_catalog(db: &mut ShopDb, products: &[Product]) -> Result<()> {
+    let begin = if db.dialect() == "mysql" {
+        "START TRANSACTION"
+    } else {
+        "BEGIN"
+    };
+    db.run_script(begin, "demo catalog").await?;
+    let now = "2025-01-01 00:00:00";
+    let exec = |sql: &str| Sql::parse("demo:catalog", sql);
+    let lang = exec(
+        "INSERT INTO languages (languages_id, name, code, directory, sort_order) VALUES (:id, :name, :code, :name, :id)",
+    )?;
+    for (id, name, code) in [(1i64, "Polski", "pl"), (2, "English", "en")] {
+        db.execute(
+            &lang,
+            &Params::new()
+                .set("id", id)
+                .set("name", name)
+                .set("code", code),
+        )
+        .await?;
+    }
+    let cur = exec(
+        "INSERT INTO currencies (title, code, symbol_right, decimal_point, thousands_point, decimal_places, value) VALUES (:title, :code, :sym, ',', ' ', '2', :value)",
+    )?;
+    for (title, code, sym, value) in [
+        ("Złoty", "PLN", " zł", "1.00000000"),
+        ("Euro", "EUR", " €", "0.23000000"),
+    ] {
+        db.execute(
+            &cur,
+            &Params::new()
+                .set("title", title)
+                .set("code", code)
+                .set("sym", sym)
+                .set("value", value),
+        )
+        .await?;
+    }
+    let conf = exec(
+        "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, date_added) VALUES (:key, :key, :value, '', 1, :now)",
+    )?;
+    for (key, value) in [
+        ("DISPLAY_PRICE_WITH_TAX", "false"),
+        ("DEFAULT_CURRENCY", "PLN"),
+        ("STORE_COUNTRY", "1"),
+    ] {
+        db.execute(
+            &conf,
+            &Params::new()
+                .set("key", key)
+                .set("value", value)
+                .set("now", now),
+        )
+        .await?;
+    }
+    db.execute(&exec("INSERT INTO geo_zones (geo_zone_id, geo_zone_name, geo_zone_description, date_added) VALUES (1, 'Polska', 'VAT PL', :now)")?, &Params::new().set("now", now)).await?;
+    db.execute(&exec("INSERT INTO zones_to_geo_zones (zone_country_id, zone_id, geo_zone_id, date_added) VALUES (1, 0, 1, :now)")?, &Params::new().set("now", now)).await?;
+    let tc = exec(
+        "INSERT INTO tax_class (tax_class_id, tax_class_title, tax_class_description, date_added) VALUES (:id, :title, :title, :now)",
+    )?;
+    let tr = exec(
+        "INSERT INTO tax_rates (tax_zone_id, tax_class_id, tax_priority, tax_rate, tax_description, date_added) VALUES (1, :id, 1, :rate, :title, :now)",
+    )?;
+    for (id, rate, title) in TAX_CLASSES {
+        let p = Params::new()
+            .set("id", *id)
+            .set("title", *title)
+            .set("rate", format!("{rate}.0000"))
+            .set("now", now);
+        db.execute(&tc, &p).await?;
+        db.execute(&tr, &p).await?;
+    }
+    let st = exec(
+        "INSERT INTO orders_status (orders_status_id, language_id, orders_status_name, public_flag, downloads_flag) VALUES (:id, :lang, :name, :public, 0)",
+    )?;
+    for (id, pl, en, public) in STATUSES {
+        for (lang, name) in [(1i64, pl), (2, en)] {
+            db.execute(
+                &st,
+                &Params::new()
+                    .set("id", *id)
+                    .set("lang", lang)
+                    .set("name", *name)
+                    .set("public", *public),
+            )
+            .await?;
+        }
+    }
+    db.execute(&exec("INSERT INTO manufacturers (manufacturers_id, manufacturers_name, date_added) VALUES (1, 'Fabryka Łódź', :now)")?, &Params::new().set("now", now)).await?;
+    let pr = exec(
+        "INSERT INTO products (products_id, products_quantity, products_model, products_price, products_date_added, products_weight, products_status, products_tax_class_id, manufacturers_id) VALUES (:id, :qty, :model, :price, :now, '0.50', 1, :class, 1)",
+    )?;
+    let pd = exec(
+        "INSERT INTO products_description (products_id, language_id, products_name, products_description) VALUES (:id, :lang, :name, :descr)",
+    )?;
+    for p in products {
+        db.execute(
+            &pr,
+            &Params::new()
+                .set("id", p.id)
+                .set("qty", p.quantity)
+                .set("model", p.model.as_str())
+                .set("price", crate::money::fmt(p.price, 4))
+                .set("now", now)
+                .set("class", p.tax_class),
+        )
+        .await?;
+        for (lang, name) in [(1i64, &p.name_pl), (2, &p.name_en)] {
+            db.execute(
+                &pd,
+                &Params::new()
+                    .set("id", p.id)
+                    .set("lang", lang)
+                    .set("name", name.as_str())
+                    .set("descr", format!("<p>{name}</p>")),
+            )
+            .await?;
+        }
+    }
+    db.run_script("COMMIT", "demo catalog").await?;
+    Ok(())
+}
+
+// ----------------------------------------------------------------- orders
+
+#[derive(Debug, Clone)]
+pub struct OrderLine {
+    pub product: Product,
+    pub quantity: i64,
+    /// (option, value, price adjustment)
+    pub attributes: Vec<(String, String, Decimal)>,
+    pub final_price: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: i64,
+    pub customer: Customer,
+    pub delivery_name: String,
+    pub delivery_street: String,
+    pub delivery_city: String,
+    pub delivery_postcode: String,
+    pub payment: String,
+    pub status: i64,
+    pub currency: String,
+    pub currency_value: Decimal,
+    pub lines: Vec<OrderLine>,
+    pub shipping_title: String,
+    pub shipping_cost: Decimal,
+    pub date_purchased: String,
+}
+
+impl Order {
+    /// The order totals as osCommerce 2.3.3's checkout writes them with
+    /// DISPLAY_PRICE_WITH_TAX = false (net prices, tax per description,
+    /// flat shipping in tax class 1): (class, title, value, sort order).
+    pub fn totals(&self) -> Vec<(&'static str, String, Decimal, i64)> {
+        let hundred = Decimal::from(100);
+        let mut subtotal = Decimal::ZERO;
+        let mut tax: Vec<(String, Decimal)> = Vec::new();
+        let mut add_tax =
+            |title: String, v: Decimal| match tax.iter_mut().find(|(t, _)| *t == title) {
+                Some((_, s)) => *s += v,
+                None => tax.push((title, v)),
+            };
+        for l in &self.lines {
+            let shown = crate::money::round2(l.final_price) * Decimal::from(l.quantity);
+            subtotal += shown;
+            add_tax(
+                format!("VAT {}%:", l.product.rate),
+                l.product.rate / hundred * shown,
+            );
+        }
+        let shipping_tax = self.shipping_cost * Decimal::from(23) / hundred;
+        if !shipping_tax.is_zero() {
+            add_tax("VAT 23%:".into(), shipping_tax);
+        }
+        let tax_sum: Decimal = tax.iter().map(|(_, v)| *v).sum();
+        let total = subtotal + tax_sum + self.shipping_cost;
+        let mut out = vec![
+            (
+                "ot_subtotal",
+                "Suma częściowa:".to_string(),
+                crate::money::round4(subtotal),
+                1,
+            ),
+            (
+                "ot_shipping",
+                self.shipping_title.clone(),
+                self.shipping_cost,
+                2,
+            ),
+        ];
+        for (title, v) in tax {
+            if v > Decimal::ZERO {
+                out.push(("ot_tax", title, crate::money::round4(v), 3));
+            }
+        }
+        out.push((
+            "ot_total",
+            "Razem:".to_string(),
+            crate::money::round4(total),
+            4,
+        ));
+        out
+    }
+
+    /// What the customer was shown as the total, in the order's currency.
+    pub fn total_in_currency(&self) -> Decimal {
+        let total = self
+            .totals()
+            .iter()
+            .find(|t| t.0 == "ot_total")
+            .map(|t| t.2)
+            .unwrap_or_default();
+        crate::money::round2(total * self.currency_value)
+    }
+}
+
+/// `n` orders of the given customers for the given products: 1–5 lines,
+/// attributes on some, a few EUR orders, some cancelled, some still
+/// "Preparing" (hosted payment not finished).
+pub fn orders(n: usize, customers: &[Customer], products: &[Product], seed: u64) -> Vec<Order> {
+    let mut rng = Rng::new(seed ^ 0x5A5A);
+    (1..=n as i64)
+        .map(|id| {
+            let customer = customers[rng.below(customers.len())].clone();
+            let lines = (0..1 + rng.below(5))
+                .map(|_| {
+                    let product = products[rng.below(products.len())].clone();
+                    let mut attributes = Vec::new();
+                    if rng.below(3) == 0 {
+                        attributes.push((
+                            "Kolor".to_string(),
+                            rng.pick(&["żółty", "czerwony", "zielony"]).to_string(),
+                            Decimal::ZERO,
+                        ));
+                    }
+                    if rng.below(4) == 0 {
+                        attributes.push((
+                            "Rozmiar".to_string(),
+                            "XL".to_string(),
+                            Decimal::new(50000, 4),
+                        ));
+                    }
+                    let final_price =
+                        product.price + attributes.iter().map(|a| a.2).sum::<Decimal>();
+                    OrderLine {
+                        quantity: 1 + rng.below(4) as i64,
+                        product,
+                        attributes,
+                        final_price,
+                    }
+                })
+                .collect();
+            let (title, cost) = SHIPPING[rng.below(SHIPPING.len())];
+            let other = rng.below(4) == 0;
+            let eur = id % 6 == 0;
+            let status = match id % 20 {
+                7 => 6,  // Preparing [PayPal Standard]
+                13 => 5, // Anulowane
+                _ => 1 + rng.below(3) as i64,
+            };
+            Order {
+                id,
+                delivery_name: if other {
+                    "Anna Nowak".into()
+                } else {
+                    format!("{} {}", customer.firstname, customer.lastname)
+                },
+                delivery_street: if other {
+                    "ul. Długa 1".into()
+                } else {
+                    customer.street.clone()
+                },
+                delivery_city: if other {
+                    "Gdańsk".into()
+                } else {
+                    customer.city.clone()
+                },
+                delivery_postcode: if other {
+                    "80-827".into()
+                } else {
+                    customer.postcode.clone()
+                },
+                customer,
+                payment: rng.pick(PAYMENTS).to_string(),
+                status,
+                currency: if eur { "EUR".into() } else { "PLN".into() },
+                currency_value: if eur {
+                    Decimal::new(230000, 6)
+                } else {
+                    Decimal::new(1_000000, 6)
+                },
+                lines,
+                shipping_title: title.to_string(),
+                shipping_cost: cost.parse().expect("valid literal"),
+                date_purchased: format!(
+                    "2025-{:02}-{:02} {:02}:{:02}:{:02}",
+                    1 + (id % 12),
+                    1 + (id % 28),
+                    id % 24,
+                    id % 60,
+                    id % 60
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Write orders the way `checkout_process.php` does: the order, its totals,
+/// a status history row, its lines and their attributes.
+pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
+    let o_sql = Sql::parse(
+        "demo:orders",
+        "INSERT INTO orders (orders_id, customers_id, customers_name, customers_company, customers_street_address, customers_city, customers_postcode, customers_country, customers_telephone, customers_email_address, customers_address_format_id, delivery_name, delivery_street_address, delivery_city, delivery_postcode, delivery_country, delivery_address_format_id, billing_name, billing_company, billing_street_address, billing_city, billing_postcode, billing_country, billing_address_format_id, payment_method, cc_type, cc_owner, cc_number, cc_expires, date_purchased, orders_status, currency, currency_value) VALUES (:id, :cid, :cname, :company, :street, :city, :postcode, :country, :phone, :email, 1, :dname, :dstreet, :dcity, :dpostcode, 'Polska', 1, :cname, :company, :street, :city, :postcode, :country, 1, :payment, '', '', '', '', :date, :status, :currency, :cv)",
+    )?;
+    let t_sql = Sql::parse(
+        "demo:orders_total",
+        "INSERT INTO orders_total (orders_id, title, text, value, class, sort_order) VALUES (:id, :title, :text, :value, :class, :sort)",
+    )?;
+    let h_sql = Sql::parse(
+        "demo:orders_status_history",
+        "INSERT INTO orders_status_history (orders_id, orders_status_id, date_added, customer_notified, comments) VALUES (:id, :status, :date, 1, '')",
+    )?;
+    let p_sql = Sql::parse(
+        "demo:orders_products",
+        "INSERT INTO orders_products (orders_products_id, orders_id, products_id, products_model, products_name, products_price, final_price, products_tax, products_quantity) VALUES (:opid, :id, :pid, :model, :name, :price, :final, :tax, :qty)",
+    )?;
+    let a_sql = Sql::parse(
+        "demo:orders_products_attributes",
+        "INSERT INTO orders_products_attributes (orders_id, orders_products_id, products_options, products_options_values, options_values_price, price_prefix) VALUES (:id, :opid, :option, :value, :price, '+')",
+    )?;
+    let begin = if db.dialect() == "mysql" {
+        "START TRANSACTION"
+    } else {
+        "BEGIN"
+    };
+    db.run_script(begin, "demo orders").await?;
+    let mut opid = 0i64;
+    for o in orders {
+        let c = &o.customer;
+        let country = if c.country_id == 1 {
+            "Polska"
+        } else {
+            "Niemcy"
+        };
+        db.execute(
+            &o_sql,
+            &Params::new()
+                .set("id", o.id)
+                .set("cid", c.id)
+                .set("cname", format!("{} {}", c.firstname, c.lastname))
+                .set("company", c.company.clone())
+                .set("street", c.street.as_str())
+                .set("city", c.city.as_str())
+                .set("postcode", c.postcode.as_str())
+                .set("country", country)
+                .set("phone", c.telephone.as_str())
+                .set("email", c.email.as_str())
+                .set("dname", o.delivery_name.as_str())
+                .set("dstreet", o.delivery_street.as_str())
+                .set("dcity", o.delivery_city.as_str())
+                .set("dpostcode", o.delivery_postcode.as_str())
+                .set("payment", o.payment.as_str())
+                .set("date", o.date_purchased.as_str())
+                .set("status", o.status)
+                .set("currency", o.currency.as_str())
+                .set("cv", crate::money::fmt(o.currency_value, 6)),
+        )
+        .await?;
+        for (class, title, value, sort) in o.totals() {
+            let text = format!(
+                "{} {}",
+                crate::money::fmt(value * o.currency_value, 2),
+                o.currency
+            );
+            db.execute(
+                &t_sql,
+                &Params::new()
+                    .set("id", o.id)
+                    .set("title", title)
+                    .set("text", text)
+                    .set("value", crate::money::fmt(value, 4))
+                    .set("class", class)
+                    .set("sort", sort),
+            )
+            .await?;
+        }
+        if o.status != 6 {
+            db.execute(
+                &h_sql,
+                &Params::new()
+                    .set("id", o.id)
+                    .set("status", o.status)
+                    .set("date", o.date_purchased.as_str()),
+            )
+            .await?;
+        }
+        for l in &o.lines {
+            opid += 1;
+            db.execute(
+                &p_sql,
+                &Params::new()
+                    .set("opid", opid)
+                    .set("id", o.id)
+                    .set("pid", l.product.id)
+                    .set("model", l.product.model.as_str())
+                    .set("name", l.product.name_pl.as_str())
+                    .set("price", crate::money::fmt(l.product.price, 4))
+                    .set("final", crate::money::fmt(l.final_price, 4))
+                    .set("tax", crate::money::fmt(l.product.rate, 4))
+                    .set("qty", l.quantity),
+            )
+            .await?;
+            for (option, value, price) in &l.attributes {
+                db.execute(
+                    &a_sql,
+                    &Params::new()
+                        .set("id", o.id)
+                        .set("opid", opid)
+                        .set("option", option.as_str())
+                        .set("value", value.as_str())
+                        .set("price", crate::money::fmt(*price, 4)),
+                )
+                .await?;
+            }
+        }
+    }
+    db.run_script("COMMIT", "demo orders").await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod flows;
 pub mod magazyn;
+pub mod money;
 pub mod polish;
 pub mod shop;
 pub mod staging;

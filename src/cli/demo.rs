@@ -6,7 +6,7 @@
 
 use super::{Exit, exit_for, summary};
 use crate::config::Config;
-use crate::flows::customers;
+use crate::flows::{self, Flow};
 use crate::shop::ShopDb;
 use crate::staging::Batch;
 use std::fmt::Write as _;
@@ -20,6 +20,9 @@ pub struct Args {
     /// Number of shop customers to generate.
     #[arg(long, default_value_t = 60)]
     pub customers: usize,
+    /// Number of shop orders to generate.
+    #[arg(long, default_value_t = 150)]
+    pub orders: usize,
 }
 
 const MARKER: &str = ".magsync-demo";
@@ -64,10 +67,16 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     crate::demo::populate_countries(&mut shop).await?;
     let list = crate::demo::customers(a.customers, 2026);
     crate::demo::populate_customers(&mut shop, &list).await?;
+    let products = crate::demo::products(40, 2026);
+    crate::demo::populate_catalog(&mut shop, &products).await?;
+    let orders = crate::demo::orders(a.orders, &list, &products, 2026);
+    crate::demo::populate_orders(&mut shop, &orders).await?;
     shop.close().await;
     line(format!(
-        "demo shop: {} customers in shop.db (osCommerce 2.3.3 tables)",
-        list.len()
+        "demo shop: {} customers, {} products, {} orders in shop.db (osCommerce 2.3.3 tables)",
+        list.len(),
+        products.len(),
+        orders.len()
     ));
 
     let cfg_path = dir.join("magsync.toml");
@@ -94,6 +103,16 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
             "Magazyn: customer K-0001 already exists with NIP {nip}"
         ));
     }
+    // The Magazyn's goods register knows the shop's products but two (their
+    // order lines show up as one-off lines).
+    let mut known = 0;
+    for p in products.iter().filter(|p| p.id % 20 != 7) {
+        let mut g = crate::magazyn::GoodRow::new(&p.model, &p.name_pl, &p.rate.to_string());
+        g.manufacturer = Some("Fabryka Łódź".into());
+        mag.good_insert(&g).await?;
+        known += 1;
+    }
+    line(format!("Magazyn: {known} goods, warehouse MAG"));
     mag.close().await;
 
     let mut worst = Exit::Done;
@@ -106,33 +125,41 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
         ),
     ] {
         line(format!("\n== sync, {title} =="));
-        let x = customers::extract(&cfg, "demo", pass == 2).await?;
-        line(summary("customers extract", &x.counts));
-        let t = customers::transform(&cfg, &x.batch)?;
-        line(summary("customers transform", &t.counts));
-        let l = customers::load(&cfg, &t.batch, false).await?;
-        line(summary("customers load", &l.counts));
-        for (key, code, msg) in &l.rejects {
-            line(format!("  rejected {key}: {msg} [{code}]"));
-        }
-        worst = worst
-            .max(exit_for(&cfg, &l.counts))
-            .max(exit_for(&cfg, &t.counts));
-        runs.push(serde_json::json!({
-            "run": pass,
-            "flow": "customers",
-            "extract": x.counts, "transform": t.counts, "load": l.counts,
-            "batches": [x.batch.id(), t.batch.id()],
-        }));
-        if pass == 1 {
-            let warnings = t.batch.dir.join("data/warnings.csv");
-            if warnings.is_file() {
-                line(format!(
-                    "  warnings of the transform: {}",
-                    warnings.display()
-                ));
+        let mut run = serde_json::Map::new();
+        for flow in [Flow::Customers, Flow::Orders] {
+            let name = flow.as_str();
+            let x = flows::extract(&cfg, flow, "demo", pass == 2).await?;
+            line(summary(&format!("{name} extract"), &x.counts));
+            let t = flows::transform(&cfg, &x.batch)?;
+            line(summary(&format!("{name} transform"), &t.counts));
+            let l = flows::load(&cfg, &t.batch, false).await?;
+            line(summary(&format!("{name} load"), &l.counts));
+            for (key, code, msg) in &l.rejects {
+                line(format!("  rejected {key}: {msg} [{code}]"));
             }
+            worst = worst
+                .max(exit_for(&cfg, &l.counts))
+                .max(exit_for(&cfg, &t.counts));
+            if pass == 1 {
+                for (what, b) in [
+                    ("transform", &t.batch),
+                    ("load", l.receipt.as_ref().unwrap_or(&t.batch)),
+                ] {
+                    let warnings = b.dir.join("data/warnings.csv");
+                    if warnings.is_file() {
+                        line(format!("  warnings of the {what}: {}", warnings.display()));
+                    }
+                }
+            }
+            run.insert(
+                name.into(),
+                serde_json::json!({
+                    "extract": x.counts, "transform": t.counts, "load": l.counts,
+                    "batches": [x.batch.id(), t.batch.id()],
+                }),
+            );
         }
+        runs.push(serde_json::Value::Object(run));
     }
 
     line("\n== verify every batch ==".into());

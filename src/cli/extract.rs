@@ -2,7 +2,7 @@
 
 use super::{Exit, exit_for, summary};
 use crate::config::Config;
-use crate::flows::{Flow, customers};
+use crate::flows::{self, Flow};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,9 +16,7 @@ pub struct Args {
 }
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
-    let out = match a.flow {
-        Flow::Customers => customers::extract(cfg, &a.shop, a.full).await?,
-    };
+    let out = flows::extract(cfg, a.flow, &a.shop, a.full).await?;
     println!(
         "{}",
         summary(

@@ -2,8 +2,8 @@
 
 use super::{Exit, exit_for, summary};
 use crate::config::Config;
-use crate::flows::customers::{Change, Loaded};
-use crate::flows::{Dirs, Flow, customers};
+use crate::flows::load::{Change, LoadOutcome};
+use crate::flows::{self, Dirs, Flow};
 use crate::staging::Batch;
 
 #[derive(clap::Args, Debug)]
@@ -17,17 +17,19 @@ pub struct Args {
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let batch = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
-    let flow = Flow::parse(&batch.meta.flow).ok_or_else(|| {
-        anyhow::anyhow!("batch {}: unknown flow `{}`", batch.id(), batch.meta.flow)
-    })?;
-    let loaded = match flow {
-        Flow::Customers => customers::load(cfg, &batch, a.dry_run).await?,
-    };
+    let flow = flows::flow_of(&batch)?;
+    let loaded = flows::load(cfg, &batch, a.dry_run).await?;
     Ok(report(cfg, flow, &batch, &loaded, a.dry_run))
 }
 
 /// Print what a load did (shared with `sync`).
-pub fn report(cfg: &Config, flow: Flow, batch: &Batch, loaded: &Loaded, dry_run: bool) -> Exit {
+pub fn report(
+    cfg: &Config,
+    flow: Flow,
+    batch: &Batch,
+    loaded: &LoadOutcome,
+    dry_run: bool,
+) -> Exit {
     if let Some(at) = &loaded.already_applied {
         println!(
             "{} load: batch {} was already applied at {at}; nothing changed",
@@ -40,9 +42,9 @@ pub fn report(cfg: &Config, flow: Flow, batch: &Batch, loaded: &Loaded, dry_run:
         println!("dry run: nothing was written. Changes a load would make:");
         for c in &loaded.changes {
             match c {
-                Change::Insert { code, name } => println!("  insert {code}: {name}"),
-                Change::Update { code, fields } => {
-                    println!("  update {code}:");
+                Change::Insert { key, what } => println!("  insert {key}: {what}"),
+                Change::Update { key, fields } => {
+                    println!("  update {key}:");
                     for (f, old, new) in fields {
                         println!("      {f}: {old:?} -> {new:?}");
                     }
@@ -52,6 +54,9 @@ pub fn report(cfg: &Config, flow: Flow, batch: &Batch, loaded: &Loaded, dry_run:
     }
     for (key, code, msg) in &loaded.rejects {
         println!("  rejected {key}: {msg} [{code}]");
+    }
+    for (key, code, msg) in &loaded.warnings {
+        println!("  warning {key}: {msg} [{code}]");
     }
     let step = if dry_run { "load (dry run)" } else { "load" };
     println!(

@@ -3,7 +3,7 @@
 
 use super::{Exit, exit_for, summary};
 use crate::config::Config;
-use crate::flows::{Flow, customers};
+use crate::flows::{self, Flow};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -34,14 +34,14 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             .map(|(id, _)| id.clone())
             .collect(),
     };
-    let flows = if a.flow.is_empty() {
-        vec![Flow::Customers]
+    let selected = if a.flow.is_empty() {
+        vec![Flow::Customers, Flow::Orders]
     } else {
         a.flow.clone()
     };
     let mut worst = Exit::Done;
     for shop in &shops {
-        for flow in &flows {
+        for flow in &selected {
             let exit = match one(cfg, shop, *flow, a.full, a.dry_run).await {
                 Ok(e) => e,
                 Err(e) => {
@@ -62,23 +62,17 @@ pub async fn one(
     full: bool,
     dry_run: bool,
 ) -> anyhow::Result<Exit> {
-    match flow {
-        Flow::Customers => {
-            let x = customers::extract(cfg, shop, full).await?;
-            println!(
-                "{}",
-                summary(&format!("customers extract {shop}"), &x.counts)
-            );
-            let t = customers::transform(cfg, &x.batch)?;
-            println!(
-                "{}",
-                summary(&format!("customers transform {shop}"), &t.counts)
-            );
-            let l = customers::load(cfg, &t.batch, dry_run).await?;
-            let exit = super::load::report(cfg, flow, &t.batch, &l, dry_run);
-            Ok(exit
-                .max(exit_for(cfg, &x.counts))
-                .max(exit_for(cfg, &t.counts)))
-        }
-    }
+    let name = flow.as_str();
+    let x = flows::extract(cfg, flow, shop, full).await?;
+    println!("{}", summary(&format!("{name} extract {shop}"), &x.counts));
+    let t = flows::transform(cfg, &x.batch)?;
+    println!(
+        "{}",
+        summary(&format!("{name} transform {shop}"), &t.counts)
+    );
+    let l = flows::load(cfg, &t.batch, dry_run).await?;
+    let exit = super::load::report(cfg, flow, &t.batch, &l, dry_run);
+    Ok(exit
+        .max(exit_for(cfg, &x.counts))
+        .max(exit_for(cfg, &t.counts)))
 }

@@ -2,7 +2,7 @@
 
 use super::{Exit, exit_for, summary};
 use crate::config::Config;
-use crate::flows::{Dirs, Flow, customers};
+use crate::flows::{self, Dirs};
 use crate::staging::Batch;
 
 #[derive(clap::Args, Debug)]
@@ -13,15 +13,10 @@ pub struct Args {
 
 pub fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let input = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
-    let flow = Flow::parse(&input.meta.flow).ok_or_else(|| {
-        anyhow::anyhow!("batch {}: unknown flow `{}`", input.id(), input.meta.flow)
-    })?;
-    let out = match flow {
-        Flow::Customers => customers::transform(cfg, &input)?,
-    };
+    let out = flows::transform(cfg, &input)?;
     println!(
         "{}",
-        summary(&format!("{} transform", flow.as_str()), &out.counts)
+        summary(&format!("{} transform", input.meta.flow), &out.counts)
     );
     println!("batch: {}", out.batch.dir.display());
     Ok(exit_for(cfg, &out.counts))

@@ -8,112 +8,38 @@
 //!           update only what differs or insert; one transaction per batch
 //!           with its ledger entry.
 
-use super::{Counts, Dirs, Flow};
+use super::extract::ExtractRun;
+use super::load::{Change, LoadOutcome};
+use super::{Counts, Dirs, Flow, Stepped};
 use crate::config::{Config, NipSource};
 use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn, MatchStep};
 use crate::polish;
-use crate::staging::batch::Watermark;
-use crate::staging::entities::{CUSTOMERS, LOAD_COUNTS, SHOP_CUSTOMERS};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Source, Stage};
-use crate::templates::Params;
+use crate::staging::entities::{CUSTOMERS, SHOP_CUSTOMERS};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
 
 const FLOW: Flow = Flow::Customers;
 
 // ---------------------------------------------------------------- extract
 
-pub struct Extracted {
-    pub batch: Batch,
-    pub counts: Counts,
-}
-
-pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Extracted> {
-    let shop = cfg.shop(shop_id)?;
-    let dirs = Dirs::new(cfg);
-    let templates = super::templates(cfg);
-    let (mut db, codec) = super::connect_shop(cfg, shop_id).await?;
-    let dialect = db.dialect();
-
-    // The signpost: the shop's clock and highest id, read before the extract.
-    let mut now = None;
-    db.for_each(
-        &templates.sql(&shop.profile, "clock.sql", dialect)?,
-        &Params::new(),
-        &codec,
-        |r| {
-            now = r.datetime("now")?;
-            Ok(())
-        },
-    )
-    .await?;
-    let mut max_id = 0;
-    db.for_each(
-        &templates.sql(&shop.profile, "customers.max_id.sql", dialect)?,
-        &Params::new(),
-        &codec,
-        |r| {
-            max_id = r.int("max_id")?.unwrap_or(0);
-            Ok(())
-        },
-    )
-    .await?;
-
-    let ack = dirs.state().flow(shop_id, FLOW.as_str())?.acknowledged;
-    let full = full || ack.as_ref().and_then(|a| a.to.as_ref()).is_none();
-    let since = match (&ack, full) {
-        (Some(a), false) => {
-            a.to.as_deref()
-                .and_then(|to| minus_minutes(to, shop.overlap_minutes))
-        }
-        _ => None,
-    };
-    let after_id = if full {
-        0
-    } else {
-        ack.as_ref().and_then(|a| a.max_id).unwrap_or(0)
-    };
-    let watermark = Watermark {
-        column: "customers_info.date_account_created/last_modified, customers_id".into(),
-        from: since.clone(),
-        to: now.clone(),
-        after_id: (!full).then_some(after_id),
-        max_id: Some(max_id),
+pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped> {
+    let mut x = ExtractRun::start(
+        cfg,
+        shop_id,
+        FLOW,
         full,
-    };
-
-    let mut meta = BatchMeta::new(
-        FLOW.as_str(),
-        Stage::Extracted,
-        cfg.format,
-        Source {
-            site: cfg.site.clone(),
-            shop: shop_id.to_string(),
-            system: "oscommerce".into(),
-            profile: shop.profile.clone(),
-            encoding: Some(codec.encoding().as_str().to_string()),
-        },
-    );
-    meta.watermark = Some(watermark.clone());
-    let mut bw = BatchWriter::create(&dirs.outbox(), meta)?;
-    let mut out = bw.records(&SHOP_CUSTOMERS)?;
-    let sql = templates.sql(&shop.profile, "customers.extract.sql", dialect)?;
-    let params = Params::new()
-        .set("full", full)
-        .set(
-            "since",
-            since
-                .map(|s| s.replace('T', " "))
-                .unwrap_or_else(|| "1970-01-01 00:00:00".into()),
-        )
-        .set("after_id", after_id)
-        .set("language_id", shop.language_id);
-
+        "customers.max_id.sql",
+        "customers_info.date_account_created/last_modified, customers_id",
+    )
+    .await?;
+    let sql = x.sql("customers.extract.sql")?;
+    let mut out = x.bw.records(&SHOP_CUSTOMERS)?;
     let e = &SHOP_CUSTOMERS;
     let mut rec = e.empty_record();
     let mut last_id: Option<i64> = None;
     let mut counts = Counts::default();
     let mut invalid: Vec<(Vec<String>, crate::staging::FieldProblem)> = Vec::new();
-    db.for_each(&sql, &params, &codec, |r| {
+    x.db.for_each(&sql, &x.params, &x.codec, |r| {
         let id = r.int("customers_id")?.unwrap_or(0);
         if last_id == Some(id) {
             return Ok(()); // deduplicate on the key
@@ -155,35 +81,19 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Extracte
         }
     })
     .await?;
-    db.close().await;
-    bw.add(e, out.finish()?);
+    x.bw.add(e, out.finish()?);
     for (rec, p) in invalid {
-        bw.reject(e, &rec, "shop:customers", 0, &p.field, p.code, &p.message)?;
+        x.bw.reject(e, &rec, "shop:customers", 0, &p.field, p.code, &p.message)?;
     }
-    counts.rejected = bw.rejected;
+    counts.rejected = x.bw.rejected;
     counts.records -= counts.rejected;
-    let channel = super::channel_for(cfg, FLOW);
-    let batch = super::finish_on_channel(cfg, bw, &channel)?;
-    dirs.state()
-        .record_extracted(shop_id, FLOW.as_str(), batch.id(), &watermark)?;
-    Ok(Extracted { batch, counts })
-}
-
-fn minus_minutes(staging_ts: &str, minutes: u32) -> Option<String> {
-    let t = crate::staging::schema::parse_datetime(staging_ts)?;
-    Some(crate::staging::schema::format_datetime(
-        &(t - chrono::Duration::minutes(i64::from(minutes))),
-    ))
+    let batch = x.finish().await?;
+    Ok(Stepped { batch, counts })
 }
 
 // -------------------------------------------------------------- transform
 
-pub struct Transformed {
-    pub batch: Batch,
-    pub counts: Counts,
-}
-
-pub fn transform(cfg: &Config, input: &Batch) -> Result<Transformed> {
+pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let m = &input.meta;
     if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
         return Err(Error::batch(
@@ -199,16 +109,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Transformed> {
     let shop = cfg.shop(shop_id)?;
     let dirs = Dirs::new(cfg);
 
-    let mut meta = BatchMeta::new(
-        FLOW.as_str(),
-        Stage::Transformed,
-        cfg.format,
-        m.source.clone(),
-    );
-    meta.parent = Some(m.batch_id.clone());
-    meta.parent_tagmanifest_sha256 = Some(input.tag_sha256.clone());
-    meta.watermark = m.watermark.clone();
-    meta.channel = m.channel.clone();
+    let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&dirs.work(), meta)?;
     let mut out = bw.records(&CUSTOMERS)?;
 
@@ -348,121 +249,26 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Transformed> {
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
-    Ok(Transformed { batch, counts })
+    Ok(Stepped { batch, counts })
 }
 
 // ------------------------------------------------------------------- load
 
-/// One change a load makes (or would make, in a dry run).
-#[derive(Debug, Clone)]
-pub enum Change {
-    Insert {
-        code: String,
-        name: String,
-    },
-    Update {
-        code: String,
-        fields: Vec<(String, String, String)>,
-    },
+pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
+    super::load::load_batch(cfg, batch, dry_run, FLOW, &CUSTOMERS, apply).await
 }
 
-pub struct Loaded {
-    pub counts: Counts,
-    pub changes: Vec<Change>,
-    /// (key, code, message) of records the Magazyn refused.
-    pub rejects: Vec<(String, String, String)>,
-    /// Set when the batch had been applied before (nothing was done).
-    pub already_applied: Option<String>,
-    pub receipt: Option<Batch>,
-}
-
-pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<Loaded> {
-    let m = &batch.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Transformed {
-        return Err(Error::batch(
-            batch.id(),
-            format!(
-                "is a {} {} batch; load takes a transformed customers batch",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
-    batch.verify_rows()?;
-    let mut mag = super::open_magazyn(cfg).await?;
-    if let Some(prev) = mag.ledger_get(batch.id()).await? {
-        mag.close().await;
-        if prev.tag_sha256 != batch.tag_sha256 {
-            return Err(Error::batch(
-                batch.id(),
-                format!(
-                    "a batch of this name with different content was applied at {} (ledger hash {}, this batch {}): refusing to apply it",
-                    prev.applied_at, prev.tag_sha256, batch.tag_sha256
-                ),
-            ));
-        }
-        let counts = Counts {
-            records: prev.records as u64,
-            unchanged: prev.records as u64 - prev.rejected as u64,
-            rejected: prev.rejected as u64,
-            ..Counts::default()
-        };
-        return Ok(Loaded {
-            counts,
-            changes: vec![],
-            rejects: vec![],
-            already_applied: Some(prev.applied_at),
-            receipt: None,
-        });
-    }
-
-    mag.begin().await?;
-    let result = apply(&mut mag, batch, dry_run).await;
-    let mut loaded = match result {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = mag.rollback().await;
-            return Err(e);
-        }
-    };
-    if dry_run {
-        mag.rollback().await?;
-        mag.close().await;
-        return Ok(loaded);
-    }
-    mag.ledger_put(batch, &loaded.counts).await?;
-    mag.commit().await?;
-    mag.close().await;
-
-    // After the commit: the receipt, and the acknowledged watermark where
-    // this site extracted the batch.
-    loaded.receipt = Some(write_receipt(cfg, batch, &loaded)?);
-    if m.source.site == cfg.site
-        && let Some(w) = &m.watermark
-    {
-        Dirs::new(cfg).state().acknowledge(
-            &m.source.shop,
-            FLOW.as_str(),
-            m.parent.as_deref().unwrap_or(batch.id()),
-            w,
-        )?;
-    }
-    Ok(loaded)
-}
-
-async fn apply(mag: &mut Magazyn, batch: &Batch, dry_run: bool) -> Result<Loaded> {
+async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let e = &CUSTOMERS;
     mag.refresh_customer_keys().await?;
     let (mut reader, _) = batch.reader(e)?;
     let mut rec = Vec::new();
-    let mut counts = Counts::default();
-    let mut changes = Vec::new();
-    let mut rejects = Vec::new();
+    let mut out = LoadOutcome::default();
     while let Some(item) = reader.next(&mut rec)? {
         if !matches!(item, Item::Record(_)) {
             continue; // verify_rows has already refused such a batch
         }
-        counts.records += 1;
+        out.counts.records += 1;
         let get = |c: &str| rec[e.col(c)].clone();
         let opt = |c: &str| Some(rec[e.col(c)].clone()).filter(|s| !s.is_empty());
         let shop = get("shop");
@@ -480,68 +286,90 @@ async fn apply(mag: &mut Magazyn, batch: &Batch, dry_run: bool) -> Result<Loaded
             is_company: get("is_company") == "1",
         };
         let key = format!("{shop}/{shop_id}");
-        let target = match find_customer(mag, &shop, &shop_id, &wanted).await? {
-            Found::One(id) => Some(id),
-            Found::None => None,
-            Found::Ambiguous(step, ids) => {
-                counts.rejected += 1;
-                rejects.push((
-                    key,
-                    format!("ambiguous_{}", step.as_str()),
-                    format!(
-                        "{} Magazyn customers match by {} (ids {}): not guessing; merge them or link one by hand",
-                        ids.len(),
-                        step.as_str(),
-                        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-                continue;
-            }
-        };
-        let id = match target {
-            Some(id) => {
-                let current = mag.customer_get(id).await?.ok_or_else(|| {
-                    Error::Other(format!("Magazyn customer {id} vanished during the load"))
-                })?;
-                let merged = CustomerRow {
-                    code: current.code.clone(), // a matched customer keeps its code
-                    nip: wanted.nip.clone().or(current.nip.clone()),
-                    ..wanted.clone()
-                };
-                if merged == current {
-                    counts.unchanged += 1;
-                } else {
-                    let fields = diff(&current, &merged);
-                    mag.customer_update(id, &merged).await?;
-                    counts.updated += 1;
-                    changes.push(Change::Update {
-                        code: current.code.clone(),
-                        fields,
-                    });
-                }
-                id
-            }
-            None => {
-                let id = mag.customer_insert(&wanted).await?;
-                counts.inserted += 1;
-                changes.push(Change::Insert {
-                    code: wanted.code.clone(),
-                    name: wanted.name.clone(),
+        match upsert(mag, &shop, &shop_id, &wanted, batch.id(), true).await? {
+            Upsert::Inserted(_) => {
+                out.counts.inserted += 1;
+                out.changes.push(Change::Insert {
+                    key: wanted.code.clone(),
+                    what: wanted.name.clone(),
                 });
-                id
             }
-        };
-        mag.link_put(&shop, "customer", &shop_id, id, batch.id())
-            .await?;
+            Upsert::Updated(_, fields) => {
+                out.counts.updated += 1;
+                out.changes.push(Change::Update { key, fields });
+            }
+            Upsert::Unchanged(_) => out.counts.unchanged += 1,
+            Upsert::Ambiguous(code, message) => {
+                out.counts.rejected += 1;
+                out.rejects.push((key, code, message));
+            }
+        }
     }
-    let _ = dry_run;
-    Ok(Loaded {
-        counts,
-        changes,
-        rejects,
-        already_applied: None,
-        receipt: None,
-    })
+    Ok(out)
+}
+
+/// What [`upsert`] did with a shop customer.
+pub enum Upsert {
+    Inserted(i64),
+    Updated(i64, Vec<(String, String, String)>),
+    Unchanged(i64),
+    /// (code, message): several Magazyn customers match; nothing was done.
+    Ambiguous(String, String),
+}
+
+/// Find the Magazyn customer of a shop customer (its link, else code → NIP
+/// → name → e-mail), then update it where `update` and something differs,
+/// or insert it; and remember the link. Used by the customers flow and, for
+/// buyers the customers flow has not loaded yet, by the orders flow.
+pub async fn upsert(
+    mag: &mut Magazyn,
+    shop: &str,
+    shop_id: &str,
+    wanted: &CustomerRow,
+    batch_id: &str,
+    update: bool,
+) -> Result<Upsert> {
+    let result = match find_customer(mag, shop, shop_id, wanted).await? {
+        Found::Ambiguous(step, ids) => {
+            return Ok(Upsert::Ambiguous(
+                format!("ambiguous_{}", step.as_str()),
+                format!(
+                    "{} Magazyn customers match by {} (ids {}): not guessing; merge them or link one by hand",
+                    ids.len(),
+                    step.as_str(),
+                    ids.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Found::One(id) if !update => Upsert::Unchanged(id),
+        Found::One(id) => {
+            let current = mag.customer_get(id).await?.ok_or_else(|| {
+                Error::Other(format!("Magazyn customer {id} vanished during the load"))
+            })?;
+            let merged = CustomerRow {
+                code: current.code.clone(), // a matched customer keeps its code
+                nip: wanted.nip.clone().or(current.nip.clone()),
+                ..wanted.clone()
+            };
+            if merged == current {
+                Upsert::Unchanged(id)
+            } else {
+                mag.customer_update(id, &merged).await?;
+                Upsert::Updated(id, diff(&current, &merged))
+            }
+        }
+        Found::None => Upsert::Inserted(mag.customer_insert(wanted).await?),
+    };
+    let id = match &result {
+        Upsert::Inserted(id) | Upsert::Updated(id, _) | Upsert::Unchanged(id) => *id,
+        Upsert::Ambiguous(..) => unreachable!("returned above"),
+    };
+    mag.link_put(shop, "customer", shop_id, id, batch_id)
+        .await?;
+    Ok(result)
 }
 
 enum Found {
@@ -612,57 +440,4 @@ fn diff(old: &CustomerRow, new: &CustomerRow) -> Vec<(String, String, String)> {
         .filter(|(_, a, b)| a != b)
         .map(|(f, a, b)| (f.to_string(), a, b))
         .collect()
-}
-
-/// A receipt batch: what the load did, and the records the Magazyn refused.
-fn write_receipt(cfg: &Config, batch: &Batch, loaded: &Loaded) -> Result<Batch> {
-    let dirs = Dirs::new(cfg);
-    let mut source = batch.meta.source.clone();
-    source.site = cfg.site.clone();
-    source.system = "magazyn".into();
-    source.profile = "magazyn".into();
-    source.encoding = None;
-    let mut meta = BatchMeta::new(
-        FLOW.as_str(),
-        Stage::Receipt,
-        crate::staging::Format::Csv,
-        source,
-    );
-    meta.parent = Some(batch.id().to_string());
-    meta.parent_tagmanifest_sha256 = Some(batch.tag_sha256.clone());
-    meta.channel = batch.meta.channel.clone();
-    meta.watermark = batch.meta.watermark.clone();
-    let mut bw = BatchWriter::create(&dirs.receipts(), meta)?;
-    let mut w = bw.records(&LOAD_COUNTS)?;
-    let c = &loaded.counts;
-    let status = if c.rejected > 0 {
-        "applied_with_rejects"
-    } else {
-        "applied"
-    };
-    w.write(&[
-        batch.id().to_string(),
-        CUSTOMERS.name.to_string(),
-        status.to_string(),
-        c.records.to_string(),
-        c.inserted.to_string(),
-        c.updated.to_string(),
-        c.unchanged.to_string(),
-        c.rejected.to_string(),
-    ])?;
-    bw.add(&LOAD_COUNTS, w.finish()?);
-    if !loaded.rejects.is_empty() {
-        // The refused records themselves, from the batch.
-        let (mut reader, file) = batch.reader(&CUSTOMERS)?;
-        let mut rec = Vec::new();
-        while let Some(item) = reader.next(&mut rec)? {
-            if let Item::Record(line) = item {
-                let key = CUSTOMERS.key_of(&rec);
-                if let Some((_, code, msg)) = loaded.rejects.iter().find(|(k, _, _)| *k == key) {
-                    bw.reject(&CUSTOMERS, &rec, &file, line, "", code, msg)?;
-                }
-            }
-        }
-    }
-    bw.finish()
 }

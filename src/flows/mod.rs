@@ -3,6 +3,9 @@
 //! numbering, opening the two sides, counting) is here.
 
 pub mod customers;
+pub mod extract;
+pub mod load;
+pub mod orders;
 pub mod state;
 
 use crate::config::Config;
@@ -19,17 +22,20 @@ use std::path::PathBuf;
 #[serde(rename_all = "lowercase")]
 pub enum Flow {
     Customers,
+    Orders,
 }
 
 impl Flow {
     pub fn as_str(self) -> &'static str {
         match self {
             Flow::Customers => "customers",
+            Flow::Orders => "orders",
         }
     }
     pub fn parse(s: &str) -> Option<Flow> {
         match s {
             "customers" => Some(Flow::Customers),
+            "orders" => Some(Flow::Orders),
             _ => None,
         }
     }
@@ -37,6 +43,41 @@ impl Flow {
     pub fn to_magazyn(self) -> bool {
         true
     }
+}
+
+/// A batch a step wrote, and what it counted.
+pub struct Stepped {
+    pub batch: Batch,
+    pub counts: Counts,
+}
+
+/// Extract one flow of one shop into an extracted batch in the outbox.
+pub async fn extract(cfg: &Config, flow: Flow, shop: &str, full: bool) -> Result<Stepped> {
+    match flow {
+        Flow::Customers => customers::extract(cfg, shop, full).await,
+        Flow::Orders => orders::extract(cfg, shop, full).await,
+    }
+}
+
+/// Transform an extracted batch (of whichever flow it is).
+pub fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
+    match flow_of(batch)? {
+        Flow::Customers => customers::transform(cfg, batch),
+        Flow::Orders => orders::transform(cfg, batch),
+    }
+}
+
+/// Load a transformed batch into its target.
+pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::LoadOutcome> {
+    match flow_of(batch)? {
+        Flow::Customers => customers::load(cfg, batch, dry_run).await,
+        Flow::Orders => orders::load(cfg, batch, dry_run).await,
+    }
+}
+
+pub fn flow_of(batch: &Batch) -> Result<Flow> {
+    Flow::parse(&batch.meta.flow)
+        .ok_or_else(|| Error::batch(batch.id(), format!("unknown flow `{}`", batch.meta.flow)))
 }
 
 /// What one step did, for reports and exit codes.
@@ -99,6 +140,14 @@ impl Dirs {
             self.root.display()
         )))
     }
+}
+
+/// A staging date-time moved back by the overlap.
+pub fn minus_minutes(staging_ts: &str, minutes: u32) -> Option<String> {
+    let t = crate::staging::schema::parse_datetime(staging_ts)?;
+    Some(crate::staging::schema::format_datetime(
+        &(t - chrono::Duration::minutes(i64::from(minutes))),
+    ))
 }
 
 pub fn templates(cfg: &Config) -> Templates {

@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Templates, Value};
+use rust_decimal::Decimal;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Row};
 use std::str::FromStr;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 const PROFILE: &str = "magazyn";
 const DIALECT: &str = "sqlite";
-const MIGRATIONS: &[&str] = &["0001_reference_schema"];
+const MIGRATIONS: &[&str] = &["0001_reference_schema", "0002_order_reservations"];
 
 pub struct Magazyn {
     conn: SqliteConnection,
@@ -62,6 +63,53 @@ impl MatchStep {
             MatchStep::Email => "email",
         }
     }
+}
+
+/// A good's definition (kartoteka towarowa).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoodRow {
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub unit: String,
+    pub vat_symbol: String,
+    pub ean: Option<String>,
+    pub weight: Option<String>,
+    pub manufacturer: Option<String>,
+    pub kind: String,
+    pub visible: bool,
+}
+
+impl GoodRow {
+    pub fn new(code: &str, name: &str, vat_symbol: &str) -> GoodRow {
+        GoodRow {
+            code: code.into(),
+            name: name.into(),
+            description: None,
+            unit: "szt.".into(),
+            vat_symbol: vat_symbol.into(),
+            ean: None,
+            weight: None,
+            manufacturer: None,
+            kind: "good".into(),
+            visible: true,
+        }
+    }
+}
+
+/// What the Magazyn holds of an order already loaded.
+#[derive(Debug, Clone)]
+pub struct OrderState {
+    pub id: i64,
+    pub status: String,
+    pub description: String,
+    pub reserved: bool,
+    pub warehouse_id: Option<i64>,
+}
+
+fn dec(s: &str, what: &str) -> Result<Decimal> {
+    Decimal::from_str(s.trim())
+        .map_err(|e| Error::Other(format!("Magazyn {what}: `{s}` is not a decimal: {e}")))
 }
 
 #[derive(Debug, Clone)]
@@ -453,6 +501,145 @@ impl Magazyn {
             n += 1;
         }
         Ok(n)
+    }
+
+    // ---- orders --------------------------------------------------------
+
+    pub async fn warehouse_id(&mut self, symbol: &str) -> Result<i64> {
+        let rows = self
+            .fetch_all("warehouses.get.sql", Params::new().set("symbol", symbol))
+            .await?;
+        rows.first().map(|r| r.get::<i64, _>(0)).ok_or_else(|| {
+            Error::Other(format!(
+                "the Magazyn has no warehouse `{symbol}` (create it in the Magazyn, or fix `warehouse` in the shop's configuration)"
+            ))
+        })
+    }
+
+    pub async fn order_get(&mut self, number: &str) -> Result<Option<OrderState>> {
+        let rows = self
+            .fetch_all("orders.get.sql", Params::new().set("number", number))
+            .await?;
+        Ok(rows.first().map(|r| OrderState {
+            id: r.get("id"),
+            status: r.get::<Option<String>, _>("status").unwrap_or_default(),
+            description: r
+                .get::<Option<String>, _>("description")
+                .unwrap_or_default(),
+            reserved: r.get::<i64, _>("reserved") != 0,
+            warehouse_id: r.get("warehouse_id"),
+        }))
+    }
+
+    /// Insert an order; `fields` are the template's named parameters.
+    pub async fn order_insert(&mut self, fields: Params) -> Result<i64> {
+        let rows = self
+            .fetch_all("orders.insert.sql", fields.set("now", now_utc()))
+            .await?;
+        rows.first()
+            .map(|r| r.get::<i64, _>(0))
+            .ok_or_else(|| Error::Other("Magazyn: orders.insert.sql returned no id".into()))
+    }
+
+    pub async fn order_update_status(
+        &mut self,
+        id: i64,
+        status: &str,
+        description: &str,
+        reserved: bool,
+    ) -> Result<()> {
+        self.exec(
+            "orders.update_status.sql",
+            Params::new()
+                .set("id", id)
+                .set("status", status)
+                .set("description", description)
+                .set("reserved", reserved)
+                .set("now", now_utc()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn order_line_insert(&mut self, fields: Params) -> Result<()> {
+        self.exec("order_lines.insert.sql", fields).await?;
+        Ok(())
+    }
+
+    /// Goods and quantities an order's reservation holds.
+    pub async fn order_reserved_goods(&mut self, order_id: i64) -> Result<Vec<(i64, Decimal)>> {
+        let rows = self
+            .fetch_all(
+                "order_lines.reserved.sql",
+                Params::new().set("order_id", order_id),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let q: String = r.get("quantity");
+                Ok((r.get("good_id"), dec(&q, "order_lines.quantity")?))
+            })
+            .collect()
+    }
+
+    /// The good with this code, else the one good with it as a barcode alias.
+    pub async fn good_by_code(&mut self, code: &str) -> Result<Option<i64>> {
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let rows = self
+            .fetch_all("goods.by_code.sql", Params::new().set("code", code))
+            .await?;
+        if let Some(r) = rows.first() {
+            return Ok(Some(r.get(0)));
+        }
+        let rows = self
+            .fetch_all("goods.by_barcode.sql", Params::new().set("code", code))
+            .await?;
+        Ok(if rows.len() == 1 {
+            Some(rows[0].get(0))
+        } else {
+            None
+        })
+    }
+
+    /// Create a good (definition); returns its id.
+    pub async fn good_insert(&mut self, g: &GoodRow) -> Result<i64> {
+        let p = Params::new()
+            .set("code", g.code.as_str())
+            .set("name", g.name.as_str())
+            .set("description", g.description.clone())
+            .set("unit", g.unit.as_str())
+            .set("vat_symbol", g.vat_symbol.as_str())
+            .set("ean", g.ean.clone())
+            .set("weight", g.weight.clone())
+            .set("manufacturer", g.manufacturer.clone())
+            .set("kind", g.kind.as_str())
+            .set("visible", g.visible)
+            .set("now", now_utc());
+        let rows = self.fetch_all("goods.insert.sql", p).await?;
+        rows.first()
+            .map(|r| r.get::<i64, _>(0))
+            .ok_or_else(|| Error::Other("Magazyn: goods.insert.sql returned no id".into()))
+    }
+
+    /// Add `delta` (negative to release) to the reserved quantity of a good.
+    pub async fn reserve(&mut self, warehouse_id: i64, good_id: i64, delta: Decimal) -> Result<()> {
+        let p = Params::new()
+            .set("warehouse_id", warehouse_id)
+            .set("good_id", good_id);
+        let rows = self.fetch_all("stock.get.sql", p.clone()).await?;
+        let current = match rows.first() {
+            Some(r) => dec(&r.get::<String, _>("reserved"), "stock.reserved")?,
+            None => Decimal::ZERO,
+        };
+        let new = current + delta;
+        self.exec(
+            "stock.set_reserved.sql",
+            p.set("reserved", crate::money::fmt(new, 4)),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Raw access for tests and reports (read-only queries).

@@ -89,6 +89,9 @@ pub struct FileEntry {
     pub path: String,
     pub entity: String,
     pub rows: u64,
+    /// Child records nested in this file (XML files of entities with a child).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_rows: Option<u64>,
 }
 
 /// The contents of `magsync-batch.toml`. Unknown keys are ignored so that
@@ -113,6 +116,10 @@ pub struct BatchMeta {
     pub channel: Option<ChannelInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<Watermark>,
+    /// Source settings that decide how records are to be read, recorded at
+    /// extract time (e.g. the shop's DISPLAY_PRICE_WITH_TAX).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
     #[serde(default)]
     pub files: Vec<FileEntry>,
 }
@@ -143,8 +150,23 @@ impl BatchMeta {
             source,
             channel: None,
             watermark: None,
+            settings: BTreeMap::new(),
             files: Vec::new(),
         }
+    }
+
+    /// The meta of a batch made from `parent` (the next stage, a receipt,
+    /// an edit): same flow and source, chained to it by name and hash,
+    /// carrying its watermark, channel and settings.
+    pub fn derived(parent: &Batch, stage: Stage, format: Format) -> BatchMeta {
+        let p = &parent.meta;
+        let mut m = BatchMeta::new(&p.flow, stage, format, p.source.clone());
+        m.parent = Some(p.batch_id.clone());
+        m.parent_tagmanifest_sha256 = Some(parent.tag_sha256.clone());
+        m.watermark = p.watermark.clone();
+        m.channel = p.channel.clone();
+        m.settings = p.settings.clone();
+        m
     }
 
     pub fn rows_of(&self, entity: &str) -> u64 {
@@ -205,6 +227,12 @@ impl BatchWriter {
         })
     }
 
+    /// A working file inside the unfinished batch, outside its payload;
+    /// remove it before [`BatchWriter::finish`].
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
     pub fn meta(&self) -> &BatchMeta {
         &self.meta
     }
@@ -226,10 +254,12 @@ impl BatchWriter {
             .expect("payload is written inside the batch")
             .to_string_lossy()
             .replace('\\', "/");
+        let nested = entity.child.is_some() && self.meta.format == Format::Xml;
         self.meta.files.push(FileEntry {
             path: rel.clone(),
             entity: entity.name.to_string(),
             rows: w.rows,
+            child_rows: nested.then_some(w.child_rows),
         });
         self.payload.insert(rel, (w.sha256, w.bytes));
     }
@@ -367,6 +397,7 @@ impl BatchWriter {
             path: rel.clone(),
             entity: entity.to_string(),
             rows: w.rows,
+            child_rows: None,
         });
         self.payload.insert(rel, (w.sha256, w.bytes));
     }
@@ -461,47 +492,109 @@ impl Batch {
             let entity = entities::by_name(&f.entity).expect("checked in open");
             let originals = f.path.starts_with("data/rejects/") && !f.path.ends_with(".errors.csv");
             let display = format!("{}/{}", self.id(), f.path);
-            let mut r = RecordReader::open(&self.dir.join(&f.path), entity, &display)?;
-            let mut rec = Vec::new();
-            let mut n = 0u64;
-            while let Some(item) = r.next(&mut rec)? {
-                match item {
-                    Item::Record(_) if originals => {}
-                    Item::Record(line) => {
-                        entity.validate(&rec).map_err(|p| Error::Field {
-                            file: display.clone(),
-                            line,
-                            field: p.field,
-                            code: p.code,
-                            message: p.message,
-                        })?;
-                    }
-                    Item::Invalid {
-                        line,
-                        field,
-                        code,
-                        message,
-                    } => {
-                        return Err(Error::Field {
-                            file: display.clone(),
-                            line,
-                            field,
-                            code,
-                            message,
-                        });
-                    }
-                }
-                n += 1;
+            if originals {
+                total += self.check_file(f, entity, &display, false)?;
+            } else if let Some(child) = entity.child {
+                total += self.check_group(f, entity, child)?;
+            } else if entities::parent_of(entity).is_some_and(|p| self.file_of(p).is_some()) {
+                // Read with its parent file.
+            } else {
+                total += self.check_file(f, entity, &display, true)?;
             }
-            if n != f.rows {
-                return Err(Error::batch(
-                    self.id(),
-                    format!("{}: {n} rows, the tag file says {}", f.path, f.rows),
-                ));
-            }
-            total += n;
         }
         Ok(total)
+    }
+
+    fn check_file(
+        &self,
+        f: &FileEntry,
+        entity: &'static Entity,
+        display: &str,
+        validate: bool,
+    ) -> Result<u64> {
+        let mut r = RecordReader::open(&self.dir.join(&f.path), entity, display)?;
+        let mut rec = Vec::new();
+        let mut n = 0u64;
+        while let Some(item) = r.next(&mut rec)? {
+            if validate {
+                check_item(entity, item, &rec, display)?;
+            }
+            n += 1;
+        }
+        self.check_count(&f.path, n, f.rows)?;
+        Ok(n)
+    }
+
+    fn check_group(
+        &self,
+        f: &FileEntry,
+        parent: &'static Entity,
+        child: &'static Entity,
+    ) -> Result<u64> {
+        let mut r = super::group::GroupReader::open(self, parent)?;
+        let display = format!("{}/{}", self.id(), f.path);
+        let child_display = match self.file_of(child) {
+            Some(cf) => format!("{}/{}", self.id(), cf.path),
+            None => display.clone(),
+        };
+        let mut g = super::group::Group::default();
+        let (mut n, mut nc) = (0u64, 0u64);
+        while r.next(&mut g)? {
+            check_item(
+                parent,
+                g.item.take().expect("set by next"),
+                &g.rec,
+                &display,
+            )?;
+            for (item, rec) in g.children.drain(..) {
+                check_item(child, item, &rec, &child_display)?;
+                nc += 1;
+            }
+            n += 1;
+        }
+        self.check_count(&f.path, n, f.rows)?;
+        match (self.file_of(child), f.child_rows) {
+            (Some(cf), _) => self.check_count(&cf.path, nc, cf.rows)?,
+            (None, Some(want)) => {
+                self.check_count(&format!("{} (nested {})", f.path, child.name), nc, want)?
+            }
+            (None, None) => {}
+        }
+        Ok(n + nc)
+    }
+
+    fn check_count(&self, path: &str, n: u64, want: u64) -> Result<()> {
+        if n != want {
+            return Err(Error::batch(
+                self.id(),
+                format!("{path}: {n} rows, the tag file says {want}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_item(entity: &Entity, item: Item, rec: &[String], display: &str) -> Result<()> {
+    match item {
+        Item::Record(line) => entity.validate(rec).map_err(|p| Error::Field {
+            file: display.to_string(),
+            line,
+            field: p.field,
+            code: p.code,
+            message: p.message,
+        }),
+        Item::Invalid {
+            line,
+            field,
+            code,
+            message,
+        } => Err(Error::Field {
+            file: display.to_string(),
+            line,
+            field,
+            code,
+            message,
+        }),
     }
 }
 

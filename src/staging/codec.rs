@@ -50,6 +50,7 @@ pub struct RecordWriter {
     path: PathBuf,
     inner: Inner,
     rows: u64,
+    child_rows: u64,
 }
 
 enum Inner {
@@ -64,6 +65,8 @@ pub struct WrittenFile {
     pub sha256: String,
     pub bytes: u64,
     pub rows: u64,
+    /// Child records nested in this file (XML only).
+    pub child_rows: u64,
 }
 
 impl RecordWriter {
@@ -98,10 +101,21 @@ impl RecordWriter {
             path: path.to_path_buf(),
             inner,
             rows: 0,
+            child_rows: 0,
         })
     }
 
     pub fn write<S: AsRef<str>>(&mut self, rec: &[S]) -> Result<()> {
+        self.write_with_children::<S, Vec<String>>(rec, &[])
+    }
+
+    /// Write a record with its child records nested inside it (XML). In
+    /// CSV the children go to their own file: see [`super::group::GroupWriter`].
+    pub fn write_with_children<S: AsRef<str>, C: AsRef<[String]>>(
+        &mut self,
+        rec: &[S],
+        children: &[C],
+    ) -> Result<()> {
         debug_assert_eq!(rec.len(), self.entity.columns.len());
         match &mut self.inner {
             Inner::Csv(w) => w
@@ -109,25 +123,25 @@ impl RecordWriter {
                 .map_err(|e| csv_err(&self.path, e))?,
             Inner::Xml(w) => {
                 let mut s = String::with_capacity(256);
-                s.push_str("  <");
-                s.push_str(self.entity.record);
-                s.push('>');
-                for (col, v) in self.entity.columns.iter().zip(rec) {
-                    let v = v.as_ref();
-                    if v.is_empty() {
-                        continue;
-                    }
+                s.push_str("  ");
+                xml_record_open(&mut s, self.entity, rec);
+                if let Some(child) = self.entity.child
+                    && !children.is_empty()
+                {
                     s.push('<');
-                    s.push_str(col.name);
+                    s.push_str(child.file);
                     s.push('>');
-                    xml_escape_into(&mut s, v);
+                    for c in children {
+                        xml_record_open(&mut s, child, c.as_ref());
+                        xml_record_close(&mut s, child);
+                    }
                     s.push_str("</");
-                    s.push_str(col.name);
+                    s.push_str(child.file);
                     s.push('>');
+                    self.child_rows += children.len() as u64;
                 }
-                s.push_str("</");
-                s.push_str(self.entity.record);
-                s.push_str(">\n");
+                xml_record_close(&mut s, self.entity);
+                s.push('\n');
                 w.write_all(s.as_bytes()).at(&self.path)?;
             }
         }
@@ -156,12 +170,38 @@ impl RecordWriter {
             sha256,
             bytes,
             rows: self.rows,
+            child_rows: self.child_rows,
         })
     }
 }
 
 fn csv_err(path: &Path, e: csv::Error) -> Error {
     Error::Other(format!("{}: {e}", path.display()))
+}
+
+fn xml_record_open<S: AsRef<str>>(s: &mut String, entity: &Entity, rec: &[S]) {
+    s.push('<');
+    s.push_str(entity.record);
+    s.push('>');
+    for (col, v) in entity.columns.iter().zip(rec) {
+        let v = v.as_ref();
+        if v.is_empty() {
+            continue;
+        }
+        s.push('<');
+        s.push_str(col.name);
+        s.push('>');
+        xml_escape_into(s, v);
+        s.push_str("</");
+        s.push_str(col.name);
+        s.push('>');
+    }
+}
+
+fn xml_record_close(s: &mut String, entity: &Entity) {
+    s.push_str("</");
+    s.push_str(entity.record);
+    s.push('>');
 }
 
 pub fn xml_escape_into(out: &mut String, v: &str) {
@@ -371,6 +411,7 @@ pub struct XmlReader {
     buf: Vec<u8>,
     line: u64,
     started: bool,
+    children: Vec<(Item, Vec<String>)>,
 }
 
 impl XmlReader {
@@ -386,6 +427,7 @@ impl XmlReader {
             buf: Vec::with_capacity(1024),
             line: 1,
             started: false,
+            children: Vec::new(),
         })
     }
 
@@ -479,16 +521,73 @@ impl XmlReader {
             }
         }
         let line = self.line;
+        let entity = self.entity;
+        let mut children = std::mem::take(&mut self.children);
+        children.clear();
+        let item = self.read_fields(entity, rec, line, Some(&mut children))?;
+        self.children = children;
+        Ok(Some(item))
+    }
+
+    /// The nested child records of the record `next` returned last (order
+    /// lines of an order), each with its own line and validity.
+    pub fn children(&mut self) -> &mut Vec<(Item, Vec<String>)> {
+        &mut self.children
+    }
+
+    /// Fields of one record, up to its end tag. Child records (where the
+    /// entity has a child) are collected into `children`.
+    fn read_fields(
+        &mut self,
+        entity: &'static Entity,
+        rec: &mut [String],
+        line: u64,
+        mut children: Option<&mut Vec<(Item, Vec<String>)>>,
+    ) -> Result<Item> {
         let mut invalid: Option<Item> = None;
-        // Fields of one record.
         loop {
             match self.event()? {
                 Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
                 Event::Comment(_) => {}
                 Event::End(_) => break,
+                Event::Start(s)
+                    if entity
+                        .child
+                        .is_some_and(|c| s.local_name().as_ref() == c.file.as_bytes())
+                        && children.is_some() =>
+                {
+                    let child = entity.child.expect("checked in the guard");
+                    let out = children.as_deref_mut().expect("checked in the guard");
+                    loop {
+                        match self.event()? {
+                            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                            Event::Comment(_) => {}
+                            Event::End(_) => break,
+                            Event::Start(r)
+                                if r.local_name().as_ref() == child.record.as_bytes() =>
+                            {
+                                let cline = self.line;
+                                let mut crec = child.empty_record();
+                                let item = self.read_fields(child, &mut crec, cline, None)?;
+                                out.push((item, crec));
+                            }
+                            Event::Eof => {
+                                return Err(
+                                    self.err("the document ends inside a record (truncated?)")
+                                );
+                            }
+                            _ => {
+                                return Err(self.err(format!(
+                                    "<{}> holds only <{}> elements",
+                                    child.file, child.record
+                                )));
+                            }
+                        }
+                    }
+                }
                 Event::Start(s) => {
                     let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
-                    let idx = self.entity.index(&name);
+                    let idx = entity.index(&name);
                     let mut value = String::new();
                     loop {
                         match self.event()? {
@@ -524,7 +623,7 @@ impl XmlReader {
                                 line,
                                 field: name.clone(),
                                 code: "unknown_field",
-                                message: format!("<{name}> is not a field of {}", self.entity.name),
+                                message: format!("<{name}> is not a field of {}", entity.name),
                             });
                         }
                     }
@@ -535,7 +634,7 @@ impl XmlReader {
                 _ => return Err(self.err("unexpected content in a record")),
             }
         }
-        Ok(Some(invalid.unwrap_or(Item::Record(line))))
+        Ok(invalid.unwrap_or(Item::Record(line)))
     }
 }
 

@@ -13,6 +13,8 @@ pub static SHOP_CUSTOMERS: Entity = Entity {
     record: "customer",
     key: &["customers_id"],
     description: "registered shop customers with their default address",
+    child: None,
+    parent_key: &[],
     columns: &[
         C::new("customers_id", Int).req(),
         C::new("gender", Code),
@@ -42,6 +44,8 @@ pub static CUSTOMERS: Entity = Entity {
     record: "customer",
     key: &["shop", "shop_customer_id"],
     description: "Magazyn customer records built from shop customers",
+    child: None,
+    parent_key: &[],
     columns: &[
         C::new("shop", Code).req(),
         C::new("shop_customer_id", Int).req(),
@@ -67,6 +71,8 @@ pub static WARNINGS: Entity = Entity {
     record: "warning",
     key: &["entity", "key", "field", "code"],
     description: "records that were passed on with a warning",
+    child: None,
+    parent_key: &[],
     columns: &[
         C::new("entity", Code).req(),
         C::new("key", Code),
@@ -84,6 +90,8 @@ pub static REJECT_ERRORS: Entity = Entity {
     record: "error",
     key: &["line", "field", "code"],
     description: "reasons for rejected records",
+    child: None,
+    parent_key: &[],
     columns: &[
         C::new("file", Code).req(),
         C::new("line", Int).req(),
@@ -101,6 +109,8 @@ pub static LOAD_COUNTS: Entity = Entity {
     record: "count",
     key: &["entity"],
     description: "per-entity counts of a load",
+    child: None,
+    parent_key: &[],
     columns: &[
         C::new("batch", Code).req(),
         C::new("entity", Code).req(),
@@ -113,16 +123,174 @@ pub static LOAD_COUNTS: Entity = Entity {
     ],
 };
 
+/// Orders as read from the shop (orders flow, stage `extracted`): the
+/// header, the billing and delivery blocks, the status name in the shop's
+/// language and the order totals by class.
+pub static SHOP_ORDERS: Entity = Entity {
+    name: "shop_orders",
+    file: "shop_orders",
+    record: "order",
+    key: &["orders_id"],
+    description: "shop orders with their totals",
+    child: Some(&SHOP_ORDER_LINES),
+    parent_key: &[],
+    columns: &[
+        C::new("orders_id", Int).req(),
+        C::new("customers_id", Int),
+        C::new("customers_name", Text),
+        C::new("customers_company", Text),
+        C::new("customers_email", Text),
+        C::new("customers_telephone", Code),
+        C::new("billing_name", Text),
+        C::new("billing_company", Text),
+        C::new("billing_street", Text),
+        C::new("billing_suburb", Text),
+        C::new("billing_city", Text),
+        C::new("billing_postcode", Code),
+        C::new("billing_state", Text),
+        C::new("billing_country", Text),
+        C::new("billing_country_iso2", Code),
+        C::new("delivery_name", Text),
+        C::new("delivery_company", Text),
+        C::new("delivery_street", Text),
+        C::new("delivery_suburb", Text),
+        C::new("delivery_city", Text),
+        C::new("delivery_postcode", Code),
+        C::new("delivery_state", Text),
+        C::new("delivery_country", Text),
+        C::new("delivery_country_iso2", Code),
+        C::new("payment_method", Text),
+        C::new("date_purchased", DateTime),
+        C::new("last_modified", DateTime),
+        C::new("status_id", Int),
+        C::new("status_name", Text),
+        C::new("currency", Code),
+        C::new("currency_value", Decimal(8)),
+        C::new("subtotal", Decimal(4)),
+        C::new("shipping_title", Text),
+        C::new("shipping_value", Decimal(4)),
+        C::new("tax_total", Decimal(4)),
+        C::new("other_totals", Decimal(4)),
+        C::new("total", Decimal(4)),
+    ],
+};
+
+/// The lines of a shop order (`orders_products` with the chosen attributes).
+pub static SHOP_ORDER_LINES: Entity = Entity {
+    name: "shop_order_lines",
+    file: "shop_order_lines",
+    record: "line",
+    key: &["orders_id", "orders_products_id"],
+    description: "lines of shop orders",
+    child: None,
+    parent_key: &["orders_id"],
+    columns: &[
+        C::new("orders_id", Int).req(),
+        C::new("orders_products_id", Int).req(),
+        C::new("products_id", Int),
+        C::new("model", Code),
+        C::new("name", Text),
+        C::new("price", Decimal(4)).req(),
+        C::new("final_price", Decimal(4)).req(),
+        C::new("tax_rate", Decimal(4)).req(),
+        C::new("quantity", Int).req(),
+        C::new("attributes", Text),
+    ],
+};
+
+/// Orders for the Magazyn order register (stage `transformed`).
+pub static ORDERS: Entity = Entity {
+    name: "orders",
+    file: "orders",
+    record: "order",
+    key: &["number"],
+    description: "Magazyn orders built from shop orders",
+    child: Some(&ORDER_LINES),
+    parent_key: &[],
+    columns: &[
+        C::new("number", Code).req().max(50),
+        C::new("confirmed_number", Code).req(),
+        C::new("shop", Code).req(),
+        C::new("shop_order_id", Int).req(),
+        C::new("shop_customer_id", Int),
+        C::new("ordered_at", DateTime),
+        C::new("status", Text).req(),
+        C::new("shop_status", Text),
+        C::new("description", Text),
+        C::new("currency", Code).req(),
+        C::new("currency_rate", Decimal(8)).req(),
+        C::new("buyer_name", Text).req(),
+        C::new("buyer_is_company", Bool).req(),
+        C::new("buyer_nip", Code),
+        C::new("buyer_street", Text),
+        C::new("buyer_postcode", Code),
+        C::new("buyer_city", Text),
+        C::new("buyer_country", Code),
+        C::new("buyer_email", Text),
+        C::new("buyer_phone", Code),
+        C::new("recipient_name", Text),
+        C::new("recipient_street", Text),
+        C::new("recipient_postcode", Code),
+        C::new("recipient_city", Text),
+        C::new("recipient_country", Code),
+        C::new("recipient_phone", Code),
+        C::new("recipient_email", Text),
+        C::new("total_net", Decimal(2)).req(),
+        C::new("total_gross", Decimal(2)).req(),
+        C::new("shop_total", Decimal(2)).req(),
+        C::new("source_modified", DateTime),
+    ],
+};
+
+/// Lines of a Magazyn order: goods in shop order, the delivery last.
+pub static ORDER_LINES: Entity = Entity {
+    name: "order_lines",
+    file: "order_lines",
+    record: "line",
+    key: &["number", "line_no"],
+    description: "lines of Magazyn orders",
+    child: None,
+    parent_key: &["number"],
+    columns: &[
+        C::new("number", Code).req().max(50),
+        C::new("line_no", Int).req(),
+        C::new("kind", Code).req(),
+        C::new("code", Code),
+        C::new("name", Text).req(),
+        C::new("quantity", Decimal(4)).req(),
+        C::new("unit_net", Decimal(2)).req(),
+        C::new("vat_rate", Decimal(2)).req(),
+        C::new("unit_gross", Decimal(2)).req(),
+        C::new("total_net", Decimal(2)).req(),
+        C::new("total_gross", Decimal(2)).req(),
+    ],
+};
+
 pub static ALL: &[&Entity] = &[
     &SHOP_CUSTOMERS,
     &CUSTOMERS,
+    &SHOP_ORDERS,
+    &SHOP_ORDER_LINES,
+    &ORDERS,
+    &ORDER_LINES,
     &WARNINGS,
     &REJECT_ERRORS,
     &LOAD_COUNTS,
 ];
 
+/// Entities a batch may hold as XML (each has a shipped XSD in
+/// `templates/staging/`); the rest are always CSV.
+pub static XML_ENTITIES: &[&Entity] = &[&SHOP_CUSTOMERS, &CUSTOMERS, &SHOP_ORDERS, &ORDERS];
+
 pub fn by_name(name: &str) -> Option<&'static Entity> {
     ALL.iter().copied().find(|e| e.name == name)
+}
+
+/// The entity whose records this entity's records belong to.
+pub fn parent_of(child: &Entity) -> Option<&'static Entity> {
+    ALL.iter()
+        .copied()
+        .find(|e| e.child.is_some_and(|c| std::ptr::eq(c, child)))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod bag;
 pub mod batch;
 pub mod codec;
 pub mod entities;
+pub mod group;
 pub mod schema;
 pub mod xsd;
 

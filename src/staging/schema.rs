@@ -91,6 +91,12 @@ pub struct Entity {
     pub key: &'static [&'static str],
     pub columns: &'static [Column],
     pub description: &'static str,
+    /// Records that belong to one record of this entity (order lines of an
+    /// order): a separate file in CSV, nested elements in XML.
+    pub child: Option<&'static Entity>,
+    /// On a child entity: the columns naming its parent record (the
+    /// parent's key columns, same names, same order).
+    pub parent_key: &'static [&'static str],
 }
 
 impl Entity {

@@ -29,12 +29,19 @@ pub fn xsd_for(e: &Entity) -> String {
     ));
     let _ = writeln!(s, r#"  <xs:element name="{}">"#, e.file);
     s.push_str("    <xs:complexType>\n      <xs:sequence>\n");
+    record(&mut s, e, "        ");
+    s.push_str("      </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n</xs:schema>\n");
+    s
+}
+
+/// `<xs:element>` of one record (repeated), its fields, and nested children.
+fn record(s: &mut String, e: &Entity, pad: &str) {
     let _ = writeln!(
         s,
-        r#"        <xs:element name="{}" minOccurs="0" maxOccurs="unbounded">"#,
+        r#"{pad}<xs:element name="{}" minOccurs="0" maxOccurs="unbounded">"#,
         e.record
     );
-    s.push_str("          <xs:complexType>\n            <xs:sequence>\n");
+    let _ = writeln!(s, "{pad}  <xs:complexType>\n{pad}    <xs:sequence>");
     for c in e.columns {
         let min = if c.required { "" } else { r#" minOccurs="0""# };
         let facets = match (c.ty, c.max_len) {
@@ -50,23 +57,40 @@ pub fn xsd_for(e: &Entity) -> String {
             Some(f) => {
                 let _ = writeln!(
                     s,
-                    r#"              <xs:element name="{}"{min}><xs:simpleType>{f}</xs:simpleType></xs:element>"#,
+                    r#"{pad}      <xs:element name="{}"{min}><xs:simpleType>{f}</xs:simpleType></xs:element>"#,
                     c.name
                 );
             }
             None => {
                 let _ = writeln!(
                     s,
-                    r#"              <xs:element name="{}" type="{}"{min}/>"#,
+                    r#"{pad}      <xs:element name="{}" type="{}"{min}/>"#,
                     c.name,
                     c.ty.xsd_type()
                 );
             }
         }
     }
-    s.push_str("            </xs:sequence>\n          </xs:complexType>\n        </xs:element>\n");
-    s.push_str("      </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n</xs:schema>\n");
-    s
+    if let Some(child) = e.child {
+        let _ = writeln!(
+            s,
+            r#"{pad}      <xs:element name="{}" minOccurs="0">"#,
+            child.file
+        );
+        let _ = writeln!(
+            s,
+            "{pad}        <xs:complexType>\n{pad}          <xs:sequence>"
+        );
+        record(s, child, &format!("{pad}            "));
+        let _ = writeln!(
+            s,
+            "{pad}          </xs:sequence>\n{pad}        </xs:complexType>\n{pad}      </xs:element>"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{pad}    </xs:sequence>\n{pad}  </xs:complexType>\n{pad}</xs:element>"
+    );
 }
 
 #[cfg(test)]
@@ -77,7 +101,7 @@ mod tests {
     #[test]
     fn shipped_xsds_match_the_entities() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/staging");
-        for e in [&entities::SHOP_CUSTOMERS, &entities::CUSTOMERS] {
+        for e in entities::XML_ENTITIES {
             let path = dir.join(format!("{}.xsd", e.file));
             let want = xsd_for(e);
             if std::env::var_os("MAGSYNC_WRITE_XSD").is_some() {

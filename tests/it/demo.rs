@@ -18,12 +18,22 @@ fn demo_runs_without_a_database_server() {
     assert!(demo.join("report.txt").is_file() && demo.join("report.json").is_file());
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(demo.join("report.json")).unwrap()).unwrap();
+    let first = &report["runs"][0];
     assert_eq!(
-        report["runs"][0]["load"]["inserted"].as_u64().unwrap()
-            + report["runs"][0]["load"]["updated"].as_u64().unwrap(),
+        first["customers"]["load"]["inserted"].as_u64().unwrap()
+            + first["customers"]["load"]["updated"].as_u64().unwrap(),
         60
     );
-    assert_eq!(report["runs"][1]["load"]["unchanged"], 60);
+    let orders = first["orders"]["load"]["inserted"].as_u64().unwrap();
+    assert!(orders > 100, "{orders} orders loaded");
+    assert_eq!(first["orders"]["load"]["rejected"], 0);
+    assert_eq!(
+        first["orders"]["transform"]["warnings"], 0,
+        "every order total within tolerance"
+    );
+    let second = &report["runs"][1];
+    assert_eq!(second["customers"]["load"]["unchanged"], 60);
+    assert_eq!(second["orders"]["load"]["unchanged"], orders);
     for sub in ["outbox", "work", "receipts"] {
         for e in std::fs::read_dir(demo.join("staging").join(sub)).unwrap() {
             bagit_validate(&e.unwrap().path());

@@ -11,5 +11,6 @@ mod customers;
 mod demo;
 mod fixture;
 mod kill;
+mod orders;
 mod staging;
 mod util;

@@ -88,11 +88,16 @@ impl Run {
     }
     /// The numbers of the `customers load` summary line.
     pub fn load_counts(&self) -> LoadLine {
+        self.load_counts_of("customers")
+    }
+
+    /// The numbers of the `<flow> load` summary line.
+    pub fn load_counts_of(&self, flow: &str) -> LoadLine {
         let line = self
             .stdout
             .lines()
-            .find(|l| l.starts_with("customers load"))
-            .unwrap_or_else(|| panic!("no load line in:\n{}", self.stdout));
+            .find(|l| l.starts_with(&format!("{flow} load")))
+            .unwrap_or_else(|| panic!("no {flow} load line in:\n{}", self.stdout));
         let num = |word: &str| -> u64 {
             let i = line
                 .find(&format!(" {word}"))
@@ -213,6 +218,11 @@ impl Drop for MyDb {
 
 /// A configuration with one shop `s1` and an embedded Magazyn.
 pub fn config(shop_url: &str, format: &str) -> String {
+    config_with(shop_url, format, "")
+}
+
+/// The same with extra lines for the shop's section.
+pub fn config_with(shop_url: &str, format: &str, extra: &str) -> String {
     format!(
         r#"site = "office"
 staging = "staging"
@@ -226,6 +236,8 @@ url = "{shop_url}"
 encoding = "utf8"
 warehouse = "MAG"
 customer_code_prefix = "S1-"
+order_prefix = "S1/"
+{extra}
 "#
     )
 }
@@ -285,6 +297,84 @@ pub fn bagit_validate(bag: &Path) -> bool {
             false
         }
     }
+}
+
+/// A generated shop: customers, products and orders.
+pub struct ShopData {
+    pub customers: Vec<magsync::demo::Customer>,
+    pub products: Vec<magsync::demo::Product>,
+    pub orders: Vec<magsync::demo::Order>,
+}
+
+impl ShopData {
+    pub fn new(customers: usize, products: usize, orders: usize, seed: u64) -> ShopData {
+        let c = magsync::demo::customers(customers, seed);
+        let p = magsync::demo::products(products, seed);
+        let o = magsync::demo::orders(orders, &c, &p, seed);
+        ShopData {
+            customers: c,
+            products: p,
+            orders: o,
+        }
+    }
+
+    /// Write it into a shop database that has the fixture schema and countries.
+    pub async fn populate(&self, shop: &mut ShopDb) {
+        magsync::demo::populate_customers(shop, &self.customers)
+            .await
+            .unwrap();
+        magsync::demo::populate_catalog(shop, &self.products)
+            .await
+            .unwrap();
+        magsync::demo::populate_orders(shop, &self.orders)
+            .await
+            .unwrap();
+    }
+}
+
+/// Goods in the Magazyn for the shop's products (the register the orders
+/// flow links lines to), creating the Magazyn if needed.
+pub fn magazyn_goods(dir: &Dir, products: &[magsync::demo::Product]) {
+    rt().block_on(async {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
+        mag.seed(&["MAG".to_string()], &[]).await.unwrap();
+        for p in products {
+            mag.good_insert(&magsync::magazyn::GoodRow::new(
+                &p.model,
+                &p.name_pl,
+                &p.rate.to_string(),
+            ))
+            .await
+            .unwrap();
+        }
+        mag.close().await;
+    });
+}
+
+/// An SQLite shop (osCommerce tables) with a generated shop in it.
+pub fn sqlite_shop_with(dir: &Dir, data: &ShopData) -> String {
+    let url = format!("sqlite://{}", dir.join("shop.db").display());
+    rt().block_on(async {
+        let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop")
+            .await
+            .unwrap();
+        let t = magsync::templates::Templates::new(None);
+        shop.run_script(
+            &t.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite")
+                .unwrap(),
+            "fixture",
+        )
+        .await
+        .unwrap();
+        magsync::demo::populate_countries(&mut shop).await.unwrap();
+        data.populate(&mut shop).await;
+        shop.close().await;
+    });
+    url
 }
 
 /// An SQLite demo shop (osCommerce tables) with `n` generated customers at

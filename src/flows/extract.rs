@@ -1,0 +1,152 @@
+//! What every shop extract shares: connecting, reading the signpost (the
+//! shop's clock and highest id) before anything else, working out the window
+//! from the acknowledged watermark, opening the batch, and at the end
+//! numbering it on its channel and recording what was extracted.
+
+use super::{Dirs, Flow};
+use crate::config::{Config, ShopConfig};
+use crate::error::Result;
+use crate::shop::{ShopDb, TextCodec};
+use crate::staging::batch::Watermark;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Source, Stage};
+use crate::templates::{Params, Sql, Templates};
+
+/// An extract that has read its signpost and opened its batch.
+pub struct ExtractRun<'c> {
+    pub cfg: &'c Config,
+    pub shop_id: &'c str,
+    pub shop: &'c ShopConfig,
+    pub flow: Flow,
+    pub db: ShopDb,
+    pub codec: TextCodec,
+    templates: Templates,
+    pub watermark: Watermark,
+    /// `:full`, `:since`, `:after_id`, `:max_id`, `:language_id`.
+    pub params: Params,
+    pub bw: BatchWriter,
+}
+
+impl<'c> ExtractRun<'c> {
+    /// `max_id_sql` names the template returning the highest key (`max_id`);
+    /// `column` says what the window is measured on (for the tag file).
+    pub async fn start(
+        cfg: &'c Config,
+        shop_id: &'c str,
+        flow: Flow,
+        full: bool,
+        max_id_sql: &str,
+        column: &str,
+    ) -> Result<ExtractRun<'c>> {
+        let shop = cfg.shop(shop_id)?;
+        let dirs = Dirs::new(cfg);
+        let templates = super::templates(cfg);
+        let (mut db, codec) = super::connect_shop(cfg, shop_id).await?;
+        let dialect = db.dialect();
+
+        // The signpost: the shop's clock and highest id, before the extract.
+        let mut now = None;
+        db.for_each(
+            &templates.sql(&shop.profile, "clock.sql", dialect)?,
+            &Params::new(),
+            &codec,
+            |r| {
+                now = r.datetime("now")?;
+                Ok(())
+            },
+        )
+        .await?;
+        let mut max_id = 0;
+        db.for_each(
+            &templates.sql(&shop.profile, max_id_sql, dialect)?,
+            &Params::new(),
+            &codec,
+            |r| {
+                max_id = r.int("max_id")?.unwrap_or(0);
+                Ok(())
+            },
+        )
+        .await?;
+
+        // The window: from the acknowledged point minus the overlap.
+        let ack = dirs.state().flow(shop_id, flow.as_str())?.acknowledged;
+        let full = full || ack.as_ref().and_then(|a| a.to.as_ref()).is_none();
+        let since = match (&ack, full) {
+            (Some(a), false) => {
+                a.to.as_deref()
+                    .and_then(|to| super::minus_minutes(to, shop.overlap_minutes))
+            }
+            _ => None,
+        };
+        let after_id = if full {
+            0
+        } else {
+            ack.as_ref().and_then(|a| a.max_id).unwrap_or(0)
+        };
+        let watermark = Watermark {
+            column: column.into(),
+            from: since.clone(),
+            to: now,
+            after_id: (!full).then_some(after_id),
+            max_id: Some(max_id),
+            full,
+        };
+        let params = Params::new()
+            .set("full", full)
+            .set(
+                "since",
+                since
+                    .map(|s| s.replace('T', " "))
+                    .unwrap_or_else(|| "1970-01-01 00:00:00".into()),
+            )
+            .set("after_id", after_id)
+            .set("max_id", max_id)
+            .set("language_id", shop.language_id);
+
+        let mut meta = BatchMeta::new(
+            flow.as_str(),
+            Stage::Extracted,
+            cfg.format,
+            Source {
+                site: cfg.site.clone(),
+                shop: shop_id.to_string(),
+                system: "oscommerce".into(),
+                profile: shop.profile.clone(),
+                encoding: Some(codec.encoding().as_str().to_string()),
+            },
+        );
+        meta.watermark = Some(watermark.clone());
+        let bw = BatchWriter::create(&dirs.outbox(), meta)?;
+        Ok(ExtractRun {
+            cfg,
+            shop_id,
+            shop,
+            flow,
+            db,
+            codec,
+            templates,
+            watermark,
+            params,
+            bw,
+        })
+    }
+
+    /// A template of the shop's profile, in the shop's dialect.
+    pub fn sql(&self, name: &str) -> Result<Sql> {
+        self.templates
+            .sql(&self.shop.profile, name, self.db.dialect())
+    }
+
+    /// Seal the batch on its channel and record what was extracted.
+    pub async fn finish(self) -> Result<Batch> {
+        self.db.close().await;
+        let channel = super::channel_for(self.cfg, self.flow);
+        let batch = super::finish_on_channel(self.cfg, self.bw, &channel)?;
+        Dirs::new(self.cfg).state().record_extracted(
+            self.shop_id,
+            self.flow.as_str(),
+            batch.id(),
+            &self.watermark,
+        )?;
+        Ok(batch)
+    }
+}

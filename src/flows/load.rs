@@ -1,0 +1,179 @@
+//! What every load shares: the ledger check (a batch applied before is not
+//! applied again; the same name with other content is refused), one
+//! transaction per batch together with its ledger entry, dry runs rolled
+//! back, the receipt batch, and the acknowledged watermark.
+
+use super::{Counts, Dirs, Flow};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::magazyn::Magazyn;
+use crate::staging::entities::LOAD_COUNTS;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Item, RecordReader, Stage};
+
+/// One change a load makes (or would make, in a dry run).
+#[derive(Debug, Clone)]
+pub enum Change {
+    Insert {
+        key: String,
+        what: String,
+    },
+    Update {
+        key: String,
+        fields: Vec<(String, String, String)>,
+    },
+}
+
+/// A record the target refused, or passed with a warning: (key, code, message).
+pub type Note = (String, String, String);
+
+#[derive(Debug, Default)]
+pub struct LoadOutcome {
+    pub counts: Counts,
+    pub changes: Vec<Change>,
+    pub rejects: Vec<Note>,
+    pub warnings: Vec<Note>,
+    /// Set when the batch had been applied before (nothing was done).
+    pub already_applied: Option<String>,
+    pub receipt: Option<Batch>,
+}
+
+/// Load a transformed batch of `flow` whose records are `entity`, with
+/// `apply` doing the flow's work inside the transaction.
+pub async fn load_batch<F>(
+    cfg: &Config,
+    batch: &Batch,
+    dry_run: bool,
+    flow: Flow,
+    entity: &'static Entity,
+    apply: F,
+) -> Result<LoadOutcome>
+where
+    F: AsyncFnOnce(&mut Magazyn, &Batch) -> Result<LoadOutcome>,
+{
+    let m = &batch.meta;
+    if m.flow != flow.as_str() || m.stage != Stage::Transformed {
+        return Err(Error::batch(
+            batch.id(),
+            format!(
+                "is a {} {} batch; load takes a transformed {} batch here",
+                m.stage.as_str(),
+                m.flow,
+                flow.as_str()
+            ),
+        ));
+    }
+    batch.verify_rows()?;
+    let mut mag = super::open_magazyn(cfg).await?;
+    if let Some(prev) = mag.ledger_get(batch.id()).await? {
+        mag.close().await;
+        if prev.tag_sha256 != batch.tag_sha256 {
+            return Err(Error::batch(
+                batch.id(),
+                format!(
+                    "a batch of this name with different content was applied at {} (ledger hash {}, this batch {}): refusing to apply it",
+                    prev.applied_at, prev.tag_sha256, batch.tag_sha256
+                ),
+            ));
+        }
+        return Ok(LoadOutcome {
+            counts: Counts {
+                records: prev.records as u64,
+                unchanged: (prev.records - prev.rejected) as u64,
+                rejected: prev.rejected as u64,
+                ..Counts::default()
+            },
+            already_applied: Some(prev.applied_at),
+            ..LoadOutcome::default()
+        });
+    }
+
+    mag.begin().await?;
+    let mut out = match apply(&mut mag, batch).await {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = mag.rollback().await;
+            return Err(e);
+        }
+    };
+    out.counts.warnings = out.warnings.len() as u64;
+    if dry_run {
+        mag.rollback().await?;
+        mag.close().await;
+        return Ok(out);
+    }
+    mag.ledger_put(batch, &out.counts).await?;
+    mag.commit().await?;
+    mag.close().await;
+
+    // After the commit: the receipt, and the acknowledged watermark where
+    // this site extracted the batch.
+    out.receipt = Some(write_receipt(cfg, batch, entity, &out)?);
+    if m.source.site == cfg.site
+        && let Some(w) = &m.watermark
+    {
+        Dirs::new(cfg).state().acknowledge(
+            &m.source.shop,
+            flow.as_str(),
+            m.parent.as_deref().unwrap_or(batch.id()),
+            w,
+        )?;
+    }
+    Ok(out)
+}
+
+/// A receipt batch: what the load did, the records the target refused
+/// (with the reason) and the warnings.
+fn write_receipt(
+    cfg: &Config,
+    batch: &Batch,
+    entity: &'static Entity,
+    out: &LoadOutcome,
+) -> Result<Batch> {
+    let dirs = Dirs::new(cfg);
+    let mut source = batch.meta.source.clone();
+    source.site = cfg.site.clone();
+    source.system = "magazyn".into();
+    source.profile = "magazyn".into();
+    source.encoding = None;
+    let mut meta = BatchMeta::derived(batch, Stage::Receipt, crate::staging::Format::Csv);
+    meta.source = source;
+    let mut bw = BatchWriter::create(&dirs.receipts(), meta)?;
+    let mut w = bw.records(&LOAD_COUNTS)?;
+    let c = &out.counts;
+    let status = if c.rejected > 0 {
+        "applied_with_rejects"
+    } else {
+        "applied"
+    };
+    w.write(&[
+        batch.id().to_string(),
+        entity.name.to_string(),
+        status.to_string(),
+        c.records.to_string(),
+        c.inserted.to_string(),
+        c.updated.to_string(),
+        c.unchanged.to_string(),
+        c.rejected.to_string(),
+    ])?;
+    bw.add(&LOAD_COUNTS, w.finish()?);
+    for (key, code, msg) in &out.warnings {
+        bw.warn(entity.name, key, "", code, msg)?;
+    }
+    if !out.rejects.is_empty() {
+        let f = batch
+            .file_of(entity)
+            .ok_or_else(|| Error::batch(batch.id(), format!("holds no {} file", entity.name)))?;
+        let display = format!("{}/{}", batch.id(), f.path);
+        let mut reader = RecordReader::open(&batch.dir.join(&f.path), entity, &display)?;
+        let mut rec = Vec::new();
+        while let Some(item) = reader.next(&mut rec)? {
+            if let Item::Record(line) = item {
+                let key = entity.key_of(&rec);
+                if let Some((_, code, msg)) = out.rejects.iter().find(|(k, _, _)| *k == key) {
+                    bw.reject(entity, &rec, &f.path, line, "", code, msg)?;
+                }
+            }
+        }
+    }
+    bw.finish()
+}

@@ -1,0 +1,200 @@
+//! Records with child records: an order and its lines. In CSV they are two
+//! files (the child file carries the parent's key and follows the parent
+//! file's order); in XML the children are nested in their parent. Readers
+//! hand out one parent with all its children, streaming, whichever format.
+
+use super::batch::{Batch, BatchWriter};
+use super::codec::{CsvReader, Format, Item, RecordReader, RecordWriter, XmlReader};
+use super::schema::Entity;
+use crate::error::{Error, Result};
+
+pub struct GroupWriter {
+    parent_entity: &'static Entity,
+    parent: RecordWriter,
+    /// CSV only: the child file.
+    child: Option<RecordWriter>,
+}
+
+impl GroupWriter {
+    pub fn create(bw: &mut BatchWriter, parent: &'static Entity) -> Result<GroupWriter> {
+        let child_entity = parent
+            .child
+            .expect("a GroupWriter is for an entity with a child");
+        let p = bw.records(parent)?;
+        let child = match bw.meta().format {
+            Format::Csv => Some(bw.records(child_entity)?),
+            Format::Xml => None,
+        };
+        Ok(GroupWriter {
+            parent_entity: parent,
+            parent: p,
+            child,
+        })
+    }
+
+    pub fn write(&mut self, rec: &[String], children: &[Vec<String>]) -> Result<()> {
+        match &mut self.child {
+            Some(cw) => {
+                self.parent.write(rec)?;
+                for c in children {
+                    cw.write(c)?;
+                }
+                Ok(())
+            }
+            None => self.parent.write_with_children(rec, children),
+        }
+    }
+
+    pub fn finish(self, bw: &mut BatchWriter) -> Result<()> {
+        bw.add(self.parent_entity, self.parent.finish()?);
+        if let Some(cw) = self.child {
+            bw.add(self.parent_entity.child.expect("has a child"), cw.finish()?);
+        }
+        Ok(())
+    }
+}
+
+/// One parent record and its children.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub item: Option<Item>,
+    pub rec: Vec<String>,
+    pub children: Vec<(Item, Vec<String>)>,
+}
+
+pub enum GroupReader {
+    Csv {
+        parent: Box<CsvReader>,
+        child: Box<CsvReader>,
+        parent_entity: &'static Entity,
+        child_entity: &'static Entity,
+        child_file: String,
+        lookahead: Option<(Item, Vec<String>)>,
+        child_done: bool,
+    },
+    Xml(Box<XmlReader>),
+}
+
+impl GroupReader {
+    pub fn open(batch: &Batch, parent: &'static Entity) -> Result<GroupReader> {
+        let child_entity = parent
+            .child
+            .expect("a GroupReader is for an entity with a child");
+        let (p, _) = batch.reader(parent)?;
+        match p {
+            RecordReader::Xml(x) => Ok(GroupReader::Xml(x)),
+            RecordReader::Csv(pc) => {
+                let (c, child_file) = batch.reader(child_entity)?;
+                let RecordReader::Csv(cc) = c else {
+                    return Err(Error::batch(
+                        batch.id(),
+                        format!("{} is CSV but {} is not", parent.name, child_entity.name),
+                    ));
+                };
+                Ok(GroupReader::Csv {
+                    parent: pc,
+                    child: cc,
+                    parent_entity: parent,
+                    child_entity,
+                    child_file,
+                    lookahead: None,
+                    child_done: false,
+                })
+            }
+        }
+    }
+
+    /// The next parent with its children; `false` at the end.
+    pub fn next(&mut self, g: &mut Group) -> Result<bool> {
+        g.children.clear();
+        match self {
+            GroupReader::Xml(x) => {
+                let Some(item) = x.next(&mut g.rec)? else {
+                    return Ok(false);
+                };
+                g.item = Some(item);
+                g.children.append(x.children());
+                Ok(true)
+            }
+            GroupReader::Csv {
+                parent,
+                child,
+                parent_entity,
+                child_entity,
+                child_file,
+                lookahead,
+                child_done,
+            } => {
+                let Some(item) = parent.next(&mut g.rec)? else {
+                    // Children left over belong to no parent.
+                    if lookahead.is_none() && !*child_done {
+                        let mut rec = Vec::new();
+                        if let Some(it) = child.next(&mut rec)? {
+                            *lookahead = Some((it, rec));
+                        }
+                    }
+                    if let Some((it, rec)) = lookahead.take() {
+                        return Err(Error::Format {
+                            file: child_file.clone(),
+                            line: item_line(&it),
+                            message: format!(
+                                "{} `{}` belongs to no {} before it (child records follow the order of their parents)",
+                                child_entity.record,
+                                key_text(child_entity, child_entity.parent_key, &rec),
+                                parent_entity.record
+                            ),
+                        });
+                    }
+                    return Ok(false);
+                };
+                let pkey: Vec<String> = parent_entity
+                    .key
+                    .iter()
+                    .map(|k| g.rec[parent_entity.col(k)].clone())
+                    .collect();
+                g.item = Some(item);
+                loop {
+                    if lookahead.is_none() {
+                        if *child_done {
+                            break;
+                        }
+                        let mut rec = Vec::new();
+                        match child.next(&mut rec)? {
+                            Some(it) => *lookahead = Some((it, rec)),
+                            None => {
+                                *child_done = true;
+                                break;
+                            }
+                        }
+                    }
+                    let (_, rec) = lookahead.as_ref().expect("filled above");
+                    let matches = child_entity
+                        .parent_key
+                        .iter()
+                        .zip(&pkey)
+                        .all(|(k, v)| rec[child_entity.col(k)] == *v);
+                    if !matches {
+                        break;
+                    }
+                    g.children.push(lookahead.take().expect("checked"));
+                }
+                Ok(true)
+            }
+        }
+    }
+}
+
+fn item_line(it: &Item) -> u64 {
+    match it {
+        Item::Record(l) => *l,
+        Item::Invalid { line, .. } => *line,
+    }
+}
+
+fn key_text(e: &Entity, cols: &[&str], rec: &[String]) -> String {
+    cols.iter()
+        .filter_map(|c| e.index(c).and_then(|i| rec.get(i)))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,328 @@
+//! The orders flow against MariaDB with the osCommerce 2.3.3 schema.
+
+use crate::util::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+const CANCEL_MAP: &str = "[shops.s1.map.order_status]\n\"Anulowane\" = \"cancelled\"\n";
+
+/// Reserved quantity per good code, as the Magazyn holds it.
+fn reserved(dir: &Dir) -> BTreeMap<String, Decimal> {
+    magazyn_rows(
+        dir,
+        "SELECT g.code, s.reserved FROM stock s JOIN goods g ON g.id = s.good_id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].parse::<Decimal>().unwrap()))
+    .filter(|(_, q)| !q.is_zero())
+    .collect()
+}
+
+/// What the reservations should be: the lines of every loaded order that is
+/// not cancelled.
+fn expected_reserved(data: &ShopData, cancelled: &[i64]) -> BTreeMap<String, Decimal> {
+    let mut m = BTreeMap::new();
+    for o in &data.orders {
+        if o.status == 6 || o.status == 5 || cancelled.contains(&o.id) {
+            continue;
+        }
+        for l in &o.lines {
+            *m.entry(l.product.model.clone()).or_insert(Decimal::ZERO) += Decimal::from(l.quantity);
+        }
+    }
+    m
+}
+
+#[test]
+fn every_public_order_lands_once_with_its_lines_and_totals() {
+    let Some(db) = mariadb("orders") else { return };
+    let data = ShopData::new(80, 30, 300, 21);
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        data.populate(&mut shop).await;
+        shop.close().await;
+    });
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    magazyn_goods(&dir, &data.products);
+
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"]);
+    run.ok();
+    let public: Vec<_> = data.orders.iter().filter(|o| o.status != 6).collect();
+    assert!(
+        public.len() < data.orders.len(),
+        "the generator makes Preparing orders"
+    );
+    assert!(data.orders.iter().any(|o| o.currency == "EUR"));
+    let counts = run.load_counts_of("orders");
+    assert_eq!(
+        (counts.inserted, counts.rejected),
+        (public.len() as u64, 0),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM orders"),
+        public.len() as i64
+    );
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(DISTINCT number) FROM orders"),
+        public.len() as i64
+    );
+
+    let status_name = |id: i64| {
+        magsync::demo::STATUSES
+            .iter()
+            .find(|s| s.0 == id)
+            .unwrap()
+            .1
+    };
+    for o in &data.orders {
+        let number = format!("S1/{}", o.id);
+        let rows = magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT id, total_gross, description, currency, status, confirmed_number FROM orders WHERE number = '{number}'"
+            ),
+        );
+        if o.status == 6 {
+            assert!(
+                rows.is_empty(),
+                "{number} is Preparing and must not be loaded"
+            );
+            continue;
+        }
+        assert_eq!(rows.len(), 1, "{number}");
+        let r = &rows[0];
+        let gross: Decimal = r[1].parse().unwrap();
+        let diff = (gross - o.total_in_currency()).abs();
+        assert!(
+            diff <= Decimal::new(2, 2),
+            "{number}: Magazyn {gross} vs shop {} {}",
+            o.total_in_currency(),
+            o.currency
+        );
+        let title = o.shipping_title.trim_end_matches(':');
+        assert!(
+            r[2].contains(&o.payment)
+                && r[2].contains(title)
+                && r[2].contains(status_name(o.status)),
+            "{number}: {}",
+            r[2]
+        );
+        assert_eq!(r[3], o.currency);
+        assert_eq!(
+            r[4],
+            if o.status == 5 {
+                "cancelled"
+            } else {
+                status_name(o.status)
+            }
+        );
+        assert_eq!(r[5], o.id.to_string());
+        let lines = magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT line_no, kind, name, code FROM order_lines WHERE order_id = {} ORDER BY line_no",
+                r[0]
+            ),
+        );
+        assert_eq!(
+            lines.len(),
+            o.lines.len() + 1,
+            "{number}: product lines + 1 delivery line"
+        );
+        let last = lines.last().unwrap();
+        assert_eq!(
+            (last[1].as_str(), last[2].as_str(), last[3].as_str()),
+            ("shipping", title, "TRANSPORT"),
+            "{number}"
+        );
+        for (l, want) in lines.iter().zip(&o.lines) {
+            assert_eq!(l[1], "good");
+            assert_eq!(l[3], want.product.model);
+            assert!(l[2].starts_with(&want.product.name_pl), "{}", l[2]);
+            for (opt, val, _) in &want.attributes {
+                assert!(
+                    l[2].contains(&format!("{opt}: {val}")),
+                    "{number}: {} lacks {opt}: {val}",
+                    l[2]
+                );
+            }
+        }
+    }
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[]));
+
+    // Everything again: nothing new, nothing changed, reservations as they were.
+    let lines_before = magazyn_count(&dir, "SELECT COUNT(*) FROM order_lines");
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"]);
+    run.ok();
+    let c = run.load_counts_of("orders");
+    assert_eq!(
+        (c.inserted, c.updated, c.unchanged),
+        (0, 0, public.len() as u64)
+    );
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM order_lines"),
+        lines_before
+    );
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[]));
+
+    // The shop moves one order on and cancels another, as admin/orders.php does.
+    let moved = public.iter().find(|o| o.status == 1).unwrap().id;
+    let cancelled = public.iter().find(|o| o.status == 2).unwrap().id;
+    db.exec(&format!(
+        "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id = {moved};
+         UPDATE orders SET orders_status = 5, last_modified = NOW() WHERE orders_id = {cancelled};"
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    run.ok();
+    let c = run.load_counts_of("orders");
+    assert_eq!((c.inserted, c.updated), (0, 2), "{}", run.stdout);
+    let status = |id: i64| {
+        magazyn_rows(
+            &dir,
+            &format!("SELECT status, reserved FROM orders WHERE number = 'S1/{id}'"),
+        )[0]
+        .clone()
+    };
+    assert_eq!(status(moved), vec!["Wysłane".to_string(), "1".to_string()]);
+    assert_eq!(
+        status(cancelled),
+        vec!["cancelled".to_string(), "0".to_string()]
+    );
+    assert_eq!(
+        reserved(&dir),
+        expected_reserved(&data, &[cancelled]),
+        "the cancelled order's reservation is released, once"
+    );
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM order_lines"),
+        lines_before
+    );
+
+    // A rerun changes nothing; the released reservation stays released.
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"])
+        .ok();
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[cancelled]));
+
+    // A Preparing order whose payment completed arrives now.
+    let preparing = data.orders.iter().find(|o| o.status == 6).unwrap().id;
+    db.exec(&format!(
+        "UPDATE orders SET orders_status = 2, last_modified = NOW() WHERE orders_id = {preparing}"
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    run.ok();
+    assert_eq!(run.load_counts_of("orders").inserted, 1, "{}", run.stdout);
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM orders"),
+        public.len() as i64 + 1
+    );
+    check_all_batches(&dir);
+}
+
+#[test]
+fn orders_as_nested_xml_validate_and_load() {
+    let data = ShopData::new(20, 10, 40, 3);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "xml"));
+    magazyn_goods(&dir, &data.products[..8]);
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    run.ok();
+    let public = data.orders.iter().filter(|o| o.status != 6).count() as i64;
+    assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM orders"), public);
+    // Lines of the two unknown products became one-off lines, reported.
+    let one_off = magazyn_count(
+        &dir,
+        "SELECT COUNT(*) FROM order_lines WHERE kind = 'one-off'",
+    );
+    assert!(one_off > 0);
+    assert!(run.stdout.contains("one_off_line"), "{}", run.stdout);
+    let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/staging");
+    for (sub, file) in [("outbox", "shop_orders"), ("work", "orders")] {
+        let b = dir
+            .batches(sub)
+            .into_iter()
+            .find(|b| b.to_string_lossy().contains(".orders."))
+            .unwrap();
+        let xml = b.join(format!("data/{file}.xml"));
+        let text = std::fs::read_to_string(&xml).unwrap();
+        assert!(text.contains("<line>"), "lines are nested in {file}.xml");
+        assert!(
+            !b.join(format!("data/{}_lines.xml", file.trim_end_matches('s')))
+                .exists()
+        );
+        xmllint(&xsd.join(format!("{file}.xsd")), &xml);
+    }
+    check_all_batches(&dir);
+}
+
+/// `xmllint --schema` where installed (required in CI).
+pub fn xmllint(xsd: &std::path::Path, xml: &std::path::Path) {
+    match std::process::Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(xsd)
+        .arg(xml)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "{}: {}",
+            xml.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) if std::env::var_os("MAGSYNC_REQUIRE_XMLLINT").is_none() => {
+            eprintln!("xmllint not installed ({e}); XSD check skipped")
+        }
+        Err(e) => panic!("xmllint required: {e}"),
+    }
+}
+
+#[test]
+fn unknown_goods_can_reject_the_order_instead() {
+    let data = ShopData::new(10, 6, 30, 8);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &url,
+            "csv",
+            "[shops.s1.orders]\nunknown_goods = \"reject\"\n",
+        ),
+    );
+    magazyn_goods(&dir, &data.products[1..]);
+    let missing = &data.products[0].model;
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let with_missing: Vec<_> = data
+        .orders
+        .iter()
+        .filter(|o| o.status != 6 && o.lines.iter().any(|l| &l.product.model == missing))
+        .collect();
+    assert!(!with_missing.is_empty());
+    let c = run.load_counts_of("orders");
+    assert_eq!(c.rejected, with_missing.len() as u64);
+    for o in with_missing {
+        assert_eq!(
+            magazyn_count(
+                &dir,
+                &format!("SELECT COUNT(*) FROM orders WHERE number = 'S1/{}'", o.id)
+            ),
+            0
+        );
+        assert!(
+            run.stdout.contains(&format!("rejected S1/{}", o.id)),
+            "{}",
+            run.stdout
+        );
+    }
+    let receipt = dir.batches("receipts").pop().unwrap();
+    let errors = std::fs::read_to_string(receipt.join("data/rejects/orders.errors.csv")).unwrap();
+    assert!(
+        errors.contains("unknown_good") && errors.contains(missing.as_str()),
+        "{errors}"
+    );
+    check_all_batches(&dir);
+}
