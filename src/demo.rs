@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use crate::shop::ShopDb;
-use crate::templates::{Params, Sql};
+use crate::templates::{Params, Sql, Value};
 
 /// Every demo password hash contains this, so tests can prove none leaks.
 pub const SECRET_MARKER: &str = "QXSECRETHASHQX";
@@ -265,44 +265,142 @@ pub async fn populate_countries(db: &mut ShopDb) -> Result<()> {
     Ok(())
 }
 
-/// Insert customers with their default address and customers_info row,
-/// in one transaction.
-pub async fn populate_customers(db: &mut ShopDb, list: &[Customer]) -> Result<()> {
-    let c_sql = Sql::parse(
-        "demo:customers",
-        "INSERT INTO customers (customers_id, customers_gender, customers_firstname, customers_lastname, customers_email_address, customers_default_address_id, customers_telephone, customers_password, customers_newsletter) VALUES (:id, 'm', :first, :last, :email, :id, :phone, :password, '0')",
-    )?;
-    let a_sql = Sql::parse(
-        "demo:address_book",
-        "INSERT INTO address_book (address_book_id, customers_id, entry_company, entry_firstname, entry_lastname, entry_street_address, entry_postcode, entry_city, entry_country_id, entry_zone_id) VALUES (:id, :id, :company, :first, :last, :street, :postcode, :city, :country, 0)",
-    )?;
-    let i_sql = Sql::parse(
-        "demo:customers_info",
-        "INSERT INTO customers_info (customers_info_id, customers_info_number_of_logons, customers_info_date_account_created) VALUES (:id, 0, :created)",
-    )?;
+/// Multi-row INSERTs with bound values: how the generator fills a shop
+/// quickly (hundreds of rows per statement, every value a parameter).
+pub struct Bulk {
+    head: String,
+    width: usize,
+    max_rows: usize,
+    values: Vec<Value>,
+}
+
+impl Bulk {
+    pub fn new(table: &str, columns: &[&str]) -> Bulk {
+        Bulk {
+            head: format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")),
+            width: columns.len(),
+            max_rows: (30_000 / columns.len()).min(500),
+            values: Vec::new(),
+        }
+    }
+
+    pub async fn row(&mut self, db: &mut ShopDb, row: Vec<Value>) -> Result<()> {
+        debug_assert_eq!(row.len(), self.width);
+        self.values.extend(row);
+        if self.values.len() >= self.max_rows * self.width {
+            self.flush(db).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&mut self, db: &mut ShopDb) -> Result<()> {
+        if self.values.is_empty() {
+            return Ok(());
+        }
+        let one = format!("({})", vec!["?"; self.width].join(", "));
+        let rows = self.values.len() / self.width;
+        let text = format!("{}{}", self.head, vec![one; rows].join(", "));
+        db.execute_values(&text, "demo:bulk", self.values.iter().collect())
+            .await?;
+        self.values.clear();
+        Ok(())
+    }
+}
+
+fn t(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+fn opt(s: &Option<String>) -> Value {
+    s.clone().map_or(Value::Null, Value::Text)
+}
+
+async fn begin(db: &mut ShopDb) -> Result<()> {
     let begin = if db.dialect() == "mysql" {
         "START TRANSACTION"
     } else {
         "BEGIN"
     };
-    db.run_script(begin, "demo data").await?;
-    for c in list {
-        let p = Params::new()
-            .set("id", c.id)
-            .set("first", c.firstname.as_str())
-            .set("last", c.lastname.as_str())
-            .set("email", c.email.as_str())
-            .set("phone", c.telephone.as_str())
-            .set("password", format!("$P$D{SECRET_MARKER}{:016}", c.id))
-            .set("company", c.company.clone())
-            .set("street", c.street.as_str())
-            .set("postcode", c.postcode.as_str())
-            .set("city", c.city.as_str())
-            .set("country", c.country_id)
-            .set("created", c.created.as_str());
-        db.execute(&c_sql, &p).await?;
-        db.execute(&a_sql, &p).await?;
-        db.execute(&i_sql, &p).await?;
+    db.run_script(begin, "demo data").await
+}
+
+/// Insert customers with their default address and customers_info row,
+/// in one transaction.
+pub async fn populate_customers(db: &mut ShopDb, list: &[Customer]) -> Result<()> {
+    let mut c = Bulk::new(
+        "customers",
+        &[
+            "customers_id",
+            "customers_gender",
+            "customers_firstname",
+            "customers_lastname",
+            "customers_email_address",
+            "customers_default_address_id",
+            "customers_telephone",
+            "customers_password",
+            "customers_newsletter",
+        ],
+    );
+    let mut a = Bulk::new(
+        "address_book",
+        &[
+            "address_book_id",
+            "customers_id",
+            "entry_company",
+            "entry_firstname",
+            "entry_lastname",
+            "entry_street_address",
+            "entry_postcode",
+            "entry_city",
+            "entry_country_id",
+            "entry_zone_id",
+        ],
+    );
+    let mut i = Bulk::new(
+        "customers_info",
+        &[
+            "customers_info_id",
+            "customers_info_number_of_logons",
+            "customers_info_date_account_created",
+        ],
+    );
+    begin(db).await?;
+    for x in list {
+        c.row(
+            db,
+            vec![
+                Value::Int(x.id),
+                t("m"),
+                t(&x.firstname),
+                t(&x.lastname),
+                t(&x.email),
+                Value::Int(x.id),
+                t(&x.telephone),
+                Value::Text(format!("$P$D{SECRET_MARKER}{:016}", x.id)),
+                t("0"),
+            ],
+        )
+        .await?;
+        a.row(
+            db,
+            vec![
+                Value::Int(x.id),
+                Value::Int(x.id),
+                opt(&x.company),
+                t(&x.firstname),
+                t(&x.lastname),
+                t(&x.street),
+                t(&x.postcode),
+                t(&x.city),
+                Value::Int(x.country_id),
+                Value::Int(0),
+            ],
+        )
+        .await?;
+        i.row(db, vec![Value::Int(x.id), Value::Int(0), t(&x.created)])
+            .await?;
+    }
+    for b in [&mut c, &mut a, &mut i] {
+        b.flush(db).await?;
     }
     db.run_script("COMMIT", "demo data").await?;
     Ok(())
@@ -744,34 +842,87 @@ pub fn orders(n: usize, customers: &[Customer], products: &[Product], seed: u64)
 }
 
 /// Write orders the way `checkout_process.php` does: the order, its totals,
-/// a status history row, its lines and their attributes.
+/// a status history row (not for "Preparing" orders), its lines and their
+/// attributes.
 pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
-    let o_sql = Sql::parse(
-        "demo:orders",
-        "INSERT INTO orders (orders_id, customers_id, customers_name, customers_company, customers_street_address, customers_city, customers_postcode, customers_country, customers_telephone, customers_email_address, customers_address_format_id, delivery_name, delivery_street_address, delivery_city, delivery_postcode, delivery_country, delivery_address_format_id, billing_name, billing_company, billing_street_address, billing_city, billing_postcode, billing_country, billing_address_format_id, payment_method, cc_type, cc_owner, cc_number, cc_expires, date_purchased, orders_status, currency, currency_value) VALUES (:id, :cid, :cname, :company, :street, :city, :postcode, :country, :phone, :email, 1, :dname, :dstreet, :dcity, :dpostcode, 'Polska', 1, :cname, :company, :street, :city, :postcode, :country, 1, :payment, '', '', '', '', :date, :status, :currency, :cv)",
-    )?;
-    let t_sql = Sql::parse(
-        "demo:orders_total",
-        "INSERT INTO orders_total (orders_id, title, text, value, class, sort_order) VALUES (:id, :title, :text, :value, :class, :sort)",
-    )?;
-    let h_sql = Sql::parse(
-        "demo:orders_status_history",
-        "INSERT INTO orders_status_history (orders_id, orders_status_id, date_added, customer_notified, comments) VALUES (:id, :status, :date, 1, '')",
-    )?;
-    let p_sql = Sql::parse(
-        "demo:orders_products",
-        "INSERT INTO orders_products (orders_products_id, orders_id, products_id, products_model, products_name, products_price, final_price, products_tax, products_quantity) VALUES (:opid, :id, :pid, :model, :name, :price, :final, :tax, :qty)",
-    )?;
-    let a_sql = Sql::parse(
-        "demo:orders_products_attributes",
-        "INSERT INTO orders_products_attributes (orders_id, orders_products_id, products_options, products_options_values, options_values_price, price_prefix) VALUES (:id, :opid, :option, :value, :price, '+')",
-    )?;
-    let begin = if db.dialect() == "mysql" {
-        "START TRANSACTION"
-    } else {
-        "BEGIN"
-    };
-    db.run_script(begin, "demo orders").await?;
+    let mut o_bulk = Bulk::new(
+        "orders",
+        &[
+            "orders_id",
+            "customers_id",
+            "customers_name",
+            "customers_company",
+            "customers_street_address",
+            "customers_city",
+            "customers_postcode",
+            "customers_country",
+            "customers_telephone",
+            "customers_email_address",
+            "customers_address_format_id",
+            "delivery_name",
+            "delivery_street_address",
+            "delivery_city",
+            "delivery_postcode",
+            "delivery_country",
+            "delivery_address_format_id",
+            "billing_name",
+            "billing_company",
+            "billing_street_address",
+            "billing_city",
+            "billing_postcode",
+            "billing_country",
+            "billing_address_format_id",
+            "payment_method",
+            "cc_type",
+            "cc_owner",
+            "cc_number",
+            "cc_expires",
+            "date_purchased",
+            "orders_status",
+            "currency",
+            "currency_value",
+        ],
+    );
+    let mut t_bulk = Bulk::new(
+        "orders_total",
+        &["orders_id", "title", "text", "value", "class", "sort_order"],
+    );
+    let mut h_bulk = Bulk::new(
+        "orders_status_history",
+        &[
+            "orders_id",
+            "orders_status_id",
+            "date_added",
+            "customer_notified",
+            "comments",
+        ],
+    );
+    let mut p_bulk = Bulk::new(
+        "orders_products",
+        &[
+            "orders_products_id",
+            "orders_id",
+            "products_id",
+            "products_model",
+            "products_name",
+            "products_price",
+            "final_price",
+            "products_tax",
+            "products_quantity",
+        ],
+    );
+    let mut a_bulk = Bulk::new(
+        "orders_products_attributes",
+        &[
+            "orders_id",
+            "orders_products_id",
+            "products_options",
+            "products_options_values",
+            "options_values_price",
+            "price_prefix",
+        ],
+    );
+    begin(db).await?;
     let mut opid = 0i64;
     for o in orders {
         let c = &o.customer;
@@ -780,87 +931,124 @@ pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
         } else {
             "Niemcy"
         };
-        db.execute(
-            &o_sql,
-            &Params::new()
-                .set("id", o.id)
-                .set("cid", c.id)
-                .set("cname", format!("{} {}", c.firstname, c.lastname))
-                .set("company", c.company.clone())
-                .set("street", c.street.as_str())
-                .set("city", c.city.as_str())
-                .set("postcode", c.postcode.as_str())
-                .set("country", country)
-                .set("phone", c.telephone.as_str())
-                .set("email", c.email.as_str())
-                .set("dname", o.delivery_name.as_str())
-                .set("dstreet", o.delivery_street.as_str())
-                .set("dcity", o.delivery_city.as_str())
-                .set("dpostcode", o.delivery_postcode.as_str())
-                .set("payment", o.payment.as_str())
-                .set("date", o.date_purchased.as_str())
-                .set("status", o.status)
-                .set("currency", o.currency.as_str())
-                .set("cv", crate::money::fmt(o.currency_value, 6)),
-        )
-        .await?;
+        let cname = format!("{} {}", c.firstname, c.lastname);
+        o_bulk
+            .row(
+                db,
+                vec![
+                    Value::Int(o.id),
+                    Value::Int(c.id),
+                    t(&cname),
+                    opt(&c.company),
+                    t(&c.street),
+                    t(&c.city),
+                    t(&c.postcode),
+                    t(country),
+                    t(&c.telephone),
+                    t(&c.email),
+                    Value::Int(1),
+                    t(&o.delivery_name),
+                    t(&o.delivery_street),
+                    t(&o.delivery_city),
+                    t(&o.delivery_postcode),
+                    t("Polska"),
+                    Value::Int(1),
+                    t(&cname),
+                    opt(&c.company),
+                    t(&c.street),
+                    t(&c.city),
+                    t(&c.postcode),
+                    t(country),
+                    Value::Int(1),
+                    t(&o.payment),
+                    t(""),
+                    t(""),
+                    t(""),
+                    t(""),
+                    t(&o.date_purchased),
+                    Value::Int(o.status),
+                    t(&o.currency),
+                    Value::Text(crate::money::fmt(o.currency_value, 6)),
+                ],
+            )
+            .await?;
         for (class, title, value, sort) in o.totals() {
             let text = format!(
                 "{} {}",
                 crate::money::fmt(value * o.currency_value, 2),
                 o.currency
             );
-            db.execute(
-                &t_sql,
-                &Params::new()
-                    .set("id", o.id)
-                    .set("title", title)
-                    .set("text", text)
-                    .set("value", crate::money::fmt(value, 4))
-                    .set("class", class)
-                    .set("sort", sort),
-            )
-            .await?;
+            t_bulk
+                .row(
+                    db,
+                    vec![
+                        Value::Int(o.id),
+                        Value::Text(title),
+                        Value::Text(text),
+                        Value::Text(crate::money::fmt(value, 4)),
+                        t(class),
+                        Value::Int(sort),
+                    ],
+                )
+                .await?;
         }
         if o.status != 6 {
-            db.execute(
-                &h_sql,
-                &Params::new()
-                    .set("id", o.id)
-                    .set("status", o.status)
-                    .set("date", o.date_purchased.as_str()),
-            )
-            .await?;
+            h_bulk
+                .row(
+                    db,
+                    vec![
+                        Value::Int(o.id),
+                        Value::Int(o.status),
+                        t(&o.date_purchased),
+                        Value::Int(1),
+                        t(""),
+                    ],
+                )
+                .await?;
         }
         for l in &o.lines {
             opid += 1;
-            db.execute(
-                &p_sql,
-                &Params::new()
-                    .set("opid", opid)
-                    .set("id", o.id)
-                    .set("pid", l.product.id)
-                    .set("model", l.product.model.as_str())
-                    .set("name", l.product.name_pl.as_str())
-                    .set("price", crate::money::fmt(l.product.price, 4))
-                    .set("final", crate::money::fmt(l.final_price, 4))
-                    .set("tax", crate::money::fmt(l.product.rate, 4))
-                    .set("qty", l.quantity),
-            )
-            .await?;
-            for (option, value, price) in &l.attributes {
-                db.execute(
-                    &a_sql,
-                    &Params::new()
-                        .set("id", o.id)
-                        .set("opid", opid)
-                        .set("option", option.as_str())
-                        .set("value", value.as_str())
-                        .set("price", crate::money::fmt(*price, 4)),
+            p_bulk
+                .row(
+                    db,
+                    vec![
+                        Value::Int(opid),
+                        Value::Int(o.id),
+                        Value::Int(l.product.id),
+                        t(&l.product.model),
+                        t(&l.product.name_pl),
+                        Value::Text(crate::money::fmt(l.product.price, 4)),
+                        Value::Text(crate::money::fmt(l.final_price, 4)),
+                        Value::Text(crate::money::fmt(l.product.rate, 4)),
+                        Value::Int(l.quantity),
+                    ],
                 )
                 .await?;
+            for (option, value, price) in &l.attributes {
+                a_bulk
+                    .row(
+                        db,
+                        vec![
+                            Value::Int(o.id),
+                            Value::Int(opid),
+                            t(option),
+                            t(value),
+                            Value::Text(crate::money::fmt(*price, 4)),
+                            t("+"),
+                        ],
+                    )
+                    .await?;
             }
         }
+    }
+    for b in [
+        &mut o_bulk,
+        &mut t_bulk,
+        &mut h_bulk,
+        &mut p_bulk,
+        &mut a_bulk,
+    ] {
+        b.flush(db).await?;
     }
     db.run_script("COMMIT", "demo orders").await?;
     Ok(())

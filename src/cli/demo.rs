@@ -43,6 +43,15 @@ price_list = "Detal"
 import_price_list = "Sklep demo"
 order_prefix = "DEMO/"
 customer_code_prefix = "DEMO-"
+
+# What `magsync discover --shop demo` found, edited:
+[shops.demo.map.shipping]
+"Kurier DPD (Kurier DPD)" = "TRANSPORT-DPD"
+"Paczkomaty InPost (Paczkomat)" = "TRANSPORT-INPOST"
+"Odbiór osobisty (W sklepie)" = "ODBIOR"
+
+[shops.demo.map.order_status]
+"Anulowane" = "cancelled"
 "#;
 
 pub async fn run(a: Args) -> anyhow::Result<Exit> {

@@ -4,6 +4,7 @@
 //! counted warnings, 2 failed).
 
 mod demo;
+mod discover;
 mod extract;
 mod init;
 mod load;
@@ -46,6 +47,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Write a commented sample configuration and create an empty Magazyn database.
     Init(init::Args),
+    /// List the statuses, payment methods, delivery titles and tax classes a shop uses, as a value-map skeleton.
+    Discover(discover::Args),
     /// Read one side into an extracted batch in the outbox.
     Extract(extract::Args),
     /// Turn an extracted batch into a transformed batch.
@@ -77,6 +80,7 @@ pub fn main() -> anyhow::Result<Exit> {
     match cli.command {
         Command::Demo(a) => rt.block_on(demo::run(a)),
         Command::Init(a) => rt.block_on(init::run(a)),
+        Command::Discover(a) => rt.block_on(discover::run(&load_config(&cfg_path)?, a)),
         Command::Extract(a) => rt.block_on(extract::run(&load_config(&cfg_path)?, a)),
         Command::Transform(a) => transform::run(&load_config(&cfg_path)?, a),
         Command::Load(a) => rt.block_on(load::run(&load_config(&cfg_path)?, a)),

@@ -634,7 +634,13 @@ fn build_order(
     let description = shop
         .orders
         .description
-        .replace("{payment}", get("payment_method"))
+        .replace(
+            "{payment}",
+            shop.map
+                .payment
+                .get(get("payment_method"))
+                .map_or(get("payment_method"), String::as_str),
+        )
         .replace("{shipping}", &shipping_title)
         .replace("{status}", &shop_status)
         .replace("{order}", id)

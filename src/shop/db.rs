@@ -115,6 +115,21 @@ impl ShopDb {
     /// Run a statement; returns rows affected.
     pub async fn execute(&mut self, sql: &Sql, params: &Params) -> Result<u64> {
         let values = params.ordered(sql)?;
+        self.execute_values(&sql.text, &sql.name, values).await
+    }
+
+    /// Run a statement with `?` markers bound to `values` in order.
+    pub async fn execute_values(
+        &mut self,
+        text: &str,
+        name: &str,
+        values: Vec<&Value>,
+    ) -> Result<u64> {
+        let sql = Sql {
+            name: name.to_string(),
+            text: text.to_string(),
+            params: Vec::new(),
+        };
         let ctx = format!("shop statement {}", sql.name);
         match self {
             ShopDb::MySql(conn) => {

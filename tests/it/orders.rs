@@ -326,3 +326,37 @@ fn unknown_goods_can_reject_the_order_instead() {
     );
     check_all_batches(&dir);
 }
+
+#[test]
+fn discover_writes_a_value_map_skeleton_that_parses() {
+    let data = ShopData::new(10, 6, 40, 4);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    let run = dir.magsync(&["discover", "--shop", "s1"]);
+    run.ok();
+    let map: toml::Value =
+        toml::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.stdout));
+    let m = &map["shops"]["s1"]["map"];
+    for (title, _) in magsync::demo::SHIPPING {
+        let t = title.trim_end_matches(':');
+        if data.orders.iter().any(|o| o.shipping_title == *title) {
+            assert_eq!(
+                m["shipping"][t].as_str(),
+                Some("TRANSPORT"),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+    assert_eq!(m["order_status"]["Anulowane"].as_str(), Some("Anulowane"));
+    assert_eq!(m["tax_class"]["VAT 8%"].as_str(), Some("8"));
+    assert!(
+        run.stdout
+            .contains("not public: such orders are not exported")
+    );
+    // Pasted into the configuration, it is accepted as it is.
+    let cfg = std::fs::read_to_string(dir.join("magsync.toml")).unwrap() + &run.stdout;
+    dir.write("magsync.toml", &cfg);
+    dir.magsync(&["discover", "--shop", "s1"]).ok();
+}
