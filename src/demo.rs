@@ -754,8 +754,19 @@ impl Order {
 /// attributes on some, a few EUR orders, some cancelled, some still
 /// "Preparing" (hosted payment not finished).
 pub fn orders(n: usize, customers: &[Customer], products: &[Product], seed: u64) -> Vec<Order> {
-    let mut rng = Rng::new(seed ^ 0x5A5A);
-    (1..=n as i64)
+    orders_from(1, n, customers, products, seed)
+}
+
+/// `n` orders numbered from `first` (for generating a large shop in chunks).
+pub fn orders_from(
+    first: i64,
+    n: usize,
+    customers: &[Customer],
+    products: &[Product],
+    seed: u64,
+) -> Vec<Order> {
+    let mut rng = Rng::new((seed ^ 0x5A5A).wrapping_add(first as u64));
+    (first..first + n as i64)
         .map(|id| {
             let customer = customers[rng.below(customers.len())].clone();
             let lines = (0..1 + rng.below(5))
@@ -923,7 +934,6 @@ pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
         ],
     );
     begin(db).await?;
-    let mut opid = 0i64;
     for o in orders {
         let c = &o.customer;
         let country = if c.country_id == 1 {
@@ -1006,8 +1016,8 @@ pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
                 )
                 .await?;
         }
-        for l in &o.lines {
-            opid += 1;
+        for (i, l) in o.lines.iter().enumerate() {
+            let opid = o.id * 10 + i as i64; // at most 5 lines an order
             p_bulk
                 .row(
                     db,

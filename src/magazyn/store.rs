@@ -138,7 +138,8 @@ impl Magazyn {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            .disable_statement_logging();
         let conn = opts
             .connect()
             .await

@@ -26,7 +26,8 @@ impl ShopDb {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(Error::db(format!("{what}: bad URL {shown}")))?
-                .create_if_missing(url.contains("mode=rwc"));
+                .create_if_missing(url.contains("mode=rwc"))
+                .disable_statement_logging();
             let conn = opts
                 .connect()
                 .await
@@ -39,7 +40,9 @@ impl ShopDb {
             // Keep the server's own time zone: osCommerce writes now() in
             // server local time and watermarks must use that clock.
             .timezone(None)
-            .statement_cache_capacity(64);
+            .statement_cache_capacity(64)
+            // Long streaming reads are the point here, not a problem to log.
+            .disable_statement_logging();
         if let Some(p) = password {
             opts = opts.password(p);
         }
