@@ -139,6 +139,35 @@ pub struct ShopConfig {
     pub map: Maps,
     #[serde(default)]
     pub orders: OrdersConfig,
+    #[serde(default)]
+    pub products: ProductsConfig,
+    /// The site the shop is at (names the channel products travel on).
+    pub site: Option<String>,
+}
+
+/// How Magazyn goods become shop prices and stock (`[shops.<id>.products]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductsConfig {
+    /// Stock pushed = quantity − reserved (true) or quantity (false) …
+    #[serde(default = "yes")]
+    pub subtract_reserved: bool,
+    /// … − this safety buffer, floored at 0.
+    #[serde(default)]
+    pub safety_buffer: i64,
+    /// Set products_status 0 when the stock pushed is at or below this
+    /// (and 1 above it). Absent: magsync never changes products_status.
+    pub hide_at_or_below: Option<i64>,
+}
+
+impl Default for ProductsConfig {
+    fn default() -> Self {
+        ProductsConfig {
+            subtract_reserved: true,
+            safety_buffer: 0,
+            hide_at_or_below: None,
+        }
+    }
 }
 
 /// How shop orders become Magazyn orders (`[shops.<id>.orders]`).

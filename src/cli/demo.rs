@@ -114,14 +114,32 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     }
     // The Magazyn's goods register knows the shop's products but two (their
     // order lines show up as one-off lines).
+    // The retail price list ("Detal") holds their gross prices — a third of
+    // them raised by 1.00 since the shop was last updated — and warehouse
+    // MAG their stock.
+    let list = mag.price_list_id("Detal").await?;
+    let warehouse = mag.warehouse_id("MAG").await?;
     let mut known = 0;
     for p in products.iter().filter(|p| p.id % 20 != 7) {
         let mut g = crate::magazyn::GoodRow::new(&p.model, &p.name_pl, &p.rate.to_string());
         g.manufacturer = Some("Fabryka Łódź".into());
-        mag.good_insert(&g).await?;
+        let id = mag.good_insert(&g).await?;
+        let gross = if p.id % 3 == 0 {
+            p.gross + rust_decimal::Decimal::ONE
+        } else {
+            p.gross
+        };
+        let net = crate::money::round4(
+            gross / (rust_decimal::Decimal::ONE + p.rate / rust_decimal::Decimal::from(100)),
+        );
+        mag.set_price(list, id, net, gross).await?;
+        mag.set_quantity(warehouse, id, rust_decimal::Decimal::from(40 + p.id % 25))
+            .await?;
         known += 1;
     }
-    line(format!("Magazyn: {known} goods, warehouse MAG"));
+    line(format!(
+        "Magazyn: {known} goods with prices on list Detal and stock in warehouse MAG"
+    ));
     mag.close().await;
 
     let mut worst = Exit::Done;
@@ -135,11 +153,11 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     ] {
         line(format!("\n== sync, {title} =="));
         let mut run = serde_json::Map::new();
-        for flow in [Flow::Customers, Flow::Orders] {
+        for flow in [Flow::Customers, Flow::Orders, Flow::Products] {
             let name = flow.as_str();
             let x = flows::extract(&cfg, flow, "demo", pass == 2).await?;
             line(summary(&format!("{name} extract"), &x.counts));
-            let t = flows::transform(&cfg, &x.batch)?;
+            let t = flows::transform(&cfg, &x.batch).await?;
             line(summary(&format!("{name} transform"), &t.counts));
             let l = flows::load(&cfg, &t.batch, false).await?;
             line(summary(&format!("{name} load"), &l.counts));

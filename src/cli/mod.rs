@@ -10,6 +10,7 @@ mod init;
 mod load;
 mod sync;
 mod transform;
+mod undo;
 mod verify;
 
 use crate::config::Config;
@@ -59,6 +60,8 @@ pub enum Command {
     Sync(sync::Args),
     /// Check a batch's integrity and every row against its schema; applies nothing.
     Verify(verify::Args),
+    /// Restore the shop rows a products load changed, where nobody changed them since.
+    Undo(undo::Args),
 }
 
 pub fn main() -> anyhow::Result<Exit> {
@@ -82,7 +85,8 @@ pub fn main() -> anyhow::Result<Exit> {
         Command::Init(a) => rt.block_on(init::run(a)),
         Command::Discover(a) => rt.block_on(discover::run(&load_config(&cfg_path)?, a)),
         Command::Extract(a) => rt.block_on(extract::run(&load_config(&cfg_path)?, a)),
-        Command::Transform(a) => transform::run(&load_config(&cfg_path)?, a),
+        Command::Transform(a) => rt.block_on(transform::run(&load_config(&cfg_path)?, a)),
+        Command::Undo(a) => rt.block_on(undo::run(&load_config(&cfg_path)?, a)),
         Command::Load(a) => rt.block_on(load::run(&load_config(&cfg_path)?, a)),
         Command::Sync(a) => rt.block_on(sync::run(&load_config(&cfg_path)?, a)),
         Command::Verify(a) => verify::run(&cfg_path, a),

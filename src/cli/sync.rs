@@ -35,7 +35,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             .collect(),
     };
     let selected = if a.flow.is_empty() {
-        vec![Flow::Customers, Flow::Orders]
+        vec![Flow::Customers, Flow::Orders, Flow::Products]
     } else {
         a.flow.clone()
     };
@@ -65,7 +65,7 @@ pub async fn one(
     let name = flow.as_str();
     let x = flows::extract(cfg, flow, shop, full).await?;
     println!("{}", summary(&format!("{name} extract {shop}"), &x.counts));
-    let t = flows::transform(cfg, &x.batch)?;
+    let t = flows::transform(cfg, &x.batch).await?;
     println!(
         "{}",
         summary(&format!("{name} transform {shop}"), &t.counts)

@@ -11,9 +11,9 @@ pub struct Args {
     pub batch: String,
 }
 
-pub fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
+pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let input = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
-    let out = flows::transform(cfg, &input)?;
+    let out = flows::transform(cfg, &input).await?;
     println!(
         "{}",
         summary(&format!("{} transform", input.meta.flow), &out.counts)

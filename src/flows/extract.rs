@@ -139,7 +139,7 @@ impl<'c> ExtractRun<'c> {
     /// Seal the batch on its channel and record what was extracted.
     pub async fn finish(self) -> Result<Batch> {
         self.db.close().await;
-        let channel = super::channel_for(self.cfg, self.flow);
+        let channel = super::channel_for(self.cfg, self.flow, self.shop_id);
         let batch = super::finish_on_channel(self.cfg, self.bw, &channel)?;
         Dirs::new(self.cfg).state().record_extracted(
             self.shop_id,

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod extract;
 pub mod load;
 pub mod orders;
+pub mod products;
 pub mod state;
 
 use crate::config::Config;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 pub enum Flow {
     Customers,
     Orders,
+    Products,
 }
 
 impl Flow {
@@ -30,18 +32,20 @@ impl Flow {
         match self {
             Flow::Customers => "customers",
             Flow::Orders => "orders",
+            Flow::Products => "products",
         }
     }
     pub fn parse(s: &str) -> Option<Flow> {
         match s {
             "customers" => Some(Flow::Customers),
             "orders" => Some(Flow::Orders),
+            "products" => Some(Flow::Products),
             _ => None,
         }
     }
     /// Does the flow go shop → Magazyn?
     pub fn to_magazyn(self) -> bool {
-        true
+        !matches!(self, Flow::Products)
     }
 }
 
@@ -56,14 +60,18 @@ pub async fn extract(cfg: &Config, flow: Flow, shop: &str, full: bool) -> Result
     match flow {
         Flow::Customers => customers::extract(cfg, shop, full).await,
         Flow::Orders => orders::extract(cfg, shop, full).await,
+        // Stock has no timestamp: the products flow always reads every good
+        // and the transform compares values.
+        Flow::Products => products::extract(cfg, shop).await,
     }
 }
 
 /// Transform an extracted batch (of whichever flow it is).
-pub fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
+pub async fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
     match flow_of(batch)? {
         Flow::Customers => customers::transform(cfg, batch),
         Flow::Orders => orders::transform(cfg, batch),
+        Flow::Products => products::transform(cfg, batch).await,
     }
 }
 
@@ -72,6 +80,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::Lo
     match flow_of(batch)? {
         Flow::Customers => customers::load(cfg, batch, dry_run).await,
         Flow::Orders => orders::load(cfg, batch, dry_run).await,
+        Flow::Products => products::load(cfg, batch, dry_run).await,
     }
 }
 
@@ -114,6 +123,10 @@ impl Dirs {
     pub fn receipts(&self) -> PathBuf {
         self.root.join("receipts")
     }
+    /// Before-images of shop writes (`magsync undo`).
+    pub fn undo(&self) -> PathBuf {
+        self.root.join("undo")
+    }
     pub fn state(&self) -> state::State {
         state::State::new(&self.root)
     }
@@ -128,6 +141,7 @@ impl Dirs {
             self.outbox(),
             self.work(),
             self.receipts(),
+            self.undo(),
             self.root.join("inbox"),
         ] {
             let c = dir.join(name_or_path);
@@ -154,12 +168,14 @@ pub fn templates(cfg: &Config) -> Templates {
     Templates::new(cfg.templates.as_ref().map(|p| cfg.resolve(p)))
 }
 
-/// The channel a flow's extracted batches travel on from this site.
-pub fn channel_for(cfg: &Config, flow: Flow) -> String {
+/// The channel a flow's extracted batches travel on from this site: to
+/// the Magazyn's site for shop → Magazyn flows, to the shop's site for
+/// products (`<from>-to-<to>`; the same site when both are here).
+pub fn channel_for(cfg: &Config, flow: Flow, shop_id: &str) -> String {
     let peer = if flow.to_magazyn() {
         cfg.magazyn.as_ref().and_then(|m| m.site.clone())
     } else {
-        None
+        cfg.shops.get(shop_id).and_then(|s| s.site.clone())
     };
     format!(
         "{}-to-{}",

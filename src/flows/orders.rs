@@ -56,7 +56,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         x.sql("snapshot.sql")?,
         x.sql("orders.extract.sql")?,
         x.sql("orders.lines.sql")?,
-        x.sql("snapshot_end.sql")?,
+        x.sql("commit.sql")?,
     );
 
     // Both queries in one snapshot, so every order comes with all its lines.

@@ -16,7 +16,11 @@ use std::time::Duration;
 
 const PROFILE: &str = "magazyn";
 const DIALECT: &str = "sqlite";
-const MIGRATIONS: &[&str] = &["0001_reference_schema", "0002_order_reservations"];
+const MIGRATIONS: &[&str] = &[
+    "0001_reference_schema",
+    "0002_order_reservations",
+    "0003_base_prices",
+];
 
 pub struct Magazyn {
     conn: SqliteConnection,
@@ -641,6 +645,71 @@ impl Magazyn {
         )
         .await?;
         Ok(())
+    }
+
+    // ---- products (goods with prices and stock) --------------------------
+
+    pub async fn price_list_id(&mut self, name: &str) -> Result<i64> {
+        let rows = self
+            .fetch_all("price_lists.get.sql", Params::new().set("name", name))
+            .await?;
+        rows.first().map(|r| r.get::<i64, _>(0)).ok_or_else(|| {
+            Error::Other(format!(
+                "the Magazyn has no price list `{name}` (create it in the Magazyn, or fix the price list in the shop's configuration)"
+            ))
+        })
+    }
+
+    pub async fn set_price(
+        &mut self,
+        price_list_id: i64,
+        good_id: i64,
+        net: Decimal,
+        gross: Decimal,
+    ) -> Result<()> {
+        let p = Params::new()
+            .set("price_list_id", price_list_id)
+            .set("good_id", good_id)
+            .set("net", crate::money::fmt(net, 4))
+            .set("gross", crate::money::fmt(gross, 2))
+            .set("now", now_utc());
+        self.exec("prices.set.sql", p).await?;
+        Ok(())
+    }
+
+    pub async fn set_quantity(
+        &mut self,
+        warehouse_id: i64,
+        good_id: i64,
+        quantity: Decimal,
+    ) -> Result<()> {
+        let p = Params::new()
+            .set("warehouse_id", warehouse_id)
+            .set("good_id", good_id)
+            .set("quantity", crate::money::fmt(quantity, 4));
+        self.exec("stock.set_quantity.sql", p).await?;
+        Ok(())
+    }
+
+    /// Stream the rows of a read-only template.
+    pub async fn for_each<F>(&mut self, name: &str, params: Params, mut f: F) -> Result<u64>
+    where
+        F: FnMut(&sqlx::sqlite::SqliteRow) -> Result<()>,
+    {
+        use futures_util::TryStreamExt;
+        let sql = self.sql(name)?;
+        let values = params.ordered(&sql)?;
+        let mut rows = Self::query(&sql, values).fetch(&mut self.conn);
+        let mut n = 0;
+        while let Some(r) = rows
+            .try_next()
+            .await
+            .map_err(Error::db(format!("Magazyn: {name}")))?
+        {
+            f(&r)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Raw access for tests and reports (read-only queries).

@@ -266,7 +266,84 @@ pub static ORDER_LINES: Entity = Entity {
     ],
 };
 
+/// Goods as the Magazyn offers them to a shop (products flow, stage
+/// `extracted`, written at the Magazyn's site).
+pub static MAGAZYN_GOODS: Entity = Entity {
+    name: "magazyn_goods",
+    file: "magazyn_goods",
+    record: "good",
+    key: &["code"],
+    description: "visible goods with the price of the shop's price list and the stock of its warehouse",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("code", Code).req(),
+        C::new("name", Text),
+        C::new("vat_symbol", Code),
+        C::new("vat_rate", Decimal(4)),
+        C::new("barcodes", Code),
+        C::new("net", Decimal(4)),
+        C::new("gross", Decimal(2)),
+        C::new("quantity", Decimal(4)).req(),
+        C::new("reserved", Decimal(4)).req(),
+        C::new("available", Int).req(),
+    ],
+};
+
+/// Changes to shop products (products flow, stage `transformed`): what the
+/// shop holds now and what it will hold.
+pub static PRODUCT_UPDATES: Entity = Entity {
+    name: "product_updates",
+    file: "product_updates",
+    record: "product",
+    key: &["products_id"],
+    description: "shop products whose price, quantity or status will change",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("products_id", Int).req(),
+        C::new("model", Code).req(),
+        C::new("name", Text),
+        C::new("good_code", Code).req(),
+        C::new("vat_rate", Decimal(4)).req(),
+        C::new("gross", Decimal(2)),
+        C::new("old_price", Decimal(4)).req(),
+        C::new("new_price", Decimal(4)).req(),
+        C::new("old_quantity", Int).req(),
+        C::new("new_quantity", Int).req(),
+        C::new("old_status", Int).req(),
+        C::new("new_status", Int).req(),
+    ],
+};
+
+/// The before-image of shop products a load changed (stage `undo`), and
+/// what magsync wrote: `magsync undo` restores a row only where the shop
+/// still holds the written values.
+pub static PRODUCT_UNDO: Entity = Entity {
+    name: "product_undo",
+    file: "product_undo",
+    record: "product",
+    key: &["products_id"],
+    description: "before-images of changed shop products",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("products_id", Int).req(),
+        C::new("model", Code),
+        C::new("price_before", Decimal(4)).req(),
+        C::new("quantity_before", Int).req(),
+        C::new("status_before", Int).req(),
+        C::new("last_modified_before", DateTime),
+        C::new("price_written", Decimal(4)).req(),
+        C::new("quantity_written", Int).req(),
+        C::new("status_written", Int).req(),
+    ],
+};
+
 pub static ALL: &[&Entity] = &[
+    &MAGAZYN_GOODS,
+    &PRODUCT_UPDATES,
+    &PRODUCT_UNDO,
     &SHOP_CUSTOMERS,
     &CUSTOMERS,
     &SHOP_ORDERS,
@@ -280,7 +357,14 @@ pub static ALL: &[&Entity] = &[
 
 /// Entities a batch may hold as XML (each has a shipped XSD in
 /// `templates/staging/`); the rest are always CSV.
-pub static XML_ENTITIES: &[&Entity] = &[&SHOP_CUSTOMERS, &CUSTOMERS, &SHOP_ORDERS, &ORDERS];
+pub static XML_ENTITIES: &[&Entity] = &[
+    &SHOP_CUSTOMERS,
+    &CUSTOMERS,
+    &SHOP_ORDERS,
+    &ORDERS,
+    &MAGAZYN_GOODS,
+    &PRODUCT_UPDATES,
+];
 
 pub fn by_name(name: &str) -> Option<&'static Entity> {
     ALL.iter().copied().find(|e| e.name == name)

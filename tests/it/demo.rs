@@ -31,7 +31,10 @@ fn demo_runs_without_a_database_server() {
         first["orders"]["transform"]["warnings"], 0,
         "every order total within tolerance"
     );
+    let pushed = first["products"]["load"]["updated"].as_u64().unwrap();
+    assert!(pushed > 30, "{pushed} shop products updated");
     let second = &report["runs"][1];
+    assert_eq!(second["products"]["load"]["updated"], 0);
     assert_eq!(second["customers"]["load"]["unchanged"], 60);
     assert_eq!(second["orders"]["load"]["unchanged"], orders);
     for sub in ["outbox", "work", "receipts"] {

@@ -12,5 +12,6 @@ mod demo;
 mod fixture;
 mod kill;
 mod orders;
+mod products;
 mod staging;
 mod util;

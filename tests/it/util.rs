@@ -56,6 +56,7 @@ impl Dir {
         let mut v = self.batches("outbox");
         v.extend(self.batches("work"));
         v.extend(self.batches("receipts"));
+        v.extend(self.batches("undo"));
         v
     }
 }

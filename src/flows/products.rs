@@ -1,0 +1,838 @@
+//! The products flow (SPEC §1.3): Magazyn prices and stock into the shop.
+//! The only flow that writes into the shop, so every step is careful.
+//!
+//! extract   Magazyn → `magazyn_goods`: visible goods, the gross and net of
+//!           the shop's price list, quantity and reserved in its warehouse,
+//!           and the stock to push (quantity − reserved − buffer, ≥ 0).
+//! transform at the shop: match each good to the one shop product whose
+//!           model is its code (then a barcode alias); price
+//!           `round(gross / (1 + vat), 4)` with the rate the shop applies, so
+//!           the shop shows exactly the Magazyn gross; keep only what differs
+//!           → `product_updates` (old → new). Duplicate and empty models are
+//!           reported and never touched.
+//! load      save the before-image as an `undo` batch, then write each change
+//!           only where the shop still holds the old values, in one
+//!           transaction (InnoDB); `magsync undo` puts the before-image back
+//!           where the shop still holds what magsync wrote.
+
+use super::load::{Change, LoadOutcome, Note};
+use super::{Counts, Dirs, Flow, Stepped};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::money::{self, round4};
+use crate::shop::ShopDb;
+use crate::staging::entities::{MAGAZYN_GOODS, PRODUCT_UNDO, PRODUCT_UPDATES};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Item, RecordReader, Source, Stage};
+use crate::templates::{Params, Sql, Templates};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sqlx::Row;
+use std::collections::HashMap;
+
+const FLOW: Flow = Flow::Products;
+
+// ---------------------------------------------------------------- extract
+
+/// Stock to push: quantity − reserved (by option) − buffer, floored at 0,
+/// in whole units (osCommerce keeps an integer).
+pub fn available(
+    quantity: Decimal,
+    reserved: Decimal,
+    subtract_reserved: bool,
+    buffer: i64,
+) -> i64 {
+    let mut a = quantity - Decimal::from(buffer);
+    if subtract_reserved {
+        a -= reserved;
+    }
+    a.floor().max(Decimal::ZERO).to_i64().unwrap_or(i64::MAX)
+}
+
+pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
+    let shop = cfg.shop(shop_id)?;
+    let dirs = Dirs::new(cfg);
+    let mut mag = super::open_magazyn(cfg).await?;
+    // A missing warehouse or price list is a clear error, not an empty push.
+    mag.warehouse_id(&shop.warehouse).await?;
+    if !shop.price_list.is_empty() {
+        mag.price_list_id(&shop.price_list).await?;
+    }
+    let opts = &shop.products;
+    let mut meta = BatchMeta::new(
+        FLOW.as_str(),
+        Stage::Extracted,
+        cfg.format,
+        Source {
+            site: cfg.site.clone(),
+            shop: shop_id.to_string(),
+            system: "magazyn".into(),
+            profile: "magazyn".into(),
+            encoding: None,
+        },
+    );
+    for (k, v) in [
+        ("price_list", shop.price_list.clone()),
+        ("warehouse", shop.warehouse.clone()),
+        ("subtract_reserved", opts.subtract_reserved.to_string()),
+        ("safety_buffer", opts.safety_buffer.to_string()),
+    ] {
+        meta.settings.insert(k.into(), v);
+    }
+    let mut bw = BatchWriter::create(&dirs.outbox(), meta)?;
+    let mut out = bw.records(&MAGAZYN_GOODS)?;
+    let e = &MAGAZYN_GOODS;
+    let mut rec = e.empty_record();
+    let mut counts = Counts::default();
+    let mut invalid = Vec::new();
+    let params = Params::new()
+        .set("price_list", shop.price_list.as_str())
+        .set("warehouse", shop.warehouse.as_str());
+    mag.for_each("products.extract.sql", params, |r| {
+        let text = |c: &str| -> String {
+            r.try_get::<Option<String>, _>(c)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        for c in [
+            "code",
+            "name",
+            "vat_symbol",
+            "vat_rate",
+            "barcodes",
+            "net",
+            "gross",
+            "quantity",
+            "reserved",
+        ] {
+            rec[e.col(c)] = text(c).trim().to_string();
+        }
+        let dec = |c: &str| money::parse(&rec[e.col(c)]);
+        rec[e.col("available")] = match (dec("quantity"), dec("reserved")) {
+            (Ok(q), Ok(res)) => {
+                available(q, res, opts.subtract_reserved, opts.safety_buffer).to_string()
+            }
+            _ => String::new(),
+        };
+        counts.records += 1;
+        match e.validate(&rec) {
+            Ok(()) => out.write(&rec),
+            Err(p) => {
+                invalid.push((rec.clone(), p));
+                Ok(())
+            }
+        }
+    })
+    .await?;
+    mag.close().await;
+    bw.add(e, out.finish()?);
+    for (rec, p) in invalid {
+        bw.reject(e, &rec, "magazyn:goods", 0, &p.field, p.code, &p.message)?;
+    }
+    counts.rejected = bw.rejected;
+    counts.records -= counts.rejected;
+    let channel = super::channel_for(cfg, FLOW, shop_id);
+    let batch = super::finish_on_channel(cfg, bw, &channel)?;
+    Ok(Stepped { batch, counts })
+}
+
+// -------------------------------------------------------------- transform
+
+/// A shop product as it is now.
+#[derive(Debug, Clone)]
+struct ShopProduct {
+    id: i64,
+    model: String,
+    name: String,
+    price: Decimal,
+    quantity: i64,
+    status: i64,
+    tax_class: i64,
+}
+
+/// The shop's connection and the templates of its profile.
+struct Shop {
+    db: ShopDb,
+    codec: crate::shop::TextCodec,
+    templates: Templates,
+    profile: String,
+}
+
+impl Shop {
+    async fn open(cfg: &Config, shop_id: &str) -> Result<Shop> {
+        let (db, codec) = super::connect_shop(cfg, shop_id).await?;
+        Ok(Shop {
+            db,
+            codec,
+            templates: super::templates(cfg),
+            profile: cfg.shop(shop_id)?.profile.clone(),
+        })
+    }
+    fn sql(&self, name: &str) -> Result<Sql> {
+        self.templates.sql(&self.profile, name, self.db.dialect())
+    }
+}
+
+/// The VAT rate (percent) the shop applies per tax class in its home zone,
+/// compounded across priorities as osCommerce does.
+async fn shop_rates(shop: &mut Shop) -> Result<HashMap<i64, Decimal>> {
+    let (mut country, mut zone) = (0i64, 0i64);
+    let home = shop.sql("products.home_zone.sql")?;
+    shop.db
+        .for_each(&home, &Params::new(), &shop.codec, |r| {
+            let v = r.text_or_empty("value")?.trim().parse().unwrap_or(0);
+            match r.text_or_empty("name")?.as_str() {
+                "STORE_COUNTRY" => country = v,
+                "STORE_ZONE" => zone = v,
+                _ => {}
+            }
+            Ok(())
+        })
+        .await?;
+    let mut by_class: HashMap<i64, Vec<(i64, Decimal)>> = HashMap::new();
+    let sql = shop.sql("products.tax_rates.sql")?;
+    shop.db
+        .for_each(
+            &sql,
+            &Params::new().set("country", country).set("zone", zone),
+            &shop.codec,
+            |r| {
+                let class = r.int("tax_class_id")?.unwrap_or(0);
+                let prio = r.int("tax_priority")?.unwrap_or(1);
+                let rate = r.decimal("rate")?.unwrap_or_default();
+                let v = by_class.entry(class).or_default();
+                match v.iter_mut().find(|(p, _)| *p == prio) {
+                    Some((_, r)) => *r += rate,
+                    None => v.push((prio, rate)),
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    let hundred = Decimal::from(100);
+    Ok(by_class
+        .into_iter()
+        .map(|(class, prios)| {
+            let f = prios.iter().fold(Decimal::ONE, |acc, (_, r)| {
+                acc * (Decimal::ONE + r / hundred)
+            });
+            (class, ((f - Decimal::ONE) * hundred).normalize())
+        })
+        .collect())
+}
+
+pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    let m = &input.meta;
+    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
+        return Err(Error::batch(
+            input.id(),
+            format!(
+                "is a {} {} batch; transform takes an extracted products batch here",
+                m.stage.as_str(),
+                m.flow
+            ),
+        ));
+    }
+    let shop_id = m.source.shop.clone();
+    let shop_cfg = cfg.shop(&shop_id)?;
+    let mut shop = Shop::open(cfg, &shop_id).await?;
+    let rates = shop_rates(&mut shop).await?;
+
+    // The shop's catalogue, by model.
+    let mut products: Vec<ShopProduct> = Vec::new();
+    let sql = shop.sql("products.read.sql")?;
+    shop.db
+        .for_each(
+            &sql,
+            &Params::new().set("language_id", shop_cfg.language_id),
+            &shop.codec,
+            |r| {
+                products.push(ShopProduct {
+                    id: r.int("products_id")?.unwrap_or(0),
+                    model: r.text_or_empty("model")?.trim().to_string(),
+                    name: r.text_or_empty("name")?,
+                    price: r.decimal("price")?.unwrap_or_default(),
+                    quantity: r.int("quantity")?.unwrap_or(0),
+                    status: r.int("status")?.unwrap_or(0),
+                    tax_class: r.int("tax_class_id")?.unwrap_or(0),
+                });
+                Ok(())
+            },
+        )
+        .await?;
+    shop.db.close().await;
+    let mut by_model: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in products.iter().enumerate() {
+        by_model.entry(p.model.as_str()).or_default().push(i);
+    }
+
+    let dirs = Dirs::new(cfg);
+    let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
+    let mut bw = BatchWriter::create(&dirs.work(), meta)?;
+    let mut out = bw.records(&PRODUCT_UPDATES)?;
+    let u = &PRODUCT_UPDATES;
+    let mut counts = Counts::default();
+
+    // Models no product can be matched by: reported, never written.
+    let mut models: Vec<(&str, &Vec<usize>)> = by_model.iter().map(|(m, v)| (*m, v)).collect();
+    models.sort();
+    for (model, idx) in &models {
+        if model.is_empty() {
+            for i in *idx {
+                let p = &products[*i];
+                bw.warn(
+                    u.name,
+                    &p.id.to_string(),
+                    "model",
+                    "empty_model",
+                    &format!(
+                        "product {} `{}` has no model: it cannot be matched and is not updated",
+                        p.id, p.name
+                    ),
+                )?;
+            }
+        } else if idx.len() > 1 {
+            let ids: Vec<String> = idx.iter().map(|i| products[*i].id.to_string()).collect();
+            for i in *idx {
+                bw.warn(
+                    u.name,
+                    &products[*i].id.to_string(),
+                    "model",
+                    "duplicate_model",
+                    &format!(
+                        "model `{model}` is shared by products {}: none of them is updated",
+                        ids.join(", ")
+                    ),
+                )?;
+            }
+        }
+    }
+
+    let e = &MAGAZYN_GOODS;
+    let (mut reader, file) = input.reader(e)?;
+    let mut rec = Vec::new();
+    let hide = shop_cfg.products.hide_at_or_below;
+    let mut matched: HashMap<i64, String> = HashMap::new();
+    let mut row = u.empty_record();
+    while let Some(item) = reader.next(&mut rec)? {
+        counts.records += 1;
+        let line = match item {
+            Item::Record(l) => l,
+            Item::Invalid {
+                line,
+                field,
+                code,
+                message,
+            } => {
+                bw.reject(e, &rec, &file, line, &field, code, &message)?;
+                continue;
+            }
+        };
+        if let Err(p) = e.validate(&rec) {
+            bw.reject(e, &rec, &file, line, &p.field, p.code, &p.message)?;
+            continue;
+        }
+        let get = |c: &str| rec[e.col(c)].as_str();
+        let code = get("code");
+        // The shop product whose model is the code, else a barcode alias.
+        let keys =
+            std::iter::once(code).chain(get("barcodes").split(' ').filter(|b| !b.is_empty()));
+        let hit = keys.filter_map(|k| by_model.get(k).map(|v| (k, v))).next();
+        let Some((key, idx)) = hit else {
+            bw.warn(
+                u.name,
+                code,
+                "good_code",
+                "no_shop_product",
+                &format!("good `{code}` ({}) has no shop product", get("name")),
+            )?;
+            continue;
+        };
+        if key.is_empty() || idx.len() != 1 {
+            continue; // reported above
+        }
+        let p = &products[idx[0]];
+        if let Some(other) = matched.insert(p.id, code.to_string()) {
+            bw.warn(
+                u.name,
+                &p.id.to_string(),
+                "model",
+                "matched_twice",
+                &format!(
+                    "product {} matches goods `{other}` and `{code}`: updated from `{other}` only",
+                    p.id
+                ),
+            )?;
+            matched.insert(p.id, other);
+            continue;
+        }
+        let Some(&rate) = rates.get(&p.tax_class).or(if p.tax_class == 0 {
+            Some(&Decimal::ZERO)
+        } else {
+            None
+        }) else {
+            bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone; price not computed", p.id, p.model, p.tax_class))?;
+            continue;
+        };
+        if let Ok(good_rate) = money::parse(get("vat_rate"))
+            && !get("vat_rate").is_empty()
+            && good_rate != rate
+        {
+            bw.warn(u.name, &p.id.to_string(), "vat_rate", "vat_mismatch", &format!("product {} `{}`: the shop applies {rate} %, the Magazyn good has VAT {} ({good_rate} %); the price keeps the Magazyn gross at the shop's rate", p.id, p.model, get("vat_symbol")))?;
+        }
+        let new_price = match get("gross") {
+            "" => {
+                bw.warn(
+                    u.name,
+                    &p.id.to_string(),
+                    "gross",
+                    "no_price",
+                    &format!("good `{code}` has no price on the price list: the shop price stays"),
+                )?;
+                p.price
+            }
+            g => {
+                let gross = money::parse(g).map_err(Error::Other)?;
+                round4(gross / (Decimal::ONE + rate / Decimal::from(100)))
+            }
+        };
+        let new_quantity: i64 = get("available").parse().unwrap_or(p.quantity);
+        let new_status = match hide {
+            Some(t) => i64::from(new_quantity > t),
+            None => p.status,
+        };
+        if new_price == p.price && new_quantity == p.quantity && new_status == p.status {
+            counts.unchanged += 1;
+            continue;
+        }
+        counts.updated += 1;
+        row.iter_mut().for_each(String::clear);
+        let mut set = |c: &str, v: String| row[u.col(c)] = v;
+        set("products_id", p.id.to_string());
+        set("model", p.model.clone());
+        set("name", p.name.clone());
+        set("good_code", code.to_string());
+        set("vat_rate", rate.to_string());
+        set("gross", get("gross").to_string());
+        set("old_price", money::fmt(p.price, 4));
+        set("new_price", money::fmt(new_price, 4));
+        set("old_quantity", p.quantity.to_string());
+        set("new_quantity", new_quantity.to_string());
+        set("old_status", p.status.to_string());
+        set("new_status", new_status.to_string());
+        out.write(&row)?;
+    }
+    bw.add(u, out.finish()?);
+    counts.rejected = bw.rejected;
+    counts.warnings = bw.warned;
+    let batch = bw.finish()?;
+    Ok(Stepped { batch, counts })
+}
+
+// ------------------------------------------------------------------- load
+
+/// A planned change, read from a `product_updates` batch.
+struct Planned {
+    id: i64,
+    model: String,
+    name: String,
+    old: (Decimal, i64, i64),
+    new: (Decimal, i64, i64),
+}
+
+fn planned(batch: &Batch) -> Result<Vec<Planned>> {
+    let u = &PRODUCT_UPDATES;
+    let (mut reader, _) = batch.reader(u)?;
+    let mut rec = Vec::new();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        if !matches!(item, Item::Record(_)) {
+            continue; // verify_rows has refused such a batch already
+        }
+        let get = |c: &str| rec[u.col(c)].as_str();
+        let int = |c: &str| {
+            get(c)
+                .parse::<i64>()
+                .map_err(|e| Error::Other(format!("{c}: {e}")))
+        };
+        let dec = |c: &str| money::parse(get(c)).map_err(Error::Other);
+        out.push(Planned {
+            id: int("products_id")?,
+            model: get("model").to_string(),
+            name: get("name").to_string(),
+            old: (dec("old_price")?, int("old_quantity")?, int("old_status")?),
+            new: (dec("new_price")?, int("new_quantity")?, int("new_status")?),
+        });
+    }
+    Ok(out)
+}
+
+/// A shop product's current price, quantity, status and last-modified.
+async fn current(shop: &mut Shop, id: i64) -> Result<Option<((Decimal, i64, i64), String)>> {
+    let sql = shop.sql("products.get.sql")?;
+    let mut found = None;
+    shop.db
+        .for_each(
+            &sql,
+            &Params::new().set("products_id", id),
+            &shop.codec,
+            |r| {
+                found = Some((
+                    (
+                        r.decimal("price")?.unwrap_or_default(),
+                        r.int("quantity")?.unwrap_or(0),
+                        r.int("status")?.unwrap_or(0),
+                    ),
+                    r.datetime("last_modified")?.unwrap_or_default(),
+                ));
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(found)
+}
+
+fn fields(old: (Decimal, i64, i64), new: (Decimal, i64, i64)) -> Vec<(String, String, String)> {
+    let mut f = Vec::new();
+    if old.0 != new.0 {
+        f.push((
+            "products_price".into(),
+            money::fmt(old.0, 4),
+            money::fmt(new.0, 4),
+        ));
+    }
+    if old.1 != new.1 {
+        f.push((
+            "products_quantity".into(),
+            old.1.to_string(),
+            new.1.to_string(),
+        ));
+    }
+    if old.2 != new.2 {
+        f.push((
+            "products_status".into(),
+            old.2.to_string(),
+            new.2.to_string(),
+        ));
+    }
+    f
+}
+
+/// Tables of the shop that cannot take part in a transaction.
+async fn non_transactional(shop: &mut Shop) -> Result<Vec<String>> {
+    let sql = shop.sql("engines.sql")?;
+    let mut out = Vec::new();
+    shop.db
+        .for_each(&sql, &Params::new(), &shop.codec, |r| {
+            let engine = r.text_or_empty("engine")?;
+            if engine.eq_ignore_ascii_case("MyISAM") || engine.eq_ignore_ascii_case("Aria") {
+                out.push(format!("{} ({engine})", r.text_or_empty("name")?));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(out)
+}
+
+pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
+    let m = &batch.meta;
+    if m.flow != FLOW.as_str() || m.stage != Stage::Transformed {
+        return Err(Error::batch(
+            batch.id(),
+            format!(
+                "is a {} {} batch; load takes a transformed products batch here",
+                m.stage.as_str(),
+                m.flow
+            ),
+        ));
+    }
+    batch.verify_rows()?;
+    let plan = planned(batch)?;
+    let mut out = LoadOutcome::default();
+    out.counts.records = plan.len() as u64;
+    if dry_run {
+        // The batch is the diff; the shop is not even opened.
+        for p in &plan {
+            out.changes.push(Change::Update {
+                key: format!("{} {}", p.model, p.name),
+                fields: fields(p.old, p.new),
+            });
+        }
+        out.counts.updated = plan.len() as u64;
+        return Ok(out);
+    }
+    let shop_id = m.source.shop.clone();
+    let mut shop = Shop::open(cfg, &shop_id).await?;
+    for t in non_transactional(&mut shop).await? {
+        out.warnings.push((
+            t.clone(),
+            "not_atomic".into(),
+            format!("shop table {t} has no transactions: this write cannot be all-or-nothing (convert it to InnoDB)"),
+        ));
+    }
+
+    // Classify against the live shop, then save the before-image of every
+    // row about to change, before anything is written.
+    let mut to_write = Vec::new();
+    let mut undo = Vec::new();
+    for p in &plan {
+        match current(&mut shop, p.id).await? {
+            None => out.rejects.push((p.id.to_string(), "gone".into(), format!("product {} `{}` no longer exists in the shop", p.id, p.model))),
+            Some((now, _)) if now == p.new => out.counts.unchanged += 1,
+            Some((now, last_modified)) if now == p.old => {
+                undo.push((p, last_modified));
+                to_write.push(p);
+            }
+            Some((now, _)) => out.rejects.push((
+                p.id.to_string(),
+                "changed_since".into(),
+                format!("product {} `{}` changed in the shop since the transform ({:?} → {:?}): not overwritten", p.id, p.model, fields(p.old, now), fields(now, p.new)),
+            )),
+        }
+    }
+    let undo_batch = if undo.is_empty() {
+        None
+    } else {
+        Some(write_undo(cfg, batch, &undo)?)
+    };
+
+    let begin = shop.sql("transaction.sql")?;
+    let update = shop.sql("products.update.sql")?;
+    let commit = shop.sql("commit.sql")?;
+    shop.db.execute(&begin, &Params::new()).await?;
+    for p in &to_write {
+        let params = Params::new()
+            .set("products_id", p.id)
+            .set("new_price", money::fmt(p.new.0, 4))
+            .set("new_quantity", p.new.1)
+            .set("new_status", p.new.2)
+            .set("old_price", money::fmt(p.old.0, 4))
+            .set("old_quantity", p.old.1)
+            .set("old_status", p.old.2);
+        if shop.db.execute(&update, &params).await? == 1 {
+            out.counts.updated += 1;
+            out.changes.push(Change::Update {
+                key: format!("{} {}", p.model, p.name),
+                fields: fields(p.old, p.new),
+            });
+        } else {
+            out.rejects.push((
+                p.id.to_string(),
+                "changed_since".into(),
+                format!(
+                    "product {} `{}` changed in the shop during the load: not overwritten",
+                    p.id, p.model
+                ),
+            ));
+        }
+    }
+    shop.db.execute(&commit, &Params::new()).await?;
+    shop.db.close().await;
+    out.counts.rejected = out.rejects.len() as u64;
+    out.counts.warnings = out.warnings.len() as u64;
+    out.receipt = Some(write_receipt(cfg, batch, &out, undo_batch.as_ref())?);
+    Ok(out)
+}
+
+fn write_undo(cfg: &Config, batch: &Batch, rows: &[(&Planned, String)]) -> Result<Batch> {
+    let dirs = Dirs::new(cfg);
+    let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
+    let mut bw = BatchWriter::create(&dirs.undo(), meta)?;
+    let mut w = bw.records(&PRODUCT_UNDO)?;
+    for (p, last_modified) in rows {
+        w.write(&[
+            p.id.to_string(),
+            p.model.clone(),
+            money::fmt(p.old.0, 4),
+            p.old.1.to_string(),
+            p.old.2.to_string(),
+            last_modified.clone(),
+            money::fmt(p.new.0, 4),
+            p.new.1.to_string(),
+            p.new.2.to_string(),
+        ])?;
+    }
+    bw.add(&PRODUCT_UNDO, w.finish()?);
+    bw.finish()
+}
+
+fn write_receipt(
+    cfg: &Config,
+    batch: &Batch,
+    out: &LoadOutcome,
+    undo: Option<&Batch>,
+) -> Result<Batch> {
+    let mut meta = BatchMeta::derived(batch, Stage::Receipt, crate::staging::Format::Csv);
+    meta.source.site = cfg.site.clone();
+    meta.source.system = "oscommerce".into();
+    if let Some(u) = undo {
+        meta.settings
+            .insert("undo_batch".into(), u.id().to_string());
+    }
+    let mut bw = BatchWriter::create(&Dirs::new(cfg).receipts(), meta)?;
+    let mut w = bw.records(&crate::staging::entities::LOAD_COUNTS)?;
+    let c = &out.counts;
+    w.write(&[
+        batch.id().to_string(),
+        PRODUCT_UPDATES.name.to_string(),
+        if c.rejected > 0 {
+            "applied_with_rejects"
+        } else {
+            "applied"
+        }
+        .to_string(),
+        c.records.to_string(),
+        c.inserted.to_string(),
+        c.updated.to_string(),
+        c.unchanged.to_string(),
+        c.rejected.to_string(),
+    ])?;
+    bw.add(&crate::staging::entities::LOAD_COUNTS, w.finish()?);
+    for (key, code, msg) in out.warnings.iter().chain(&out.rejects) {
+        bw.warn(PRODUCT_UPDATES.name, key, "", code, msg)?;
+    }
+    bw.finish()
+}
+
+// ------------------------------------------------------------------- undo
+
+pub struct Undone {
+    pub restored: u64,
+    pub already: u64,
+    /// Rows changed in the shop since the push: reported, left alone.
+    pub kept: Vec<Note>,
+}
+
+/// Restore the before-image of an `undo` batch where the shop still holds
+/// exactly what magsync wrote; report every other row.
+pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
+    let m = &batch.meta;
+    if m.flow != FLOW.as_str() || m.stage != Stage::Undo {
+        return Err(Error::batch(
+            batch.id(),
+            format!(
+                "is a {} {} batch; undo takes a products undo batch",
+                m.stage.as_str(),
+                m.flow
+            ),
+        ));
+    }
+    batch.verify_rows()?;
+    let e = &PRODUCT_UNDO;
+    let f = batch
+        .file_of(e)
+        .ok_or_else(|| Error::batch(batch.id(), "holds no product_undo file"))?;
+    let display = format!("{}/{}", batch.id(), f.path);
+    let mut reader = RecordReader::open(&batch.dir.join(&f.path), e, &display)?;
+    let mut shop = Shop::open(cfg, &m.source.shop).await?;
+    let (begin, restore, commit) = (
+        shop.sql("transaction.sql")?,
+        shop.sql("products.undo.sql")?,
+        shop.sql("commit.sql")?,
+    );
+    let mut res = Undone {
+        restored: 0,
+        already: 0,
+        kept: Vec::new(),
+    };
+    let mut rec = Vec::new();
+    shop.db.execute(&begin, &Params::new()).await?;
+    while let Some(item) = reader.next(&mut rec)? {
+        if !matches!(item, Item::Record(_)) {
+            continue;
+        }
+        let get = |c: &str| rec[e.col(c)].clone();
+        let id: i64 = get("products_id")
+            .parse()
+            .map_err(|_| Error::Other("products_id".into()))?;
+        let int = |c: &str| get(c).parse::<i64>().unwrap_or(0);
+        let dec = |c: &str| money::parse(&get(c)).unwrap_or_default();
+        let before = (
+            dec("price_before"),
+            int("quantity_before"),
+            int("status_before"),
+        );
+        let written = (
+            dec("price_written"),
+            int("quantity_written"),
+            int("status_written"),
+        );
+        let lm = get("last_modified_before");
+        let params = Params::new()
+            .set("products_id", id)
+            .set("price_before", money::fmt(before.0, 4))
+            .set("quantity_before", before.1)
+            .set("status_before", before.2)
+            .set(
+                "last_modified_before",
+                if lm.is_empty() {
+                    crate::templates::Value::Null
+                } else {
+                    lm.replace('T', " ").into()
+                },
+            )
+            .set("price_written", money::fmt(written.0, 4))
+            .set("quantity_written", written.1)
+            .set("status_written", written.2);
+        if shop.db.execute(&restore, &params).await? == 1 {
+            res.restored += 1;
+            continue;
+        }
+        match current(&mut shop, id).await? {
+            Some((now, _)) if now == before => res.already += 1,
+            Some((now, _)) => res.kept.push((
+                format!("{id} {}", get("model")),
+                "changed_since".into(),
+                format!(
+                    "changed in the shop since the push ({:?}): left as it is",
+                    fields(written, now)
+                ),
+            )),
+            None => res.kept.push((
+                format!("{id} {}", get("model")),
+                "gone".into(),
+                "no longer in the shop".into(),
+            )),
+        }
+    }
+    shop.db.execute(&commit, &Params::new()).await?;
+    shop.db.close().await;
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::round2;
+
+    #[test]
+    fn available_stock() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(available(d("10"), d("3"), true, 0), 7);
+        assert_eq!(available(d("10"), d("3"), false, 2), 8);
+        assert_eq!(available(d("2"), d("3"), true, 0), 0);
+        assert_eq!(available(d("5.9"), d("0"), true, 0), 5);
+    }
+
+    #[test]
+    fn gross_priority_prices_show_the_magazyn_gross() {
+        // For every awkward gross at every rate, the 4-place net shows the
+        // gross again when the shop adds its tax and rounds to the grosz.
+        for gross in [
+            "19.99", "0.01", "0.02", "999.99", "7.77", "1.05", "12345.67",
+        ] {
+            for rate in ["23", "8", "5", "0"] {
+                let (g, r) = (
+                    gross.parse::<Decimal>().unwrap(),
+                    rate.parse::<Decimal>().unwrap(),
+                );
+                let net = round4(g / (Decimal::ONE + r / Decimal::from(100)));
+                assert_eq!(
+                    round2(net * (Decimal::ONE + r / Decimal::from(100))),
+                    g,
+                    "{gross} at {rate} %"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+SELECT 'products' AS name, 'SQLite' AS engine

@@ -1,0 +1,213 @@
+//! The products flow: Magazyn prices and stock into a MariaDB shop with the
+//! osCommerce 2.3.3 schema, dry run, idempotence and undo.
+
+use crate::util::*;
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// Every product row of the shop, all columns as text (the byte-for-byte check).
+fn shop_rows(db: &MyDb) -> Vec<String> {
+    rt().block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::mysql::MySqlConnection::connect(&db.url).await.unwrap();
+        sqlx::query("SELECT CONCAT_WS('|', products_id, IFNULL(products_model, 'NULL'), products_price, products_quantity, products_status, IFNULL(products_last_modified, 'NULL')) FROM products ORDER BY products_id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8(r.get::<Vec<u8>, _>(0)).unwrap())
+            .collect()
+    })
+}
+
+/// (price, quantity, status) of one product.
+fn product(db: &MyDb, id: i64) -> (Decimal, i64, i64) {
+    let row = shop_rows(db)
+        .into_iter()
+        .find(|r| r.starts_with(&format!("{id}|")))
+        .unwrap();
+    let f: Vec<&str> = row.split('|').collect();
+    (d(f[2]), f[3].parse().unwrap(), f[4].parse().unwrap())
+}
+
+#[test]
+fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
+    let Some(db) = mariadb("products") else {
+        return;
+    };
+    let data = ShopData::new(10, 60, 0, 17);
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        data.populate(&mut shop).await;
+        shop.close().await;
+    });
+    // What real shops have: a copied product (same model), models left empty.
+    db.exec(
+        "UPDATE products SET products_model = 'PL-00002' WHERE products_id = 3;
+         UPDATE products SET products_model = NULL WHERE products_id = 4;
+         UPDATE products SET products_model = '' WHERE products_id = 5;",
+    );
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &db.url,
+            "csv",
+            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 1\nhide_at_or_below = 0\n",
+        ),
+    );
+    // The Magazyn: every product's good, gross prices awkward on purpose
+    // (19.99 at 8 %, 0.01, …), stock with reservations.
+    let grosses = [
+        "19.99", "0.01", "7.77", "999.99", "1.05", "12.34", "0.02", "49.00",
+    ];
+    let mut expected = std::collections::BTreeMap::new();
+    rt().block_on(async {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        for (i, p) in data.products.iter().enumerate() {
+            let symbol = if p.id == 9 {
+                "zw".to_string()
+            } else {
+                p.rate.to_string()
+            };
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &p.model, &p.name_pl, &symbol,
+                ))
+                .await
+                .unwrap();
+            let gross = d(grosses[i % grosses.len()]);
+            mag.set_price(
+                list,
+                id,
+                gross / (Decimal::ONE + p.rate / Decimal::from(100)),
+                gross,
+            )
+            .await
+            .unwrap();
+            let qty = Decimal::from((p.id * 7) % 13);
+            mag.set_quantity(wh, id, qty).await.unwrap();
+            if p.id % 4 == 0 {
+                mag.reserve(wh, id, Decimal::from(2)).await.unwrap();
+            }
+            let reserved = if p.id % 4 == 0 { 2 } else { 0 };
+            let avail = ((p.id * 7) % 13 - reserved - 1).max(0);
+            expected.insert(p.id, (gross, p.rate, avail));
+        }
+        mag.close().await;
+    });
+    let untouchable = [2i64, 3, 4, 5];
+    let before = shop_rows(&db);
+
+    // Dry run: the diff, and the shop byte for byte as it was.
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
+    run.ok();
+    assert!(
+        run.stdout.contains("products_price: \"") && run.stdout.contains("\" -> \""),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(shop_rows(&db), before);
+
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    let c = run.load_counts_of("products");
+    assert!(c.updated >= 50, "{}", run.stdout);
+    for p in &data.products {
+        let (price, qty, status) = product(&db, p.id);
+        if untouchable.contains(&p.id) {
+            continue;
+        }
+        let (gross, rate, avail) = expected[&p.id];
+        let shown = (price * (Decimal::ONE + rate / Decimal::from(100)))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        assert_eq!(
+            shown, gross,
+            "product {}: net {price} at {rate} % shows {shown}, Magazyn gross {gross}",
+            p.id
+        );
+        assert_eq!(qty, avail, "product {} quantity", p.id);
+        assert_eq!(status, i64::from(avail > 0), "product {} status", p.id);
+    }
+    // Duplicate and empty models: untouched, reported.
+    let after = shop_rows(&db);
+    for id in untouchable {
+        let row = |rows: &[String]| {
+            rows.iter()
+                .find(|r| r.starts_with(&format!("{id}|")))
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            row(&after),
+            row(&before),
+            "product {id} must not be written"
+        );
+    }
+    let work = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".products."))
+        .unwrap();
+    let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
+    assert!(
+        warnings.contains("duplicate_model") && warnings.contains("products 2, 3"),
+        "{warnings}"
+    );
+    assert_eq!(warnings.matches("empty_model").count(), 2, "{warnings}");
+    assert!(
+        warnings.contains("vat_mismatch"),
+        "good 9 has symbol zw: {warnings}"
+    );
+
+    // Nothing changed in the Magazyn: nothing is written to the shop.
+    let pushed = shop_rows(&db);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert_eq!(run.load_counts_of("products").updated, 0, "{}", run.stdout);
+    assert_eq!(shop_rows(&db), pushed);
+
+    // Undo: every row back to its pre-push values, except one a customer's
+    // order changed in between (reported, left alone).
+    let sold = 11;
+    db.exec(&format!(
+        "UPDATE products SET products_quantity = products_quantity - 1 WHERE products_id = {sold}"
+    ));
+    let undo = dir
+        .batches("undo")
+        .pop()
+        .expect("the push saved a before-image");
+    let run = dir.magsync(&["undo", undo.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("kept {sold} ")),
+        "{}",
+        run.stdout
+    );
+    let restored = shop_rows(&db);
+    for (b, r) in before.iter().zip(&restored) {
+        if b.starts_with(&format!("{sold}|")) {
+            assert_ne!(b, r);
+        } else {
+            assert_eq!(b, r, "restored exactly, last_modified included");
+        }
+    }
+    // Undoing again changes nothing.
+    let again = dir.magsync(&["undo", undo.to_str().unwrap()]);
+    assert!(again.stdout.contains("0 restored"), "{}", again.stdout);
+    assert_eq!(shop_rows(&db), restored);
+    check_all_batches(&dir);
+}
