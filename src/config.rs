@@ -158,6 +158,19 @@ pub struct ProductsConfig {
     /// Set products_status 0 when the stock pushed is at or below this
     /// (and 1 above it). Absent: magsync never changes products_status.
     pub hide_at_or_below: Option<i64>,
+    /// Create goods the shop lacks as inactive products (default: list them).
+    #[serde(default)]
+    pub create_missing: bool,
+    /// Category of created products (default: the shop's first root category).
+    pub category_id: Option<i64>,
+    /// The shop's `products_model` length (12 in osCommerce 2.3.3): a longer
+    /// good code cannot become a product.
+    #[serde(default = "default_model_length")]
+    pub model_length: usize,
+}
+
+fn default_model_length() -> usize {
+    12
 }
 
 impl Default for ProductsConfig {
@@ -166,6 +179,9 @@ impl Default for ProductsConfig {
             subtract_reserved: true,
             safety_buffer: 0,
             hide_at_or_below: None,
+            create_missing: false,
+            category_id: None,
+            model_length: default_model_length(),
         }
     }
 }

@@ -28,6 +28,16 @@ builtin![
     "oscommerce-2.3/customers.max_id.sql",
     "oscommerce-2.3/settings.sql",
     "oscommerce-2.3/products.read.sql",
+    "oscommerce-2.3/products.tax_classes.sql",
+    "oscommerce-2.3/products.by_model.sql",
+    "oscommerce-2.3/products.first_category.sql",
+    "oscommerce-2.3/products.create.mysql.sql",
+    "oscommerce-2.3/products.create.sqlite.sql",
+    "oscommerce-2.3/products.create_description.sql",
+    "oscommerce-2.3/products.create_category.sql",
+    "oscommerce-2.3/products.delete_created.sql",
+    "oscommerce-2.3/products.delete_created_rest.sql",
+    "oscommerce-2.3/products.delete_created_links.sql",
     "oscommerce-2.3/products.tax_rates.sql",
     "oscommerce-2.3/products.home_zone.sql",
     "oscommerce-2.3/products.get.sql",
@@ -90,6 +100,7 @@ builtin![
     "staging/orders.xsd",
     "staging/magazyn_goods.xsd",
     "staging/product_updates.xsd",
+    "staging/product_creates.xsd",
 ];
 
 /// Where templates come from: an override directory, then the built-ins.

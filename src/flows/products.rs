@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::money::{self, round4};
 use crate::shop::ShopDb;
-use crate::staging::entities::{MAGAZYN_GOODS, PRODUCT_UNDO, PRODUCT_UPDATES};
+use crate::staging::entities::{MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, RecordReader, Source, Stage};
 use crate::templates::{Params, Sql, Templates};
 use rust_decimal::Decimal;
@@ -260,7 +260,44 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             },
         )
         .await?;
+    let mut classes: Vec<(i64, String)> = Vec::new();
+    if shop_cfg.products.create_missing {
+        let sql = shop.sql("products.tax_classes.sql")?;
+        shop.db
+            .for_each(&sql, &Params::new(), &shop.codec, |r| {
+                classes.push((
+                    r.int("tax_class_id")?.unwrap_or(0),
+                    r.text_or_empty("title")?,
+                ));
+                Ok(())
+            })
+            .await?;
+    }
     shop.db.close().await;
+    // The tax class a created product gets: the one map.tax_class maps to
+    // the good's VAT symbol, else the one the shop applies the good's rate in.
+    let class_for = |symbol: &str, rate: Option<Decimal>| -> Option<(i64, Decimal)> {
+        let by_map = classes.iter().find(|(_, title)| {
+            shop_cfg
+                .map
+                .tax_class
+                .get(title)
+                .is_some_and(|s| s == symbol)
+        });
+        let by_rate = || {
+            classes
+                .iter()
+                .find(|(id, _)| rate.is_some() && rates.get(id).copied() == rate)
+        };
+        by_map
+            .or_else(by_rate)
+            .map(|(id, _)| (*id, rates.get(id).copied().unwrap_or_default()))
+    };
+    let mut creates = if shop_cfg.products.create_missing {
+        Some(Lazy(None))
+    } else {
+        None
+    };
     let mut by_model: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, p) in products.iter().enumerate() {
         by_model.entry(p.model.as_str()).or_default().push(i);
@@ -339,13 +376,51 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             std::iter::once(code).chain(get("barcodes").split(' ').filter(|b| !b.is_empty()));
         let hit = keys.filter_map(|k| by_model.get(k).map(|v| (k, v))).next();
         let Some((key, idx)) = hit else {
-            bw.warn(
-                u.name,
-                code,
-                "good_code",
-                "no_shop_product",
-                &format!("good `{code}` ({}) has no shop product", get("name")),
-            )?;
+            let Some(cw) = creates.as_mut() else {
+                bw.warn(
+                    u.name,
+                    code,
+                    "good_code",
+                    "no_shop_product",
+                    &format!("good `{code}` ({}) has no shop product", get("name")),
+                )?;
+                continue;
+            };
+            let good_rate = money::parse(get("vat_rate"))
+                .ok()
+                .filter(|_| !get("vat_rate").is_empty());
+            if code.chars().count() > shop_cfg.products.model_length {
+                bw.warn(PRODUCT_CREATES.name, code, "model", "model_too_long", &format!("good `{code}` is longer than the shop's products_model ({} characters): not created", shop_cfg.products.model_length))?;
+            } else if get("gross").is_empty() {
+                bw.warn(
+                    PRODUCT_CREATES.name,
+                    code,
+                    "gross",
+                    "no_price",
+                    &format!("good `{code}` has no price on the price list: not created"),
+                )?;
+            } else if let Some((class, rate)) = class_for(get("vat_symbol"), good_rate) {
+                let gross = money::parse(get("gross")).map_err(Error::Other)?;
+                cw.get_or_open(&mut bw)?.write(&[
+                    code.to_string(),
+                    if get("name").is_empty() {
+                        code.to_string()
+                    } else {
+                        get("name").to_string()
+                    },
+                    class.to_string(),
+                    rate.to_string(),
+                    get("gross").to_string(),
+                    money::fmt(
+                        round4(gross / (Decimal::ONE + rate / Decimal::from(100))),
+                        4,
+                    ),
+                    get("available").to_string(),
+                ])?;
+                counts.inserted += 1;
+            } else {
+                bw.warn(PRODUCT_CREATES.name, code, "vat_symbol", "no_tax_class", &format!("good `{code}`: no shop tax class for VAT {} (map it in [shops.<id>.map.tax_class]): not created", get("vat_symbol")))?;
+            }
             continue;
         };
         if key.is_empty() || idx.len() != 1 {
@@ -423,10 +498,25 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         out.write(&row)?;
     }
     bw.add(u, out.finish()?);
+    if let Some(Lazy(Some(cw))) = creates {
+        bw.add(&PRODUCT_CREATES, cw.finish()?);
+    }
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
     Ok(Stepped { batch, counts })
+}
+
+/// A payload file opened when its first record comes (creates are rare).
+struct Lazy(Option<crate::staging::RecordWriter>);
+
+impl Lazy {
+    fn get_or_open(&mut self, bw: &mut BatchWriter) -> Result<&mut crate::staging::RecordWriter> {
+        if self.0.is_none() {
+            self.0 = Some(bw.records(&PRODUCT_CREATES)?);
+        }
+        Ok(self.0.as_mut().expect("set above"))
+    }
 }
 
 // ------------------------------------------------------------------- load
@@ -465,6 +555,52 @@ fn planned(batch: &Batch) -> Result<Vec<Planned>> {
         });
     }
     Ok(out)
+}
+
+/// A product to create, read from a `product_creates` file.
+struct Create {
+    model: String,
+    name: String,
+    tax_class: i64,
+    price: Decimal,
+    quantity: i64,
+}
+
+fn planned_creates(batch: &Batch) -> Result<Vec<Create>> {
+    let c = &PRODUCT_CREATES;
+    if batch.file_of(c).is_none() {
+        return Ok(Vec::new());
+    }
+    let (mut reader, _) = batch.reader(c)?;
+    let mut rec = Vec::new();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        if !matches!(item, Item::Record(_)) {
+            continue;
+        }
+        let get = |k: &str| rec[c.col(k)].as_str();
+        out.push(Create {
+            model: get("model").to_string(),
+            name: get("name").to_string(),
+            tax_class: get("tax_class_id").parse().unwrap_or(0),
+            price: money::parse(get("price")).map_err(Error::Other)?,
+            quantity: get("quantity").parse().unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// Ids of the shop products with this model.
+async fn ids_by_model(shop: &mut Shop, model: &str) -> Result<Vec<i64>> {
+    let sql = shop.sql("products.by_model.sql")?;
+    let mut ids = Vec::new();
+    shop.db
+        .for_each(&sql, &Params::new().set("model", model), &shop.codec, |r| {
+            ids.push(r.int("products_id")?.unwrap_or(0));
+            Ok(())
+        })
+        .await?;
+    Ok(ids)
 }
 
 /// A shop product's current price, quantity, status and last-modified.
@@ -548,8 +684,17 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     }
     batch.verify_rows()?;
     let plan = planned(batch)?;
+    let creates = planned_creates(batch)?;
     let mut out = LoadOutcome::default();
-    out.counts.records = plan.len() as u64;
+    out.counts.records = (plan.len() + creates.len()) as u64;
+    let created_what = |c: &Create| {
+        format!(
+            "{} (net {}, {} in stock), inactive",
+            c.name,
+            money::fmt(c.price, 4),
+            c.quantity
+        )
+    };
     if dry_run {
         // The batch is the diff; the shop is not even opened.
         for p in &plan {
@@ -558,7 +703,14 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 fields: fields(p.old, p.new),
             });
         }
+        for c in &creates {
+            out.changes.push(Change::Insert {
+                key: c.model.clone(),
+                what: created_what(c),
+            });
+        }
         out.counts.updated = plan.len() as u64;
+        out.counts.inserted = creates.len() as u64;
         return Ok(out);
     }
     let shop_id = m.source.shop.clone();
@@ -590,10 +742,18 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             )),
         }
     }
-    let undo_batch = if undo.is_empty() {
+    let mut to_create = Vec::new();
+    for c in &creates {
+        if ids_by_model(&mut shop, &c.model).await?.is_empty() {
+            to_create.push(c);
+        } else {
+            out.counts.unchanged += 1; // created by an earlier load, or since
+        }
+    }
+    let undo_batch = if undo.is_empty() && to_create.is_empty() {
         None
     } else {
-        Some(write_undo(cfg, batch, &undo)?)
+        Some(write_undo(cfg, batch, &undo, &to_create)?)
     };
 
     let begin = shop.sql("transaction.sql")?;
@@ -626,6 +786,62 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             ));
         }
     }
+    if !to_create.is_empty() {
+        let shop_cfg = cfg.shop(&shop_id)?;
+        let category = match shop_cfg.products.category_id {
+            Some(c) => Some(c),
+            None => {
+                let sql = shop.sql("products.first_category.sql")?;
+                let mut c = None;
+                shop.db
+                    .for_each(&sql, &Params::new(), &shop.codec, |r| {
+                        c = r.int("categories_id")?;
+                        Ok(())
+                    })
+                    .await?;
+                c
+            }
+        };
+        let (create, describe, link) = (
+            shop.sql("products.create.sql")?,
+            shop.sql("products.create_description.sql")?,
+            shop.sql("products.create_category.sql")?,
+        );
+        for c in &to_create {
+            let params = Params::new()
+                .set("quantity", c.quantity)
+                .set("model", c.model.as_str())
+                .set("price", money::fmt(c.price, 4))
+                .set("tax_class_id", c.tax_class);
+            let id = shop.db.insert(&create, &params).await?;
+            // Text goes into the shop the way the shop stores it.
+            let name = crate::templates::Value::Bytes(shop.codec.encode(&c.name));
+            let params = Params::new()
+                .set("products_id", id)
+                .set("language_id", shop_cfg.language_id)
+                .set("name", name.clone())
+                .set("description", name);
+            shop.db.execute(&describe, &params).await?;
+            match category {
+                Some(cat) => {
+                    let params = Params::new()
+                        .set("products_id", id)
+                        .set("categories_id", cat);
+                    shop.db.execute(&link, &params).await?;
+                }
+                None => out.warnings.push((
+                    c.model.clone(),
+                    "no_category".into(),
+                    "the shop has no category: the new product is in none".into(),
+                )),
+            }
+            out.counts.inserted += 1;
+            out.changes.push(Change::Insert {
+                key: c.model.clone(),
+                what: created_what(c),
+            });
+        }
+    }
     shop.db.execute(&commit, &Params::new()).await?;
     shop.db.close().await;
     out.counts.rejected = out.rejects.len() as u64;
@@ -634,7 +850,12 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     Ok(out)
 }
 
-fn write_undo(cfg: &Config, batch: &Batch, rows: &[(&Planned, String)]) -> Result<Batch> {
+fn write_undo(
+    cfg: &Config,
+    batch: &Batch,
+    rows: &[(&Planned, String)],
+    created: &[&Create],
+) -> Result<Batch> {
     let dirs = Dirs::new(cfg);
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
     let mut bw = BatchWriter::create(&dirs.undo(), meta)?;
@@ -650,6 +871,23 @@ fn write_undo(cfg: &Config, batch: &Batch, rows: &[(&Planned, String)]) -> Resul
             money::fmt(p.new.0, 4),
             p.new.1.to_string(),
             p.new.2.to_string(),
+            "0".into(),
+        ])?;
+    }
+    // Products about to be created: undo deletes them (found by model) while
+    // they are still exactly as created.
+    for c in created {
+        w.write(&[
+            "0".to_string(),
+            c.model.clone(),
+            "0".into(),
+            "0".into(),
+            "0".into(),
+            String::new(),
+            money::fmt(c.price, 4),
+            c.quantity.to_string(),
+            "0".into(),
+            "1".into(),
         ])?;
     }
     bw.add(&PRODUCT_UNDO, w.finish()?);
@@ -730,6 +968,11 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
         shop.sql("products.undo.sql")?,
         shop.sql("commit.sql")?,
     );
+    let (delete, delete_rest, delete_links) = (
+        shop.sql("products.delete_created.sql")?,
+        shop.sql("products.delete_created_rest.sql")?,
+        shop.sql("products.delete_created_links.sql")?,
+    );
     let mut res = Undone {
         restored: 0,
         already: 0,
@@ -742,6 +985,33 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             continue;
         }
         let get = |c: &str| rec[e.col(c)].clone();
+        if get("created") == "1" {
+            let model = get("model");
+            let ids = ids_by_model(&mut shop, &model).await?;
+            let written_qty: i64 = get("quantity_written").parse().unwrap_or(0);
+            let mut deleted = false;
+            if let [id] = ids.as_slice() {
+                let p = Params::new()
+                    .set("products_id", *id)
+                    .set("model", model.as_str())
+                    .set("quantity_written", written_qty);
+                if shop.db.execute(&delete, &p).await? == 1 {
+                    shop.db.execute(&delete_rest, &p).await?;
+                    shop.db.execute(&delete_links, &p).await?;
+                    deleted = true;
+                }
+            }
+            match (deleted, ids.len()) {
+                (true, _) => res.restored += 1,
+                (false, 0) => res.already += 1,
+                _ => res.kept.push((
+                    model,
+                    "changed_since".into(),
+                    "created by magsync, changed in the shop since (or its model is shared): not deleted".into(),
+                )),
+            }
+            continue;
+        }
         let id: i64 = get("products_id")
             .parse()
             .map_err(|_| Error::Other("products_id".into()))?;

@@ -158,6 +158,34 @@ impl ShopDb {
         }
     }
 
+    /// Run an INSERT; returns the id the database gave the new row.
+    pub async fn insert(&mut self, sql: &Sql, params: &Params) -> Result<i64> {
+        let values = params.ordered(sql)?;
+        let ctx = format!("shop statement {}", sql.name);
+        match self {
+            ShopDb::MySql(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_mysql(q, v);
+                }
+                Ok(q.execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(ctx))?
+                    .last_insert_id() as i64)
+            }
+            ShopDb::Sqlite(conn) => {
+                let mut q = sqlx::query(&sql.text);
+                for v in values {
+                    q = bind_sqlite(q, v);
+                }
+                Ok(q.execute(&mut *conn)
+                    .await
+                    .map_err(Error::db(ctx))?
+                    .last_insert_rowid())
+            }
+        }
+    }
+
     /// Run a script of several statements (fixtures, demo data).
     pub async fn run_script(&mut self, sql: &str, what: &str) -> Result<()> {
         match self {

@@ -337,6 +337,28 @@ pub static PRODUCT_UNDO: Entity = Entity {
         C::new("price_written", Decimal(4)).req(),
         C::new("quantity_written", Int).req(),
         C::new("status_written", Int).req(),
+        C::new("created", Bool).req(),
+    ],
+};
+
+/// Goods the shop lacks, to be created as inactive products (products flow,
+/// stage `transformed`, with `create_missing`).
+pub static PRODUCT_CREATES: Entity = Entity {
+    name: "product_creates",
+    file: "product_creates",
+    record: "product",
+    key: &["model"],
+    description: "shop products to create (inactive) for goods the shop lacks",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("model", Code).req(),
+        C::new("name", Text).req(),
+        C::new("tax_class_id", Int).req(),
+        C::new("vat_rate", Decimal(4)).req(),
+        C::new("gross", Decimal(2)),
+        C::new("price", Decimal(4)).req(),
+        C::new("quantity", Int).req(),
     ],
 };
 
@@ -344,6 +366,7 @@ pub static ALL: &[&Entity] = &[
     &MAGAZYN_GOODS,
     &PRODUCT_UPDATES,
     &PRODUCT_UNDO,
+    &PRODUCT_CREATES,
     &SHOP_CUSTOMERS,
     &CUSTOMERS,
     &SHOP_ORDERS,
@@ -364,6 +387,7 @@ pub static XML_ENTITIES: &[&Entity] = &[
     &ORDERS,
     &MAGAZYN_GOODS,
     &PRODUCT_UPDATES,
+    &PRODUCT_CREATES,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Entity> {

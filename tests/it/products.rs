@@ -211,3 +211,125 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
     assert_eq!(shop_rows(&db), restored);
     check_all_batches(&dir);
 }
+
+#[test]
+fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
+    let data = ShopData::new(5, 6, 0, 2);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("INSERT INTO categories (categories_id, parent_id) VALUES (7, 0); INSERT INTO categories_description VALUES (7, 1, 'Nowości');")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &url,
+            "csv",
+            "price_list = \"Detal\"\n[shops.s1.products]\ncreate_missing = true\n",
+        ),
+    );
+    rt().block_on(async {
+        let murl = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&murl, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        for (code, name, vat, gross, qty) in [
+            ("NEW-1", "Młynek do kawy", "23", "129.99", 4),
+            ("NEW-2", "Kawa ziarnista", "8", "45.50", 9),
+            ("TOO-LONG-CODE-123", "Za długi kod", "23", "10.00", 1),
+        ] {
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(code, name, vat))
+                .await
+                .unwrap();
+            mag.set_price(list, id, d(gross), d(gross)).await.unwrap();
+            mag.set_quantity(wh, id, Decimal::from(qty)).await.unwrap();
+        }
+        mag.close().await;
+    });
+    let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
+    dry.ok();
+    assert!(
+        dry.stdout.contains("insert NEW-1: Młynek do kawy"),
+        "{}",
+        dry.stdout
+    );
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert_eq!(run.load_counts_of("products").inserted, 2, "{}", run.stdout);
+    let rows = |sql: &str| -> Vec<String> {
+        rt().block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(sql)
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect()
+        })
+    };
+    let created = rows(
+        "SELECT p.products_model || '|' || p.products_price || '|' || p.products_quantity || '|' || p.products_status || '|' || p.products_tax_class_id || '|' || d.products_name || '|' || c.categories_id FROM products p JOIN products_description d ON d.products_id = p.products_id JOIN products_to_categories c ON c.products_id = p.products_id WHERE p.products_model LIKE 'NEW-%' ORDER BY p.products_model",
+    );
+    assert_eq!(
+        created,
+        vec![
+            "NEW-1|105.6829|4|0|1|Młynek do kawy|7".to_string(),
+            "NEW-2|42.1296|9|0|2|Kawa ziarnista|7".to_string()
+        ]
+    );
+    let work = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".products."))
+        .unwrap();
+    let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
+    assert!(warnings.contains("model_too_long"), "{warnings}");
+    // Again: nothing new.
+    let again = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    assert_eq!(
+        again.load_counts_of("products").inserted,
+        0,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        rows("SELECT products_model FROM products WHERE products_model LIKE 'NEW-%'").len(),
+        2
+    );
+    // Undo removes what magsync created.
+    let undo = dir
+        .batches("undo")
+        .into_iter()
+        .find(|b| {
+            std::fs::read_to_string(b.join("data/product_undo.csv"))
+                .unwrap()
+                .contains("NEW-1")
+        })
+        .unwrap();
+    let u = dir.magsync(&["undo", undo.to_str().unwrap()]);
+    u.ok();
+    assert!(
+        rows("SELECT products_model FROM products WHERE products_model LIKE 'NEW-%'").is_empty()
+    );
+    assert!(
+        rows(
+            "SELECT CAST(products_id AS TEXT) FROM products_to_categories WHERE categories_id = 7"
+        )
+        .is_empty()
+    );
+    check_all_batches(&dir);
+}

@@ -1,0 +1,1 @@
+SELECT products_id FROM products WHERE products_model = :model

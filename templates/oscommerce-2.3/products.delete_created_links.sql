@@ -1,0 +1,1 @@
+DELETE FROM products_to_categories WHERE products_id = :products_id

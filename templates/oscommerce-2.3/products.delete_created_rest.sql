@@ -1,0 +1,1 @@
+DELETE FROM products_description WHERE products_id = :products_id;
