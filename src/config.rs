@@ -141,6 +141,10 @@ pub struct ShopConfig {
     pub orders: OrdersConfig,
     #[serde(default)]
     pub products: ProductsConfig,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
+    #[serde(default)]
+    pub prices: PricesConfig,
     /// The site the shop is at (names the channel products travel on).
     pub site: Option<String>,
 }
@@ -167,6 +171,54 @@ pub struct ProductsConfig {
     /// good code cannot become a product.
     #[serde(default = "default_model_length")]
     pub model_length: usize,
+}
+
+/// Shop products into the goods register (`[shops.<id>.catalog]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Fields of existing goods the shop may overwrite (`name`,
+    /// `description`, `vat_symbol`, `weight`, `manufacturer`, `ean`).
+    /// Default none: existing definitions are never overwritten.
+    #[serde(default)]
+    pub update: Vec<String>,
+    /// The Magazyn's code length: a longer model is a reject.
+    #[serde(default = "default_code_length")]
+    pub code_length: usize,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            update: Vec::new(),
+            code_length: default_code_length(),
+        }
+    }
+}
+
+fn default_code_length() -> usize {
+    20
+}
+
+pub const CATALOG_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "vat_symbol",
+    "weight",
+    "manufacturer",
+    "ean",
+];
+
+/// Shop prices into the import price list (`[shops.<id>.prices]`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PricesConfig {
+    /// Take the active special (status 1, not expired) where there is one.
+    #[serde(default)]
+    pub use_special: bool,
+    /// Add goods not yet on the list (default: only update those on it).
+    #[serde(default)]
+    pub add_missing: bool,
 }
 
 fn default_model_length() -> usize {
@@ -352,6 +404,17 @@ impl Config {
                 // Detection comes with `magsync check`; until then be explicit.
                 return Err(bad(format!(
                     "shops.{id}.encoding = \"auto\" is not supported by this version yet: set utf8, latin1-utf8, latin2 or cp1250"
+                )));
+            }
+            if let Some(f) = shop
+                .catalog
+                .update
+                .iter()
+                .find(|f| !CATALOG_FIELDS.contains(&f.as_str()))
+            {
+                return Err(bad(format!(
+                    "shops.{id}.catalog.update: unknown field `{f}` (fields: {})",
+                    CATALOG_FIELDS.join(", ")
                 )));
             }
             let dec_ok = |v: &str| crate::money::parse(v).is_ok() && !v.is_empty();

@@ -27,6 +27,8 @@ builtin![
     "oscommerce-2.3/customers.extract.sql",
     "oscommerce-2.3/customers.max_id.sql",
     "oscommerce-2.3/settings.sql",
+    "oscommerce-2.3/catalog.extract.sql",
+    "oscommerce-2.3/catalog.max_id.sql",
     "oscommerce-2.3/products.read.sql",
     "oscommerce-2.3/products.tax_classes.sql",
     "oscommerce-2.3/products.by_model.sql",
@@ -76,6 +78,10 @@ builtin![
     "magazyn/goods.by_code.sql",
     "magazyn/goods.by_barcode.sql",
     "magazyn/goods.insert.sql",
+    "magazyn/goods.get.sql",
+    "magazyn/goods.update.sql",
+    "magazyn/vat_rates.all.sql",
+    "magazyn/prices.get.sql",
     "magazyn/warehouses.get.sql",
     "magazyn/stock.get.sql",
     "magazyn/stock.set_reserved.sql",
@@ -101,6 +107,9 @@ builtin![
     "staging/magazyn_goods.xsd",
     "staging/product_updates.xsd",
     "staging/product_creates.xsd",
+    "staging/shop_products.xsd",
+    "staging/goods.xsd",
+    "staging/price_entries.xsd",
 ];
 
 /// Where templates come from: an override directory, then the built-ins.

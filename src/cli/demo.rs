@@ -52,6 +52,10 @@ customer_code_prefix = "DEMO-"
 
 [shops.demo.map.order_status]
 "Anulowane" = "cancelled"
+
+# The shop's prices fill the (new, empty) list "Sklep demo".
+[shops.demo.prices]
+add_missing = true
 "#;
 
 pub async fn run(a: Args) -> anyhow::Result<Exit> {
@@ -112,8 +116,8 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
             "Magazyn: customer K-0001 already exists with NIP {nip}"
         ));
     }
-    // The Magazyn's goods register knows the shop's products but two (their
-    // order lines show up as one-off lines).
+    // The Magazyn's goods register knows the shop's products but two (the
+    // catalog flow adds them before the orders come).
     // The retail price list ("Detal") holds their gross prices — a third of
     // them raised by 1.00 since the shop was last updated — and warehouse
     // MAG their stock.
@@ -147,13 +151,19 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     for (title, pass) in [
         ("first run", 1),
         (
-            "second run, everything re-extracted (--full); nothing changed in the shop",
+            "second run, everything re-extracted (--full): only what the first run itself changed moves",
             2,
         ),
     ] {
         line(format!("\n== sync, {title} =="));
         let mut run = serde_json::Map::new();
-        for flow in [Flow::Customers, Flow::Orders, Flow::Products] {
+        for flow in [
+            Flow::Catalog,
+            Flow::Customers,
+            Flow::Orders,
+            Flow::Prices,
+            Flow::Products,
+        ] {
             let name = flow.as_str();
             let x = flows::extract(&cfg, flow, "demo", pass == 2).await?;
             line(summary(&format!("{name} extract"), &x.counts));

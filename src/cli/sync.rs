@@ -35,7 +35,15 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             .collect(),
     };
     let selected = if a.flow.is_empty() {
-        vec![Flow::Customers, Flow::Orders, Flow::Products]
+        // Definitions first (orders link their lines to goods), customers
+        // before their orders, the shop's prices in, then the push out.
+        vec![
+            Flow::Catalog,
+            Flow::Customers,
+            Flow::Orders,
+            Flow::Prices,
+            Flow::Products,
+        ]
     } else {
         a.flow.clone()
     };

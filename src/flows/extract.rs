@@ -100,7 +100,17 @@ impl<'c> ExtractRun<'c> {
             )
             .set("after_id", after_id)
             .set("max_id", max_id)
-            .set("language_id", shop.language_id);
+            .set("language_id", shop.language_id)
+            .set(
+                "now",
+                watermark
+                    .to
+                    .as_deref()
+                    .map(|t| t.replace('T', " "))
+                    .unwrap_or_else(|| {
+                        chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+                    }),
+            );
 
         let mut meta = BatchMeta::new(
             flow.as_str(),

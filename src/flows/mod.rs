@@ -2,10 +2,12 @@
 //! extract → transform → load; what they share (where batches go, channel
 //! numbering, opening the two sides, counting) is here.
 
+pub mod catalog;
 pub mod customers;
 pub mod extract;
 pub mod load;
 pub mod orders;
+pub mod prices;
 pub mod products;
 pub mod state;
 
@@ -25,6 +27,8 @@ pub enum Flow {
     Customers,
     Orders,
     Products,
+    Prices,
+    Catalog,
 }
 
 impl Flow {
@@ -33,6 +37,8 @@ impl Flow {
             Flow::Customers => "customers",
             Flow::Orders => "orders",
             Flow::Products => "products",
+            Flow::Prices => "prices",
+            Flow::Catalog => "catalog",
         }
     }
     pub fn parse(s: &str) -> Option<Flow> {
@@ -40,6 +46,8 @@ impl Flow {
             "customers" => Some(Flow::Customers),
             "orders" => Some(Flow::Orders),
             "products" => Some(Flow::Products),
+            "prices" => Some(Flow::Prices),
+            "catalog" => Some(Flow::Catalog),
             _ => None,
         }
     }
@@ -63,6 +71,8 @@ pub async fn extract(cfg: &Config, flow: Flow, shop: &str, full: bool) -> Result
         // Stock has no timestamp: the products flow always reads every good
         // and the transform compares values.
         Flow::Products => products::extract(cfg, shop).await,
+        Flow::Prices => prices::extract(cfg, shop).await,
+        Flow::Catalog => catalog::extract(cfg, shop, Flow::Catalog, full).await,
     }
 }
 
@@ -72,6 +82,8 @@ pub async fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
         Flow::Customers => customers::transform(cfg, batch),
         Flow::Orders => orders::transform(cfg, batch),
         Flow::Products => products::transform(cfg, batch).await,
+        Flow::Prices => prices::transform(cfg, batch),
+        Flow::Catalog => catalog::transform(cfg, batch),
     }
 }
 
@@ -81,6 +93,8 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::Lo
         Flow::Customers => customers::load(cfg, batch, dry_run).await,
         Flow::Orders => orders::load(cfg, batch, dry_run).await,
         Flow::Products => products::load(cfg, batch, dry_run).await,
+        Flow::Prices => prices::load(cfg, batch, dry_run).await,
+        Flow::Catalog => catalog::load(cfg, batch, dry_run).await,
     }
 }
 

@@ -628,6 +628,80 @@ impl Magazyn {
             .ok_or_else(|| Error::Other("Magazyn: goods.insert.sql returned no id".into()))
     }
 
+    /// A good by its code.
+    pub async fn good_get(&mut self, code: &str) -> Result<Option<(i64, GoodRow)>> {
+        let rows = self
+            .fetch_all("goods.get.sql", Params::new().set("code", code))
+            .await?;
+        Ok(rows.first().map(|r| {
+            (
+                r.get("id"),
+                GoodRow {
+                    code: r.get("code"),
+                    name: r.get("name"),
+                    description: r.get("description"),
+                    unit: r.get("unit"),
+                    vat_symbol: r.get("vat_symbol"),
+                    ean: r.get("ean"),
+                    weight: r.get("weight"),
+                    manufacturer: r.get("manufacturer"),
+                    kind: r.get("kind"),
+                    visible: r.get::<i64, _>("visible") != 0,
+                },
+            )
+        }))
+    }
+
+    pub async fn good_update(&mut self, id: i64, g: &GoodRow) -> Result<()> {
+        let p = Params::new()
+            .set("id", id)
+            .set("name", g.name.as_str())
+            .set("description", g.description.clone())
+            .set("vat_symbol", g.vat_symbol.as_str())
+            .set("ean", g.ean.clone())
+            .set("weight", g.weight.clone())
+            .set("manufacturer", g.manufacturer.clone())
+            .set("now", now_utc());
+        self.exec("goods.update.sql", p).await?;
+        Ok(())
+    }
+
+    /// The VAT symbols the Magazyn knows, with their rates.
+    pub async fn vat_rates(&mut self) -> Result<Vec<(String, Decimal)>> {
+        let rows = self.fetch_all("vat_rates.all.sql", Params::new()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.get("symbol"),
+                    dec(&r.get::<String, _>("rate"), "vat_rates.rate")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// A good's (net, gross) on a price list, if it is on it.
+    pub async fn price_get(
+        &mut self,
+        price_list_id: i64,
+        good_id: i64,
+    ) -> Result<Option<(Decimal, Decimal)>> {
+        let rows = self
+            .fetch_all(
+                "prices.get.sql",
+                Params::new()
+                    .set("price_list_id", price_list_id)
+                    .set("good_id", good_id),
+            )
+            .await?;
+        match rows.first() {
+            None => Ok(None),
+            Some(r) => Ok(Some((
+                dec(&r.get::<String, _>("net"), "prices.net")?,
+                dec(&r.get::<String, _>("gross"), "prices.gross")?,
+            ))),
+        }
+    }
+
     /// Add `delta` (negative to release) to the reserved quantity of a good.
     pub async fn reserve(&mut self, warehouse_id: i64, good_id: i64, delta: Decimal) -> Result<()> {
         let p = Params::new()

@@ -311,8 +311,18 @@ impl ShopRow<'_> {
                 .transpose()
             }
             AnyRow::Sqlite(r) => {
-                let raw: Option<String> = r.try_get(col).map_err(|e| self.err(col, e))?;
-                raw.map(|s| Decimal::from_str(s.trim()).map_err(|e| self.err(col, e)))
+                // The demo shop stores money as TEXT; an aggregate (SUM of
+                // rates) comes back as a number: its shortest decimal form.
+                if let Ok(raw) = r.try_get::<Option<String>, _>(col) {
+                    return raw
+                        .map(|s| Decimal::from_str(s.trim()).map_err(|e| self.err(col, e)))
+                        .transpose();
+                }
+                if let Ok(v) = r.try_get::<Option<i64>, _>(col) {
+                    return Ok(v.map(Decimal::from));
+                }
+                let v: Option<f64> = r.try_get(col).map_err(|e| self.err(col, e))?;
+                v.map(|f| Decimal::from_str(&f.to_string()).map_err(|e| self.err(col, e)))
                     .transpose()
             }
         }

@@ -362,7 +362,83 @@ pub static PRODUCT_CREATES: Entity = Entity {
     ],
 };
 
+/// Shop products as read for the catalog and prices flows (stage
+/// `extracted`): definitions, the net price and the active special.
+pub static SHOP_PRODUCTS: Entity = Entity {
+    name: "shop_products",
+    file: "shop_products",
+    record: "product",
+    key: &["products_id"],
+    description: "shop products with names, tax, manufacturer and prices",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("products_id", Int).req(),
+        C::new("model", Code),
+        C::new("model_count", Int).req(),
+        C::new("name", Text),
+        C::new("description", Text),
+        C::new("tax_class_id", Int),
+        C::new("tax_class_title", Text),
+        C::new("tax_rate", Decimal(4)),
+        C::new("weight", Decimal(4)),
+        C::new("manufacturer", Text),
+        C::new("ean", Code),
+        C::new("price", Decimal(4)).req(),
+        C::new("special_price", Decimal(4)),
+        C::new("status", Int),
+        C::new("date_added", DateTime),
+        C::new("last_modified", DateTime),
+    ],
+};
+
+/// Good definitions for the Magazyn's goods register (catalog flow, stage
+/// `transformed`).
+pub static GOODS: Entity = Entity {
+    name: "goods",
+    file: "goods",
+    record: "good",
+    key: &["code"],
+    description: "Magazyn good definitions from shop products",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("code", Code).req(),
+        C::new("shop", Code).req(),
+        C::new("products_id", Int).req(),
+        C::new("name", Text).req().max(255),
+        C::new("description", Text),
+        C::new("vat_symbol", Code).req(),
+        C::new("weight", Decimal(4)),
+        C::new("manufacturer", Text),
+        C::new("ean", Code),
+    ],
+};
+
+/// Prices for a Magazyn price list (prices flow, stage `transformed`).
+pub static PRICE_ENTRIES: Entity = Entity {
+    name: "price_entries",
+    file: "price_entries",
+    record: "price",
+    key: &["code"],
+    description: "shop prices for the Magazyn's import price list",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("code", Code).req(),
+        C::new("shop", Code).req(),
+        C::new("products_id", Int).req(),
+        C::new("source", Code).req(),
+        C::new("net", Decimal(4)).req(),
+        C::new("vat_rate", Decimal(4)).req(),
+        C::new("gross", Decimal(2)).req(),
+    ],
+};
+
 pub static ALL: &[&Entity] = &[
+    &SHOP_PRODUCTS,
+    &GOODS,
+    &PRICE_ENTRIES,
     &MAGAZYN_GOODS,
     &PRODUCT_UPDATES,
     &PRODUCT_UNDO,
@@ -388,6 +464,9 @@ pub static XML_ENTITIES: &[&Entity] = &[
     &MAGAZYN_GOODS,
     &PRODUCT_UPDATES,
     &PRODUCT_CREATES,
+    &SHOP_PRODUCTS,
+    &GOODS,
+    &PRICE_ENTRIES,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Entity> {

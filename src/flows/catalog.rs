@@ -1,0 +1,359 @@
+//! The catalog flow (SPEC §1.5): shop product definitions into the Magazyn's
+//! goods register; and the shop-products extract the prices flow shares.
+//!
+//! extract   shop → `shop_products`: definitions in the shop's language, tax
+//!           class and rate, manufacturer, weight, prices; incremental on
+//!           products_date_added/products_last_modified (the prices flow
+//!           always reads everything: prices move without timestamps).
+//! transform → `goods`: code = model; an empty model, a model shared by
+//!           several products or one longer than the Magazyn's codes is a
+//!           reject with the reason; VAT symbol through `map.tax_class`,
+//!           else the rate (`23`, `8`, `5`, `0`).
+//! load      missing goods are created (kind good, visible); an existing
+//!           definition is never overwritten except the fields named in
+//!           `catalog.update` (the WASI module's rule: no accidental loss).
+
+use super::load::{Change, LoadOutcome};
+use super::{Dirs, Flow, Stepped};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::magazyn::{GoodRow, Magazyn};
+use crate::money;
+use crate::staging::entities::{GOODS, SHOP_PRODUCTS};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
+use crate::templates::Params;
+
+const FLOW: Flow = Flow::Catalog;
+
+// ---------------------------------------------------------------- extract
+
+/// Shop products into an extracted batch of `flow` (catalog or prices).
+pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Result<Stepped> {
+    let mut x = super::extract::ExtractRun::start(
+        cfg,
+        shop_id,
+        flow,
+        full,
+        "catalog.max_id.sql",
+        "products.products_date_added/products_last_modified, products_id",
+    )
+    .await?;
+    // The shop's home zone decides the rate a product's tax class has.
+    let (mut country, mut zone) = (0i64, 0i64);
+    x.db.for_each(
+        &x.sql("products.home_zone.sql")?,
+        &Params::new(),
+        &x.codec,
+        |r| {
+            let v = r.text_or_empty("value")?.trim().parse().unwrap_or(0);
+            match r.text_or_empty("name")?.as_str() {
+                "STORE_COUNTRY" => country = v,
+                "STORE_ZONE" => zone = v,
+                _ => {}
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    let params = x.params.clone().set("country", country).set("zone", zone);
+    let sql = x.sql("catalog.extract.sql")?;
+    let e = &SHOP_PRODUCTS;
+    let mut out = x.bw.records(e)?;
+    let mut rec = e.empty_record();
+    let mut counts = super::Counts::default();
+    let mut invalid = Vec::new();
+    x.db.for_each(&sql, &params, &x.codec, |r| {
+        rec[e.col("products_id")] = r.int("products_id")?.unwrap_or(0).to_string();
+        rec[e.col("model_count")] = r.int("model_count")?.unwrap_or(0).to_string();
+        for c in [
+            "model",
+            "name",
+            "description",
+            "tax_class_title",
+            "manufacturer",
+        ] {
+            rec[e.col(c)] = r.text_or_empty(c)?;
+        }
+        rec[e.col("ean")] = if r.has("ean") {
+            r.text_or_empty("ean")?.trim().to_string()
+        } else {
+            String::new()
+        };
+        for c in ["tax_class_id", "status"] {
+            rec[e.col(c)] = r.int(c)?.map(|v| v.to_string()).unwrap_or_default();
+        }
+        for c in ["tax_rate", "weight", "price", "special_price"] {
+            rec[e.col(c)] = r
+                .decimal(c)?
+                .map(|d| d.normalize().to_string())
+                .unwrap_or_default();
+        }
+        if rec[e.col("price")].is_empty() {
+            rec[e.col("price")] = "0".into();
+        }
+        for c in ["date_added", "last_modified"] {
+            rec[e.col(c)] = r.datetime(c)?.unwrap_or_default();
+        }
+        counts.records += 1;
+        match e.validate(&rec) {
+            Ok(()) => out.write(&rec),
+            Err(p) => {
+                invalid.push((rec.clone(), p));
+                Ok(())
+            }
+        }
+    })
+    .await?;
+    x.bw.add(e, out.finish()?);
+    for (rec, p) in invalid {
+        x.bw.reject(e, &rec, "shop:products", 0, &p.field, p.code, &p.message)?;
+    }
+    counts.rejected = x.bw.rejected;
+    counts.records -= counts.rejected;
+    let batch = x.finish().await?;
+    Ok(Stepped { batch, counts })
+}
+
+/// Why a shop product cannot identify a Magazyn good, if it cannot.
+pub fn code_problem(
+    model: &str,
+    model_count: &str,
+    code_length: usize,
+) -> Option<(&'static str, String)> {
+    if model.is_empty() {
+        return Some((
+            "empty_code",
+            "the product has no model (products_model), so no Magazyn code".into(),
+        ));
+    }
+    if model_count.parse::<i64>().unwrap_or(0) > 1 {
+        return Some((
+            "duplicate_code",
+            format!(
+                "model `{model}` is shared by {model_count} shop products: it cannot identify one good"
+            ),
+        ));
+    }
+    if model.chars().count() > code_length {
+        return Some((
+            "code_too_long",
+            format!("model `{model}` is longer than the Magazyn's {code_length}-character codes"),
+        ));
+    }
+    None
+}
+
+/// The Magazyn VAT symbol of a shop tax class: `map.tax_class`, else the
+/// rate as a whole number (`23`, `8`, `5`, `0`).
+pub fn vat_symbol(shop: &crate::config::ShopConfig, class_title: &str, rate: &str) -> String {
+    if let Some(s) = shop.map.tax_class.get(class_title) {
+        return s.clone();
+    }
+    money::parse(rate)
+        .map(|r| r.normalize().to_string())
+        .unwrap_or_else(|_| "0".into())
+}
+
+// -------------------------------------------------------------- transform
+
+pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    let m = &input.meta;
+    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
+        return Err(Error::batch(
+            input.id(),
+            format!(
+                "is a {} {} batch; transform takes an extracted catalog batch here",
+                m.stage.as_str(),
+                m.flow
+            ),
+        ));
+    }
+    let shop_id = m.source.shop.clone();
+    let shop = cfg.shop(&shop_id)?;
+    let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
+    let mut bw = BatchWriter::create(&Dirs::new(cfg).work(), meta)?;
+    let mut out = bw.records(&GOODS)?;
+    let (src, dst) = (&SHOP_PRODUCTS, &GOODS);
+    let (mut reader, file) = input.reader(src)?;
+    let mut rec = Vec::new();
+    let mut row = dst.empty_record();
+    let mut counts = super::Counts::default();
+    while let Some(item) = reader.next(&mut rec)? {
+        counts.records += 1;
+        let line = match item {
+            Item::Record(l) => l,
+            Item::Invalid {
+                line,
+                field,
+                code,
+                message,
+            } => {
+                bw.reject(src, &rec, &file, line, &field, code, &message)?;
+                continue;
+            }
+        };
+        if let Err(p) = src.validate(&rec) {
+            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
+            continue;
+        }
+        let get = |c: &str| rec[src.col(c)].trim();
+        let model = get("model");
+        if let Some((code, msg)) = code_problem(model, get("model_count"), shop.catalog.code_length)
+        {
+            bw.reject(src, &rec, &file, line, "model", code, &msg)?;
+            continue;
+        }
+        if get("name").is_empty() {
+            bw.reject(
+                src,
+                &rec,
+                &file,
+                line,
+                "name",
+                "empty_name",
+                "the product has no name in the shop's language",
+            )?;
+            continue;
+        }
+        row.iter_mut().for_each(String::clear);
+        row[dst.col("code")] = model.to_string();
+        row[dst.col("shop")] = shop_id.clone();
+        row[dst.col("products_id")] = get("products_id").to_string();
+        row[dst.col("name")] = get("name").to_string();
+        row[dst.col("description")] = rec[src.col("description")].clone();
+        row[dst.col("vat_symbol")] = vat_symbol(shop, get("tax_class_title"), get("tax_rate"));
+        row[dst.col("weight")] = get("weight").to_string();
+        row[dst.col("manufacturer")] = get("manufacturer").to_string();
+        row[dst.col("ean")] = get("ean").to_string();
+        if let Err(p) = dst.validate(&row) {
+            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
+            continue;
+        }
+        out.write(&row)?;
+    }
+    bw.add(dst, out.finish()?);
+    counts.rejected = bw.rejected;
+    counts.warnings = bw.warned;
+    let batch = bw.finish()?;
+    Ok(Stepped { batch, counts })
+}
+
+// ------------------------------------------------------------------- load
+
+pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
+    super::load::load_batch(cfg, batch, dry_run, FLOW, &GOODS, async |mag, b| {
+        apply(cfg, mag, b).await
+    })
+    .await
+}
+
+async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
+    let shop = cfg.shop(&batch.meta.source.shop)?;
+    let update = &shop.catalog.update;
+    let symbols: Vec<String> = mag.vat_rates().await?.into_iter().map(|(s, _)| s).collect();
+    let e = &GOODS;
+    let (mut reader, _) = batch.reader(e)?;
+    let mut rec = Vec::new();
+    let mut out = LoadOutcome::default();
+    while let Some(item) = reader.next(&mut rec)? {
+        if !matches!(item, Item::Record(_)) {
+            continue;
+        }
+        out.counts.records += 1;
+        let get = |c: &str| rec[e.col(c)].clone();
+        let opt = |c: &str| Some(rec[e.col(c)].clone()).filter(|s| !s.is_empty());
+        let code = get("code");
+        if !symbols.contains(&get("vat_symbol")) {
+            out.counts.rejected += 1;
+            out.rejects.push((
+                code,
+                "unknown_vat".into(),
+                format!("VAT symbol `{}` is not in the Magazyn's VAT dictionary: map the tax class in [shops.<id>.map.tax_class]", get("vat_symbol")),
+            ));
+            continue;
+        }
+        let mut wanted = GoodRow::new(&code, &get("name"), &get("vat_symbol"));
+        wanted.description = opt("description");
+        wanted.weight = opt("weight");
+        wanted.manufacturer = opt("manufacturer");
+        wanted.ean = opt("ean");
+        let id = match mag.good_get(&code).await? {
+            None => {
+                let id = mag.good_insert(&wanted).await?;
+                out.counts.inserted += 1;
+                out.changes.push(Change::Insert {
+                    key: code.clone(),
+                    what: wanted.name.clone(),
+                });
+                id
+            }
+            Some((id, current)) => {
+                // Only the fields the configuration names; the rest stays.
+                let mut merged = current.clone();
+                let mut fields = Vec::new();
+                for f in update {
+                    let (old, new): (Option<String>, Option<String>) = match f.as_str() {
+                        "name" => (Some(current.name.clone()), Some(wanted.name.clone())),
+                        "description" => (current.description.clone(), wanted.description.clone()),
+                        "vat_symbol" => (
+                            Some(current.vat_symbol.clone()),
+                            Some(wanted.vat_symbol.clone()),
+                        ),
+                        "weight" => (current.weight.clone(), wanted.weight.clone()),
+                        "manufacturer" => {
+                            (current.manufacturer.clone(), wanted.manufacturer.clone())
+                        }
+                        "ean" => (current.ean.clone(), wanted.ean.clone()),
+                        _ => continue,
+                    };
+                    if old == new {
+                        continue;
+                    }
+                    fields.push((
+                        f.clone(),
+                        old.clone().unwrap_or_default(),
+                        new.clone().unwrap_or_default(),
+                    ));
+                    match f.as_str() {
+                        "name" => merged.name = new.unwrap_or_default(),
+                        "description" => merged.description = new,
+                        "vat_symbol" => merged.vat_symbol = new.unwrap_or_default(),
+                        "weight" => merged.weight = new,
+                        "manufacturer" => merged.manufacturer = new,
+                        _ => merged.ean = new,
+                    }
+                }
+                if fields.is_empty() {
+                    out.counts.unchanged += 1;
+                } else {
+                    mag.good_update(id, &merged).await?;
+                    out.counts.updated += 1;
+                    out.changes.push(Change::Update {
+                        key: code.clone(),
+                        fields,
+                    });
+                }
+                id
+            }
+        };
+        mag.link_put(&get("shop"), "product", &get("products_id"), id, batch.id())
+            .await?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_that_cannot_identify_a_good() {
+        assert_eq!(code_problem("", "0", 20).unwrap().0, "empty_code");
+        assert_eq!(code_problem("PL-1", "2", 20).unwrap().0, "duplicate_code");
+        assert_eq!(
+            code_problem("ABCDEFGHIJKLMNOPQRSTU", "1", 20).unwrap().0,
+            "code_too_long"
+        );
+        assert!(code_problem("PL-1", "1", 20).is_none());
+    }
+}

@@ -1,0 +1,1 @@
+SELECT symbol, rate FROM vat_rates

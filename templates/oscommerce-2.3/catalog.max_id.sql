@@ -1,0 +1,1 @@
+SELECT COALESCE(MAX(products_id), 0) AS max_id FROM products
