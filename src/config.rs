@@ -400,12 +400,6 @@ impl Config {
                     )));
                 }
             }
-            if shop.encoding == Encoding::Auto {
-                // Detection comes with `magsync check`; until then be explicit.
-                return Err(bad(format!(
-                    "shops.{id}.encoding = \"auto\" is not supported by this version yet: set utf8, latin1-utf8, latin2 or cp1250"
-                )));
-            }
             if let Some(f) = shop
                 .catalog
                 .update

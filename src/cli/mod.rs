@@ -3,6 +3,7 @@
 //! code is the worst outcome (SPEC §7: 0 done, 1 done with rejects or
 //! counted warnings, 2 failed).
 
+mod check;
 mod demo;
 mod discover;
 mod extract;
@@ -48,6 +49,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Write a commented sample configuration and create an empty Magazyn database.
     Init(init::Args),
+    /// Check the configuration, connections, each shop's schema, text encoding, engines and models.
+    Check(check::Args),
     /// List the statuses, payment methods, delivery titles and tax classes a shop uses, as a value-map skeleton.
     Discover(discover::Args),
     /// Read one side into an extracted batch in the outbox.
@@ -83,6 +86,7 @@ pub fn main() -> anyhow::Result<Exit> {
     match cli.command {
         Command::Demo(a) => rt.block_on(demo::run(a)),
         Command::Init(a) => rt.block_on(init::run(a)),
+        Command::Check(a) => rt.block_on(check::run(&cfg_path, a)),
         Command::Discover(a) => rt.block_on(discover::run(&load_config(&cfg_path)?, a)),
         Command::Extract(a) => rt.block_on(extract::run(&load_config(&cfg_path)?, a)),
         Command::Transform(a) => rt.block_on(transform::run(&load_config(&cfg_path)?, a)),

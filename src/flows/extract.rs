@@ -125,6 +125,10 @@ impl<'c> ExtractRun<'c> {
             },
         );
         meta.watermark = Some(watermark.clone());
+        if shop.encoding == crate::config::Encoding::Auto {
+            meta.settings
+                .insert("encoding_detected".into(), "auto".into());
+        }
         let bw = BatchWriter::create(&dirs.outbox(), meta)?;
         Ok(ExtractRun {
             cfg,

@@ -260,6 +260,47 @@ pub async fn connect_shop(cfg: &Config, shop_id: &str) -> Result<(ShopDb, TextCo
         &format!("shops.{shop_id}"),
     )?;
     let url = resolve_sqlite_url(cfg, url);
-    let db = ShopDb::connect(&url, pw.as_deref(), &format!("shop {shop_id}")).await?;
-    Ok((db, TextCodec::new(shop.encoding)))
+    let mut db = ShopDb::connect(&url, pw.as_deref(), &format!("shop {shop_id}")).await?;
+    let encoding = match shop.encoding {
+        crate::config::Encoding::Auto => {
+            let d = detect_encoding(cfg, shop_id, &mut db).await?;
+            tracing::info!(
+                "shop {shop_id}: text encoding {} ({})",
+                d.encoding.as_str(),
+                d.reason
+            );
+            d.encoding
+        }
+        e => e,
+    };
+    Ok((db, TextCodec::new(encoding)))
+}
+
+/// Detect how a shop stores text (`encoding = "auto"`): its text columns'
+/// character sets and a sample of names, read as raw bytes.
+pub async fn detect_encoding(
+    cfg: &Config,
+    shop_id: &str,
+    db: &mut ShopDb,
+) -> Result<crate::shop::detect::Detection> {
+    let shop = cfg.shop(shop_id)?;
+    let t = templates(cfg);
+    let raw = TextCodec::new(crate::config::Encoding::Utf8);
+    let mut latin1 = false;
+    let sql = t.sql(&shop.profile, "encoding.columns.sql", db.dialect())?;
+    db.for_each(&sql, &crate::templates::Params::new(), &raw, |r| {
+        latin1 |= r.text_or_empty("charset")?.eq_ignore_ascii_case("latin1");
+        Ok(())
+    })
+    .await?;
+    let mut samples = Vec::new();
+    let sql = t.sql(&shop.profile, "encoding.sample.sql", db.dialect())?;
+    db.for_each(&sql, &crate::templates::Params::new(), &raw, |r| {
+        if let Some(b) = r.bytes("v")? {
+            samples.push(b);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(crate::shop::detect::detect(&samples, latin1))
 }

@@ -270,6 +270,14 @@ impl ShopRow<'_> {
         Ok(bytes.map(|b| self.codec.decode(&b)))
     }
 
+    /// The bytes the shop stores, undecoded (encoding detection).
+    pub fn bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        match self.row {
+            AnyRow::MySql(r) => r.try_get(col).map_err(|e| self.err(col, e)),
+            AnyRow::Sqlite(r) => r.try_get(col).map_err(|e| self.err(col, e)),
+        }
+    }
+
     /// Text, with NULL read as "".
     pub fn text_or_empty(&self, col: &str) -> Result<String> {
         Ok(self.text(col)?.unwrap_or_default())

@@ -3,6 +3,8 @@
 //! `templates/oscommerce-2.3/` profile.
 
 pub mod db;
+pub mod detect;
+pub mod schema;
 pub mod text;
 
 pub use db::{ShopDb, ShopRow};

@@ -10,6 +10,7 @@
 mod catalog;
 mod customers;
 mod demo;
+mod encoding;
 mod fixture;
 mod kill;
 mod orders;

@@ -146,6 +146,12 @@ pub struct MyDb {
 }
 
 pub fn mariadb(test: &str) -> Option<MyDb> {
+    mariadb_with(test, "")
+}
+
+/// The same in a database created with `CHARACTER SET <charset>` (the
+/// server default when empty), as old shops' databases were.
+pub fn mariadb_with(test: &str, charset: &str) -> Option<MyDb> {
     let base = std::env::var("MAGSYNC_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap();
@@ -153,8 +159,13 @@ pub fn mariadb(test: &str) -> Option<MyDb> {
     let required = std::env::var_os("MAGSYNC_REQUIRE_MYSQL").is_some();
     let r = rt().block_on(async {
         let mut admin = sqlx::mysql::MySqlConnection::connect(&base).await?;
+        let cs = if charset.is_empty() {
+            String::new()
+        } else {
+            format!(" CHARACTER SET {charset}")
+        };
         sqlx::raw_sql(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}{cs}"
         ))
         .execute(&mut admin)
         .await?;
@@ -184,7 +195,9 @@ pub fn mariadb(test: &str) -> Option<MyDb> {
         )
         .await
         .unwrap();
-        magsync::demo::populate_countries(&mut shop).await.unwrap();
+        if charset.is_empty() {
+            magsync::demo::populate_countries(&mut shop).await.unwrap();
+        }
         shop.close().await;
     });
     Some(db)

@@ -1,0 +1,267 @@
+//! `magsync check [--shop ID]`: is this site ready? The configuration, each
+//! connection, each shop's schema against the profile, how the shop stores
+//! text (with decoded samples as evidence), table engines, and products whose
+//! model cannot identify a good — each problem with what to do about it.
+//! Exit 0 all well, 1 warnings, 2 errors. Nothing is written.
+
+use super::Exit;
+use crate::config::{Config, Encoding};
+use crate::templates::Params;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this shop.
+    #[arg(long)]
+    pub shop: Option<String>,
+}
+
+struct Report {
+    worst: Exit,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, msg: String) {
+        println!("  ok       {what}: {msg}");
+    }
+    fn warn(&mut self, what: &str, msg: String, advice: &str) {
+        println!("  WARNING  {what}: {msg}\n           -> {advice}");
+        self.worst = self.worst.max(Exit::Rejects);
+    }
+    fn error(&mut self, what: &str, msg: String, advice: &str) {
+        println!("  ERROR    {what}: {msg}\n           -> {advice}");
+        self.worst = self.worst.max(Exit::Failed);
+    }
+}
+
+pub async fn run(cfg_path: &std::path::Path, a: Args) -> anyhow::Result<Exit> {
+    let mut r = Report { worst: Exit::Done };
+    println!("configuration {}", cfg_path.display());
+    let cfg = match Config::load(cfg_path) {
+        Ok(c) => {
+            r.ok(
+                "configuration",
+                format!("valid, site `{}`, {} shop(s)", c.site, c.shops.len()),
+            );
+            c
+        }
+        Err(e) => {
+            r.error(
+                "configuration",
+                e.to_string(),
+                "fix the file (see `magsync init` for a commented sample)",
+            );
+            return Ok(r.worst);
+        }
+    };
+
+    if let Some(m) = &cfg.magazyn {
+        println!("magazyn");
+        match &m.url {
+            None => r.ok(
+                "connection",
+                format!(
+                    "not reachable from this site (site `{}`)",
+                    m.site.as_deref().unwrap_or("?")
+                ),
+            ),
+            Some(url) => {
+                match crate::flows::open_magazyn(&cfg).await {
+                    Ok(mut mag) => {
+                        r.ok("connection", crate::config::redact_url(url));
+                        for (id, shop) in &cfg.shops {
+                            if let Err(e) = mag.warehouse_id(&shop.warehouse).await {
+                                r.error(
+                                    &format!("shop {id} warehouse"),
+                                    e.to_string(),
+                                    "create the warehouse in the Magazyn or fix `warehouse`",
+                                );
+                            }
+                            for list in [&shop.price_list, &shop.import_price_list]
+                                .into_iter()
+                                .filter(|l| !l.is_empty())
+                            {
+                                if let Err(e) = mag.price_list_id(list).await {
+                                    r.error(&format!("shop {id} price list"), e.to_string(), "create the price list in the Magazyn or fix the configuration");
+                                }
+                            }
+                        }
+                        mag.close().await;
+                    }
+                    Err(e) => r.error(
+                        "connection",
+                        e.to_string(),
+                        "check [magazyn] url and that the file or server is there",
+                    ),
+                }
+            }
+        }
+    }
+
+    for (id, shop) in &cfg.shops {
+        if a.shop.as_deref().is_some_and(|s| s != id) {
+            continue;
+        }
+        println!("shop {id}");
+        if shop.url.is_none() {
+            r.ok("connection", "not reachable from this site (no url)".into());
+            continue;
+        }
+        let (mut db, _) = match crate::flows::connect_shop(&cfg, id).await {
+            Ok(x) => x,
+            Err(e) => {
+                r.error("connection", e.to_string(), "check the url, that the server runs, and the password (password_env / password_file)");
+                continue;
+            }
+        };
+        r.ok(
+            "connection",
+            crate::config::redact_url(shop.url.as_deref().unwrap_or("")),
+        );
+        let t = crate::flows::templates(&cfg);
+        let dialect = db.dialect();
+        let raw = crate::shop::TextCodec::new(Encoding::Utf8);
+
+        // Schema: every table and column of the profile's fixture.
+        let fixture = t.text(
+            &shop.profile,
+            &format!("fixture/schema.{dialect}.sql"),
+            dialect,
+        )?;
+        let want = crate::shop::schema::tables(&fixture);
+        let mut have: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        db.for_each(
+            &t.sql(&shop.profile, "schema.columns.sql", dialect)?,
+            &Params::new(),
+            &raw,
+            |row| {
+                have.entry(row.text_or_empty("table_name")?.to_lowercase())
+                    .or_default()
+                    .push(row.text_or_empty("column_name")?.to_lowercase());
+                Ok(())
+            },
+        )
+        .await?;
+        let mut missing = Vec::new();
+        for (table, cols) in &want {
+            match have.get(table) {
+                None => missing.push(format!("table {table}")),
+                Some(h) => missing.extend(
+                    cols.iter()
+                        .filter(|c| !h.contains(c))
+                        .map(|c| format!("{table}.{c}")),
+                ),
+            }
+        }
+        if missing.is_empty() {
+            r.ok(
+                "schema",
+                format!(
+                    "profile {}: all {} tables and their columns are there",
+                    shop.profile,
+                    want.len()
+                ),
+            );
+        } else {
+            r.error(
+                "schema",
+                format!("profile {} expects what the database lacks: {}", shop.profile, missing.join(", ")),
+                "point `profile` at the right template profile, or copy and edit one (`templates` in the configuration)",
+            );
+        }
+
+        // Text encoding, with evidence.
+        let d = crate::flows::detect_encoding(&cfg, id, &mut db).await?;
+        let evidence = if d.evidence.is_empty() {
+            String::new()
+        } else {
+            format!("; e.g. {}", d.evidence.join(", "))
+        };
+        match shop.encoding {
+            Encoding::Auto => r.ok(
+                "encoding",
+                format!("auto: {} ({}){evidence}", d.encoding.as_str(), d.reason),
+            ),
+            e if e == d.encoding || d.evidence.is_empty() => r.ok(
+                "encoding",
+                format!("{} ({}){evidence}", e.as_str(), d.reason),
+            ),
+            e => r.warn(
+                "encoding",
+                format!(
+                    "configured {} but the data looks like {} ({}){evidence}",
+                    e.as_str(),
+                    d.encoding.as_str(),
+                    d.reason
+                ),
+                &format!(
+                    "set encoding = \"{}\" (or \"auto\") for this shop",
+                    d.encoding.as_str()
+                ),
+            ),
+        }
+
+        // Engines: MyISAM cannot roll back.
+        let mut myisam = Vec::new();
+        db.for_each(
+            &t.sql(&shop.profile, "engines.sql", dialect)?,
+            &Params::new(),
+            &raw,
+            |row| {
+                let engine = row.text_or_empty("engine")?;
+                if engine.eq_ignore_ascii_case("myisam") || engine.eq_ignore_ascii_case("aria") {
+                    myisam.push(format!("{} ({engine})", row.text_or_empty("name")?));
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        if myisam.is_empty() {
+            r.ok(
+                "engines",
+                "transactional: shop writes are all or nothing".into(),
+            );
+        } else {
+            r.warn(
+                "engines",
+                format!(
+                    "no transactions in {}: a products push cannot be all-or-nothing",
+                    myisam.join(", ")
+                ),
+                "convert them with ALTER TABLE … ENGINE=InnoDB (after a backup)",
+            );
+        }
+
+        // Models that cannot identify a good.
+        let (mut empty, mut dup) = (0, 0);
+        db.for_each(
+            &t.sql(&shop.profile, "check.models.sql", dialect)?,
+            &Params::new(),
+            &raw,
+            |row| {
+                empty = row.int("empty_models")?.unwrap_or(0);
+                dup = row.int("duplicate_models")?.unwrap_or(0);
+                Ok(())
+            },
+        )
+        .await?;
+        if empty + dup == 0 {
+            r.ok("models", "every product has its own products_model".into());
+        } else {
+            r.warn(
+                "models",
+                format!("{empty} products without a model, {dup} models shared by several products: those are never matched or written"),
+                "give each product its own products_model (Catalog → edit product)",
+            );
+        }
+        db.close().await;
+    }
+    println!(
+        "{}",
+        match r.worst {
+            Exit::Done => "all well",
+            Exit::Rejects => "usable, with warnings",
+            Exit::Failed => "not ready: see the errors above",
+        }
+    );
+    Ok(r.worst)
+}
