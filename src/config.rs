@@ -32,9 +32,45 @@ pub struct Config {
     pub magazyn: Option<MagazynConfig>,
     #[serde(default)]
     pub shops: BTreeMap<String, ShopConfig>,
+    #[serde(default)]
+    pub transfer: TransferConfig,
     /// Where this file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// Moving batches between sites on removable media (`[transfer]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferConfig {
+    /// Encrypt packed files to these age recipients (`age1…` public keys).
+    #[serde(default)]
+    pub encrypt_to: Vec<String>,
+    /// Or encrypt (and decrypt) with a passphrase from this variable …
+    pub passphrase_env: Option<String>,
+    /// … or from this file (readable by you only).
+    pub passphrase_file: Option<PathBuf>,
+    /// age identity (`AGE-SECRET-KEY-…` lines) to decrypt packed files.
+    pub identity_file: Option<PathBuf>,
+    /// Days acknowledged and applied batches stay in `archive/` (default 30).
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+fn default_retention() -> u32 {
+    30
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            encrypt_to: Vec::new(),
+            passphrase_env: None,
+            passphrase_file: None,
+            identity_file: None,
+            retention_days: default_retention(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

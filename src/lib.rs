@@ -17,5 +17,6 @@ pub mod polish;
 pub mod shop;
 pub mod staging;
 pub mod templates;
+pub mod transfer;
 
 pub use error::{Error, Result};

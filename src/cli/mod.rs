@@ -10,6 +10,7 @@ mod extract;
 mod init;
 mod load;
 mod sync;
+mod transfer;
 mod transform;
 mod undo;
 mod verify;
@@ -65,6 +66,14 @@ pub enum Command {
     Verify(verify::Args),
     /// Restore the shop rows a products load changed, where nobody changed them since.
     Undo(undo::Args),
+    /// Write every unacknowledged batch for other sites onto the medium, one file per channel.
+    Pack(transfer::PackArgs),
+    /// Verify packed files completely and file their batches into the inbox.
+    Unpack(transfer::UnpackArgs),
+    /// Apply the inbox in sequence order (transform + load; receipts acknowledge).
+    Inbox,
+    /// Channels, sequences, pending and unacknowledged batches, watermarks.
+    Status,
 }
 
 pub fn main() -> anyhow::Result<Exit> {
@@ -94,6 +103,10 @@ pub fn main() -> anyhow::Result<Exit> {
         Command::Load(a) => rt.block_on(load::run(&load_config(&cfg_path)?, a)),
         Command::Sync(a) => rt.block_on(sync::run(&load_config(&cfg_path)?, a)),
         Command::Verify(a) => verify::run(&cfg_path, a),
+        Command::Pack(a) => transfer::pack(&load_config(&cfg_path)?, a),
+        Command::Unpack(a) => transfer::unpack(&load_config(&cfg_path)?, a),
+        Command::Inbox => rt.block_on(transfer::inbox(&load_config(&cfg_path)?)),
+        Command::Status => transfer::status(&load_config(&cfg_path)?),
     }
 }
 

@@ -107,7 +107,7 @@ where
 
     // After the commit: the receipt, and the acknowledged watermark where
     // this site extracted the batch.
-    out.receipt = Some(write_receipt(cfg, batch, entity, &out)?);
+    out.receipt = Some(write_receipt(cfg, batch, entity, &out, &[])?);
     if m.source.site == cfg.site
         && let Some(w) = &m.watermark
     {
@@ -122,22 +122,53 @@ where
 }
 
 /// A receipt batch: what the load did, the records the target refused
-/// (with the reason) and the warnings.
-fn write_receipt(
+/// (with the reason) and the warnings. For a batch that came from another
+/// site the receipt goes into the outbox on the return channel, naming the
+/// batch it acknowledges; for a local one it stays in `receipts/`.
+pub fn write_receipt(
     cfg: &Config,
     batch: &Batch,
     entity: &'static Entity,
     out: &LoadOutcome,
+    extra: &[(&str, String)],
 ) -> Result<Batch> {
     let dirs = Dirs::new(cfg);
-    let mut source = batch.meta.source.clone();
-    source.site = cfg.site.clone();
-    source.system = "magazyn".into();
-    source.profile = "magazyn".into();
-    source.encoding = None;
+    let remote = batch.meta.source.site != cfg.site;
     let mut meta = BatchMeta::derived(batch, Stage::Receipt, crate::staging::Format::Csv);
-    meta.source = source;
-    let mut bw = BatchWriter::create(&dirs.receipts(), meta)?;
+    meta.source.site = cfg.site.clone();
+    meta.source.encoding = None;
+    // What was written: the Magazyn, or (products) the shop.
+    if batch.meta.flow == "products" {
+        meta.source.system = "oscommerce".into();
+        meta.source.profile = cfg
+            .shop(&batch.meta.source.shop)
+            .map_or_else(|_| "oscommerce-2.3".into(), |s| s.profile.clone());
+    } else {
+        meta.source.system = "magazyn".into();
+        meta.source.profile = "magazyn".into();
+    }
+    if let Some(ch) = &batch.meta.channel {
+        let s = &mut meta.settings;
+        s.insert("acknowledges_channel".into(), ch.name.clone());
+        s.insert("acknowledges_sequence".into(), ch.sequence.to_string());
+        if let (Some(p), Some(h)) = (&batch.meta.parent, &batch.meta.parent_tagmanifest_sha256) {
+            s.insert("acknowledges_batch".into(), p.clone());
+            s.insert("acknowledges_sha256".into(), h.clone());
+        }
+    }
+    for (k, v) in extra {
+        meta.settings.insert((*k).to_string(), v.clone());
+    }
+    meta.channel = None;
+    let mut bw = BatchWriter::create(
+        if remote {
+            dirs.outbox()
+        } else {
+            dirs.receipts()
+        }
+        .as_path(),
+        meta,
+    )?;
     let mut w = bw.records(&LOAD_COUNTS)?;
     let c = &out.counts;
     let status = if c.rejected > 0 {
@@ -175,5 +206,10 @@ fn write_receipt(
             }
         }
     }
-    bw.finish()
+    if remote {
+        let back = format!("{}-to-{}", cfg.site, batch.meta.source.site);
+        super::finish_on_channel(cfg, bw, &back)
+    } else {
+        bw.finish()
+    }
 }

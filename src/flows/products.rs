@@ -846,7 +846,17 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     shop.db.close().await;
     out.counts.rejected = out.rejects.len() as u64;
     out.counts.warnings = out.warnings.len() as u64;
-    out.receipt = Some(write_receipt(cfg, batch, &out, undo_batch.as_ref())?);
+    let undo_id: Vec<(&str, String)> = undo_batch
+        .iter()
+        .map(|u| ("undo_batch", u.id().to_string()))
+        .collect();
+    out.receipt = Some(super::load::write_receipt(
+        cfg,
+        batch,
+        &PRODUCT_UPDATES,
+        &out,
+        &undo_id,
+    )?);
     Ok(out)
 }
 
@@ -891,44 +901,6 @@ fn write_undo(
         ])?;
     }
     bw.add(&PRODUCT_UNDO, w.finish()?);
-    bw.finish()
-}
-
-fn write_receipt(
-    cfg: &Config,
-    batch: &Batch,
-    out: &LoadOutcome,
-    undo: Option<&Batch>,
-) -> Result<Batch> {
-    let mut meta = BatchMeta::derived(batch, Stage::Receipt, crate::staging::Format::Csv);
-    meta.source.site = cfg.site.clone();
-    meta.source.system = "oscommerce".into();
-    if let Some(u) = undo {
-        meta.settings
-            .insert("undo_batch".into(), u.id().to_string());
-    }
-    let mut bw = BatchWriter::create(&Dirs::new(cfg).receipts(), meta)?;
-    let mut w = bw.records(&crate::staging::entities::LOAD_COUNTS)?;
-    let c = &out.counts;
-    w.write(&[
-        batch.id().to_string(),
-        PRODUCT_UPDATES.name.to_string(),
-        if c.rejected > 0 {
-            "applied_with_rejects"
-        } else {
-            "applied"
-        }
-        .to_string(),
-        c.records.to_string(),
-        c.inserted.to_string(),
-        c.updated.to_string(),
-        c.unchanged.to_string(),
-        c.rejected.to_string(),
-    ])?;
-    bw.add(&crate::staging::entities::LOAD_COUNTS, w.finish()?);
-    for (key, code, msg) in out.warnings.iter().chain(&out.rejects) {
-        bw.warn(PRODUCT_UPDATES.name, key, "", code, msg)?;
-    }
     bw.finish()
 }
 

@@ -16,4 +16,5 @@ mod kill;
 mod orders;
 mod products;
 mod staging;
+mod transfer;
 mod util;

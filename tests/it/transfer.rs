@@ -1,0 +1,428 @@
+//! Two sites that share nothing but a directory standing for a USB stick:
+//! the shop's site (shop database, no Magazyn) and the office (Magazyn, no
+//! shop). Orders and customers go out, products come back, receipts close
+//! the loop.
+
+use crate::util::*;
+use std::path::Path;
+
+struct Sites {
+    shop: Dir,
+    office: Dir,
+    data: ShopData,
+}
+
+fn sites(extra_shop: &str, extra_office: &str) -> Sites {
+    let data = ShopData::new(30, 12, 60, 5);
+    let shop = Dir::new();
+    let office = Dir::new();
+    let url = sqlite_shop_with(&shop, &data);
+    shop.write(
+        "magsync.toml",
+        &format!(
+            "site = \"shop\"\nstaging = \"staging\"\n{extra_shop}\n[magazyn]\nsite = \"office\"\n\n[shops.s1]\nurl = \"{url}\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
+        ),
+    );
+    office.write(
+        "magsync.toml",
+        &format!(
+            "site = \"office\"\nstaging = \"staging\"\n{extra_office}\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n\n[shops.s1]\nsite = \"shop\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
+        ),
+    );
+    // The office's Magazyn: the goods, a price list with prices, stock.
+    rt().block_on(async {
+        let murl = format!("sqlite://{}?mode=rwc", office.join("magazyn.db").display());
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&murl, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        for p in &data.products {
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &p.model,
+                    &p.name_pl,
+                    &p.rate.to_string(),
+                ))
+                .await
+                .unwrap();
+            let gross = p.gross + rust_decimal::Decimal::ONE;
+            mag.set_price(list, id, gross, gross).await.unwrap();
+            mag.set_quantity(wh, id, rust_decimal::Decimal::from(50))
+                .await
+                .unwrap();
+        }
+        mag.close().await;
+    });
+    Sites { shop, office, data }
+}
+
+fn stick(d: &Dir, name: &str) -> String {
+    let p = d.join(name);
+    std::fs::create_dir_all(&p).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn shop_products(s: &Sites) -> Vec<Vec<String>> {
+    rt().block_on(async {
+        use sqlx::{Connection, Row};
+        let url = format!("sqlite://{}", s.shop.join("shop.db").display());
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("SELECT products_model, products_price, CAST(products_quantity AS TEXT) FROM products ORDER BY products_id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (0..3).map(|i| r.get::<String, _>(i)).collect())
+            .collect()
+    })
+}
+
+#[test]
+fn batches_travel_both_ways_and_receipts_close_the_loop() {
+    let s = sites("", "");
+    let public = s.data.orders.iter().filter(|o| o.status != 6).count() as i64;
+    // The shop's site: customers and orders out.
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let medium = stick(&s.shop, "stick1");
+    let p = s.shop.magsync(&["pack", "--out", &medium]);
+    p.ok();
+    assert!(p.stdout.contains("shop-to-office"), "{}", p.stdout);
+    // The office: unpack, apply.
+    s.office.magsync(&["unpack", &medium]).ok();
+    let i = s.office.magsync(&["inbox"]);
+    i.ok();
+    assert!(
+        i.stdout.contains("applied #1") && i.stdout.contains("applied #2"),
+        "{}",
+        i.stdout
+    );
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
+        public
+    );
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM customers"),
+        30
+    );
+    // Products back, with the receipts.
+    s.office
+        .magsync(&["extract", "--shop", "s1", "--flow", "products"])
+        .ok();
+    let back = stick(&s.office, "stick2");
+    let p = s.office.magsync(&["pack", "--out", &back]);
+    p.ok();
+    assert!(
+        p.stdout.contains("office-to-shop")
+            && p.stdout.contains("receipt")
+            && p.stdout.contains("products"),
+        "{}",
+        p.stdout
+    );
+    s.shop.magsync(&["unpack", &back]).ok();
+    let i = s.shop.magsync(&["inbox"]);
+    i.ok();
+    assert!(
+        i.stdout.contains("acknowledges shop-to-office #1"),
+        "{}",
+        i.stdout
+    );
+    let products = shop_products(&s);
+    for (p, row) in s.data.products.iter().zip(&products) {
+        // 50 in the warehouse less what the shop's own orders reserved.
+        let reserved: rust_decimal::Decimal = magazyn_rows(
+            &s.office,
+            &format!("SELECT COALESCE((SELECT s.reserved FROM stock s JOIN goods g ON g.id = s.good_id WHERE g.code = '{}'), '0')", p.model),
+        )[0][0]
+            .parse()
+            .unwrap();
+        let want = (rust_decimal::Decimal::from(50) - reserved).max(rust_decimal::Decimal::ZERO);
+        assert_eq!(
+            row[2],
+            want.normalize().to_string(),
+            "{}: the office's available stock reached the shop",
+            p.model
+        );
+    }
+    // The shop's receipt for the products goes back; then nothing is pending.
+    let last = stick(&s.shop, "stick3");
+    s.shop.magsync(&["pack", "--out", &last]).ok();
+    s.office.magsync(&["unpack", &last]).ok();
+    let i = s.office.magsync(&["inbox"]);
+    assert!(
+        i.stdout.contains("acknowledges office-to-shop #3"),
+        "{}",
+        i.stdout
+    );
+    for site in [&s.shop, &s.office] {
+        let st = site.magsync(&["status"]);
+        st.ok();
+        assert!(
+            st.stdout.contains("pending []") && !st.stdout.contains("missing [1"),
+            "{}",
+            st.stdout
+        );
+        assert!(!st.stdout.contains("waiting in inbox [1"), "{}", st.stdout);
+        assert!(
+            site.batches("outbox").is_empty(),
+            "{:?}",
+            site.batches("outbox")
+        );
+    }
+    let st = s.shop.magsync(&["status"]);
+    assert!(
+        st.stdout
+            .contains("shop-to-office: last sent #3, last acknowledged #2"),
+        "{}",
+        st.stdout
+    );
+    assert!(
+        st.stdout.contains("s1 orders: acknowledged"),
+        "{}",
+        st.stdout
+    );
+
+    // Replaying the first stick changes nothing.
+    let before = magazyn_rows(
+        &s.office,
+        "SELECT number, status, updated_at FROM orders ORDER BY id",
+    );
+    let u = s.office.magsync(&["unpack", &medium]);
+    u.ok();
+    assert!(
+        u.stdout.contains("0 filed, 2 already here") || u.stdout.contains("already"),
+        "{}",
+        u.stdout
+    );
+    s.office.magsync(&["inbox"]).ok();
+    assert_eq!(
+        magazyn_rows(
+            &s.office,
+            "SELECT number, status, updated_at FROM orders ORDER BY id"
+        ),
+        before
+    );
+
+    // A stick that skips a number waits for it, then both apply in order.
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "customers", "--full"])
+        .ok(); // #4
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "orders", "--full"])
+        .ok(); // #5
+    let only5 = stick(&s.shop, "stick5");
+    s.shop
+        .magsync(&["pack", "--out", &only5, "--from", "5"])
+        .ok();
+    s.office.magsync(&["unpack", &only5]).ok();
+    let i = s.office.magsync(&["inbox"]);
+    assert_eq!(i.code, 1, "{}", i.stdout);
+    assert!(i.stdout.contains("sequence [4] missing"), "{}", i.stdout);
+    let both = stick(&s.shop, "stick45");
+    s.shop.magsync(&["pack", "--out", &both]).ok();
+    s.office.magsync(&["unpack", &both]).ok();
+    let i = s.office.magsync(&["inbox"]);
+    i.ok();
+    let (a4, a5) = (
+        i.stdout.find("applied #4").unwrap(),
+        i.stdout.find("applied #5").unwrap(),
+    );
+    assert!(a4 < a5, "{}", i.stdout);
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
+        public
+    );
+    for site in [&s.shop, &s.office] {
+        check_all_batches(site);
+    }
+}
+
+#[test]
+fn a_lost_stick_loses_nothing() {
+    let s = sites("", "");
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let lost = stick(&s.shop, "lost");
+    s.shop.magsync(&["pack", "--out", &lost]).ok();
+    std::fs::remove_dir_all(&lost).unwrap(); // dropped on the way
+    // Next night: nothing was acknowledged, so the extract starts from the
+    // same point and the pack carries the old batch as well.
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let next = stick(&s.shop, "next");
+    let p = s.shop.magsync(&["pack", "--out", &next]);
+    assert!(
+        p.stdout.contains("#1") && p.stdout.contains("#2"),
+        "{}",
+        p.stdout
+    );
+    s.office.magsync(&["unpack", &next]).ok();
+    s.office.magsync(&["inbox"]).ok();
+    let public = s.data.orders.iter().filter(|o| o.status != 6).count() as i64;
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
+        public
+    );
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(DISTINCT number) FROM orders"),
+        public
+    );
+}
+
+/// A hand-made pack with one hostile entry (and a valid checksum file).
+fn hostile_pack(dir: &Path, entry: &str) -> std::path::PathBuf {
+    let path = dir.join("shop-to-office.00000001-00000001.magsync.tar");
+    let f = std::fs::File::create(&path).unwrap();
+    let mut t = tar::Builder::new(f);
+    let data = b"owned";
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.as_gnu_mut().unwrap().name[..entry.len()].copy_from_slice(entry.as_bytes());
+    h.set_cksum();
+    t.append(&h, &data[..]).unwrap();
+    t.finish().unwrap();
+    drop(t);
+    let (sha, _) = magsync::staging::bag::sha256_file(&path).unwrap();
+    std::fs::write(
+        dir.join("shop-to-office.00000001-00000001.magsync.tar.sha256"),
+        format!("{sha}  x\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn damaged_tampered_or_hostile_packs_are_refused_whole() {
+    let s = sites("", "");
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    let medium = stick(&s.shop, "stick");
+    s.shop.magsync(&["pack", "--out", &medium]).ok();
+    let file = transfer_file(&medium);
+    let bytes = std::fs::read(&file).unwrap();
+    let sidecar = std::fs::read(format!("{}.sha256", file.display())).unwrap();
+    let inbox_empty = |d: &Dir| d.batches("inbox/shop-to-office").is_empty();
+    let trial = s.office.join("trial");
+    std::fs::create_dir_all(&trial).unwrap();
+    let name = file.file_name().unwrap().to_owned();
+    // A flipped byte anywhere (every 97th position), and cut short.
+    let mut cases: Vec<Vec<u8>> = (0..bytes.len())
+        .step_by(97)
+        .map(|i| {
+            let mut b = bytes.clone();
+            b[i] ^= 0x20;
+            b
+        })
+        .collect();
+    cases.push(bytes[..bytes.len() / 2].to_vec());
+    cases.push(bytes[..bytes.len() - 512].to_vec());
+    assert!(cases.len() > 20);
+    for (n, case) in cases.iter().enumerate() {
+        std::fs::write(trial.join(&name), case).unwrap();
+        std::fs::write(
+            trial.join(format!("{}.sha256", name.to_string_lossy())),
+            &sidecar,
+        )
+        .unwrap();
+        let u = s
+            .office
+            .magsync(&["unpack", trial.join(&name).to_str().unwrap()]);
+        assert_eq!(u.code, 2, "case {n} was accepted");
+        assert!(
+            u.stderr.contains(&name.to_string_lossy().to_string()) && u.stderr.contains("refused"),
+            "{}",
+            u.stderr
+        );
+        assert!(inbox_empty(&s.office));
+    }
+    // Entries that would escape the inbox, even with a valid checksum.
+    for entry in ["../evil", "/tmp/magsync-evil", "a/../../evil"] {
+        let hostile = s.office.join("hostile");
+        std::fs::create_dir_all(&hostile).unwrap();
+        let p = hostile_pack(&hostile, entry);
+        let u = s.office.magsync(&["unpack", p.to_str().unwrap()]);
+        assert_eq!(u.code, 2, "{entry}: {}", u.stdout);
+        assert!(
+            u.stderr.contains("outside the inbox"),
+            "{entry}: {}",
+            u.stderr
+        );
+        assert!(!s.office.join("staging/evil").exists() && !s.office.join("evil").exists());
+    }
+    // The intact file is accepted.
+    s.office.magsync(&["unpack", file.to_str().unwrap()]).ok();
+    assert!(!inbox_empty(&s.office));
+}
+
+fn transfer_file(medium: &str) -> std::path::PathBuf {
+    std::fs::read_dir(medium)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.to_string_lossy().ends_with(".magsync.tar")
+                || p.to_string_lossy().ends_with(".magsync.tar.age")
+        })
+        .unwrap()
+}
+
+#[test]
+fn encrypted_packs_open_only_with_the_key() {
+    let id = age::x25519::Identity::generate();
+    let recipient = id.to_public().to_string();
+    let secret = {
+        use age::secrecy::ExposeSecret;
+        id.to_string().expose_secret().to_string()
+    };
+    let s = sites(&format!("[transfer]\nencrypt_to = [\"{recipient}\"]\n"), "");
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    let medium = stick(&s.shop, "stick");
+    let p = s.shop.magsync(&["pack", "--out", &medium]);
+    assert!(p.stdout.contains("encrypted"), "{}", p.stdout);
+    let file = transfer_file(&medium);
+    let bytes = std::fs::read(&file).unwrap();
+    let email = s.data.customers[0].email.as_bytes();
+    assert!(
+        !bytes.windows(email.len()).any(|w| w == email),
+        "customer data readable in the pack"
+    );
+    // Without the key: refused.
+    let u = s.office.magsync(&["unpack", &medium]);
+    assert_eq!(u.code, 2);
+    assert!(
+        u.stderr.contains("encrypted") || u.stderr.contains("decrypt"),
+        "{}",
+        u.stderr
+    );
+    // With the key: opened and applied.
+    s.office.write("office.key", &format!("{secret}\n"));
+    let cfg = std::fs::read_to_string(s.office.join("magsync.toml")).unwrap();
+    s.office.write(
+        "magsync.toml",
+        &cfg.replacen(
+            "staging = \"staging\"\n",
+            "staging = \"staging\"\n[transfer]\nidentity_file = \"office.key\"\n",
+            1,
+        ),
+    );
+    s.office.magsync(&["unpack", &medium]).ok();
+    s.office.magsync(&["inbox"]).ok();
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM customers"),
+        30
+    );
+}
