@@ -426,3 +426,39 @@ fn encrypted_packs_open_only_with_the_key() {
         30
     );
 }
+
+#[test]
+fn a_different_batch_under_an_applied_number_stops_the_channel() {
+    let s = sites("", "");
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    let first = stick(&s.shop, "first");
+    s.shop.magsync(&["pack", "--out", &first]).ok();
+    s.office.magsync(&["unpack", &first]).ok();
+    s.office.magsync(&["inbox"]).ok();
+    // The shop's state is lost (a restored backup, a new machine): it numbers
+    // a new batch #1 again.
+    std::fs::remove_dir_all(s.shop.join("staging/state")).unwrap();
+    for b in s.shop.batches("outbox") {
+        std::fs::remove_dir_all(b).unwrap();
+    }
+    s.shop
+        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let again = stick(&s.shop, "again");
+    s.shop.magsync(&["pack", "--out", &again]).ok();
+    s.office.magsync(&["unpack", &again]).ok();
+    let i = s.office.magsync(&["inbox"]);
+    assert_eq!(i.code, 2, "{}", i.stdout);
+    assert!(
+        i.stderr.contains("channel shop-to-office stopped") && i.stderr.contains("#1"),
+        "{}",
+        i.stderr
+    );
+    assert_eq!(
+        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
+        0,
+        "nothing of it applied"
+    );
+}
