@@ -34,9 +34,39 @@ pub struct Config {
     pub shops: BTreeMap<String, ShopConfig>,
     #[serde(default)]
     pub transfer: TransferConfig,
+    /// Named plans for `magsync run --plan NAME`.
+    #[serde(default)]
+    pub plans: BTreeMap<String, PlanConfig>,
+    #[serde(default)]
+    pub run: RunConfig,
     /// Where this file was read from (not a key).
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// A plan: steps run in order by `magsync run` (`[plans.<name>]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    /// `sync SHOP FLOW`, `extract SHOP FLOW`, `pack DIR`, `unpack DIR`, `inbox`.
+    pub steps: Vec<String>,
+}
+
+/// The nightly job (`[run]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Days run logs and reports are kept under `<staging>/logs` and `reports`.
+    #[serde(default = "default_retention")]
+    pub log_retention_days: u32,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            log_retention_days: default_retention(),
+        }
+    }
 }
 
 /// Moving batches between sites on removable media (`[transfer]`).
@@ -416,6 +446,12 @@ impl Config {
                     "magazyn.url: only sqlite:// Magazyn databases are supported by this version (got `{}`)",
                     redact_url(url)
                 )));
+            }
+        }
+        for (name, plan) in &self.plans {
+            for step in &plan.steps {
+                crate::run::Step::parse(step, self)
+                    .map_err(|m| bad(format!("plans.{name}: step `{step}`: {m}")))?;
             }
         }
         for (id, shop) in &self.shops {

@@ -14,6 +14,8 @@ pub mod flows;
 pub mod magazyn;
 pub mod money;
 pub mod polish;
+pub mod report;
+pub mod run;
 pub mod shop;
 pub mod staging;
 pub mod templates;

@@ -27,6 +27,8 @@ builtin![
     "oscommerce-2.3/customers.extract.sql",
     "oscommerce-2.3/customers.max_id.sql",
     "oscommerce-2.3/settings.sql",
+    "oscommerce-2.3/reconcile.customers.sql",
+    "oscommerce-2.3/reconcile.orders.sql",
     "oscommerce-2.3/encoding.sample.sql",
     "oscommerce-2.3/encoding.columns.mysql.sql",
     "oscommerce-2.3/encoding.columns.sqlite.sql",
@@ -149,6 +151,9 @@ impl Templates {
         }
         for rel in [&variant, &plain] {
             if let Some((_, text)) = BUILTIN.iter().find(|(p, _)| p == rel) {
+                if let Some(dir) = &self.dir {
+                    warn_fallback(dir, rel);
+                }
                 return Ok(Cow::Borrowed(text));
             }
         }
@@ -174,6 +179,20 @@ impl Templates {
             std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
         }
         Ok(BUILTIN.len())
+    }
+}
+
+/// A profile copied out and edited may lack a template a newer magsync
+/// needs: the built-in one is used, and that is said once per run.
+fn warn_fallback(dir: &Path, rel: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|s| s == rel) {
+        tracing::warn!(
+            "template {rel} is not in {}: using the built-in one",
+            dir.display()
+        );
+        said.push(rel.to_string());
     }
 }
 
@@ -359,6 +378,27 @@ mod tests {
             if rel.ends_with(".sql") {
                 Sql::parse(rel, text).unwrap();
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn every_sql_template_is_documented() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/templates.md"))
+                .unwrap();
+        for (rel, _) in super::BUILTIN {
+            let Some(name) = rel.strip_suffix(".sql") else {
+                continue;
+            };
+            let file = name.rsplit('/').next().unwrap();
+            // Dialect variants are documented under their plain name.
+            let plain = file.trim_end_matches(".mysql").trim_end_matches(".sqlite");
+            let documented =
+                doc.contains(&format!("{plain}.sql")) || doc.contains(&format!("{file}.sql"));
+            assert!(documented, "docs/templates.md does not mention {rel}");
         }
     }
 }

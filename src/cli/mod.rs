@@ -9,7 +9,10 @@ mod discover;
 mod extract;
 mod init;
 mod load;
+mod reconcile;
+mod run;
 mod sync;
+mod templates;
 mod transfer;
 mod transform;
 mod undo;
@@ -66,6 +69,13 @@ pub enum Command {
     Verify(verify::Args),
     /// Restore the shop rows a products load changed, where nobody changed them since.
     Undo(undo::Args),
+    /// The nightly job: the plan's steps under one lock, one report, one exit code.
+    Run(run::Args),
+    /// Compare a shop and the Magazyn as they are now; write nothing.
+    Reconcile(reconcile::Args),
+    /// The template profiles: `templates export DIR`.
+    #[command(subcommand)]
+    Templates(templates::Cmd),
     /// Write every unacknowledged batch for other sites onto the medium, one file per channel.
     Pack(transfer::PackArgs),
     /// Verify packed files completely and file their batches into the inbox.
@@ -103,6 +113,9 @@ pub fn main() -> anyhow::Result<Exit> {
         Command::Load(a) => rt.block_on(load::run(&load_config(&cfg_path)?, a)),
         Command::Sync(a) => rt.block_on(sync::run(&load_config(&cfg_path)?, a)),
         Command::Verify(a) => verify::run(&cfg_path, a),
+        Command::Run(a) => rt.block_on(run::run(&load_config(&cfg_path)?, a)),
+        Command::Templates(c) => templates::run(c),
+        Command::Reconcile(a) => rt.block_on(reconcile::run(&load_config(&cfg_path)?, a)),
         Command::Pack(a) => transfer::pack(&load_config(&cfg_path)?, a),
         Command::Unpack(a) => transfer::unpack(&load_config(&cfg_path)?, a),
         Command::Inbox => rt.block_on(transfer::inbox(&load_config(&cfg_path)?)),

@@ -1,0 +1,332 @@
+//! `magsync run`: the nightly job over two MariaDB shops into one Magazyn,
+//! its lock, its reports, and templates a user edits.
+
+use crate::util::*;
+
+fn two_shops() -> Option<(MyDb, MyDb, Dir)> {
+    let a = mariadb("run_a")?;
+    let b = mariadb("run_b")?;
+    for (db, seed) in [(&a, 41u64), (&b, 42u64)] {
+        let data = ShopData::new(12, 15, 40, seed);
+        rt().block_on(async {
+            let mut shop = db.shop().await;
+            data.populate(&mut shop).await;
+            shop.close().await;
+        });
+    }
+    let dir = Dir::new();
+    let shop = |id: &str, url: &str, n: u32| {
+        format!(
+            "[shops.{id}]\nurl = \"{url}\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\nimport_price_list = \"Sklep{n}\"\ncustomer_code_prefix = \"S{n}-\"\norder_prefix = \"S{n}/\"\n[shops.{id}.map.order_status]\n\"Anulowane\" = \"cancelled\"\n[shops.{id}.prices]\nadd_missing = true\n"
+        )
+    };
+    dir.write(
+        "magsync.toml",
+        &format!(
+            "site = \"office\"\nstaging = \"staging\"\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n{}{}",
+            shop("s1", &a.url, 1),
+            shop("s2", &b.url, 2)
+        ),
+    );
+    Some((a, b, dir))
+}
+
+#[test]
+fn the_nightly_run_syncs_two_shops_and_reports() {
+    let Some((_a, _b, dir)) = two_shops() else {
+        return;
+    };
+    let run = dir.magsync(&["run"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for flow in ["catalog", "customers", "orders", "prices", "products"] {
+        for shop in ["s1", "s2"] {
+            assert!(
+                run.stdout.contains(&format!("sync {shop} {flow}")),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+    // Cron gets plain text: no carriage returns, no escape codes.
+    assert!(
+        !run.stdout.contains('\r') && !run.stdout.contains('\x1b'),
+        "{:?}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains('\r') && !run.stderr.contains('\x1b'));
+
+    // The JSON report's counts are what the Magazyn holds.
+    let reports: Vec<_> = std::fs::read_dir(dir.join("staging/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(reports.len(), 1);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reports[0]).unwrap()).unwrap();
+    let sum = |flow: &str, field: &str| -> u64 {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["flow"] == flow)
+            .map(|s| s[field].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        sum("orders", "inserted") as i64,
+        magazyn_count(&dir, "SELECT COUNT(*) FROM orders")
+    );
+    assert_eq!(
+        sum("customers", "inserted") as i64,
+        magazyn_count(&dir, "SELECT COUNT(*) FROM customers")
+    );
+    assert_eq!(
+        sum("prices", "inserted") as i64,
+        magazyn_count(&dir, "SELECT COUNT(*) FROM prices")
+    );
+    assert_eq!(
+        sum("catalog", "inserted") as i64,
+        magazyn_count(&dir, "SELECT COUNT(*) FROM goods")
+    );
+    assert_eq!(r["exit_code"], 0);
+    let html = std::fs::read_to_string(dir.join("staging/report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("sync s2 orders"));
+    assert!(std::fs::read_dir(dir.join("staging/logs")).unwrap().count() >= 1);
+
+    // Again: exit 0, nothing changed.
+    let orders = magazyn_rows(
+        &dir,
+        "SELECT number, status, updated_at FROM orders ORDER BY id",
+    );
+    let goods = magazyn_rows(&dir, "SELECT code, updated_at FROM goods ORDER BY id");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again = dir.magsync(&["run"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(
+        magazyn_rows(
+            &dir,
+            "SELECT number, status, updated_at FROM orders ORDER BY id"
+        ),
+        orders
+    );
+    assert_eq!(
+        magazyn_rows(&dir, "SELECT code, updated_at FROM goods ORDER BY id"),
+        goods
+    );
+
+    // The page renders in a real browser, where there is one.
+    if let Ok(chromium) = which("chromium") {
+        let png = dir.join("report.png");
+        let out = std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--window-size=1000,900",
+            ])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!(
+                "file://{}",
+                dir.join("staging/report.html").display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            png.is_file() && std::fs::metadata(&png).unwrap().len() > 10_000,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        eprintln!("chromium not installed: report.html not rendered");
+    }
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
+}
+
+#[test]
+fn one_run_at_a_time_and_a_dead_holder_is_taken_over() {
+    let dir = Dir::new();
+    let url = sqlite_shop(&dir, 5, 1);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    std::fs::create_dir_all(dir.join("staging")).unwrap();
+    // A live holder: this test process.
+    std::fs::write(
+        dir.join("staging/magsync.lock"),
+        format!("{} 2026-11-29T01:00:00Z\n", std::process::id()),
+    )
+    .unwrap();
+    let r = dir.magsync(&["run"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!("pid {}", std::process::id()))
+            && r.stderr.contains("2026-11-29T01:00:00Z"),
+        "{}",
+        r.stderr
+    );
+    // A holder that died (killed): taken over.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    std::fs::write(
+        dir.join("staging/magsync.lock"),
+        format!("{pid} 2026-11-29T01:00:00Z\n"),
+    )
+    .unwrap();
+    let r = dir.magsync(&["run"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        !dir.join("staging/magsync.lock").exists(),
+        "the lock is released"
+    );
+    // Two at once: one runs, the other is refused.
+    let a = dir
+        .magsync_cmd(&["run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = dir
+        .magsync_cmd(&["run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (a, b) = (
+        Run::from(a.wait_with_output().unwrap()),
+        Run::from(b.wait_with_output().unwrap()),
+    );
+    let codes = [a.code, b.code];
+    if codes.contains(&2) {
+        let refused = if a.code == 2 { &a } else { &b };
+        assert!(
+            refused.stderr.contains("another magsync run holds"),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(codes.contains(&0), "{codes:?}");
+}
+
+#[test]
+fn an_edited_template_changes_the_result_without_a_rebuild() {
+    let Some(db) = mariadb("tmpl") else { return };
+    let data = ShopData::new(6, 2, 0, 3);
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        data.populate(&mut shop).await;
+        shop.close().await;
+    });
+    let dir = Dir::new();
+    let t = dir.join("my-templates");
+    let out = dir.magsync(&["templates", "export", t.to_str().unwrap()]);
+    out.ok();
+    let f = t.join("oscommerce-2.3/customers.extract.sql");
+    let sql = std::fs::read_to_string(&f).unwrap().replace(
+        "a.entry_city                                 AS city",
+        "UPPER(a.entry_city) AS city",
+    );
+    assert!(sql.contains("UPPER(a.entry_city)"));
+    std::fs::write(&f, sql).unwrap();
+    // A template the copy lacks falls back to the built-in one, with a warning.
+    std::fs::remove_file(t.join("oscommerce-2.3/customers.max_id.sql")).unwrap();
+    dir.write(
+        "magsync.toml",
+        &format!("templates = \"my-templates\"\n{}", config(&db.url, "csv")),
+    );
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("customers.max_id.sql is not in"),
+        "{}",
+        run.stderr
+    );
+    let cities = magazyn_rows(&dir, "SELECT city FROM customers ORDER BY code");
+    for (c, row) in data.customers.iter().zip(&cities) {
+        assert_eq!(row[0], c.city.to_uppercase());
+    }
+}
+
+#[test]
+fn reconcile_compares_without_writing() {
+    let data = ShopData::new(8, 6, 10, 9);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    magazyn_goods(&dir, &data.products[..5]); // the sixth product has no good
+    dir.magsync(&[
+        "sync",
+        "--shop",
+        "s1",
+        "--flow",
+        "customers",
+        "orders",
+        "products",
+    ])
+    .ok();
+    // The Magazyn's stock of one good changes after the push.
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", dir.join("magazyn.db").display())).await.unwrap();
+        sqlx::query("INSERT INTO stock (warehouse_id, good_id, quantity, reserved) VALUES (1, 1, '99', '0') ON CONFLICT (warehouse_id, good_id) DO UPDATE SET quantity = '99'")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let shop_before = std::fs::read(dir.join("shop.db")).unwrap();
+    let mag_before = magazyn_rows(&dir, "SELECT COUNT(*), MAX(updated_at) FROM orders");
+    let r = dir.magsync(&["reconcile", "--shop", "s1"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("     1  products whose price, quantity or status differ"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("     1  shop products with no good"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("     0  orders not in the Magazyn"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read(dir.join("shop.db")).unwrap(),
+        shop_before,
+        "the shop is untouched"
+    );
+    assert_eq!(
+        magazyn_rows(&dir, "SELECT COUNT(*), MAX(updated_at) FROM orders"),
+        mag_before
+    );
+    let json = std::fs::read_dir(dir.join("staging/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".json"))
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(v["differing"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_sample_configurations_are_valid() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for f in ["shop.magsync.toml", "office.magsync.toml"] {
+        let text = std::fs::read_to_string(samples.join(f)).unwrap();
+        let mut cfg = magsync::config::Config::parse(&text, &samples.join(f)).unwrap();
+        cfg.path = samples.join(f);
+        cfg.validate().unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(!cfg.plans.is_empty());
+    }
+}
