@@ -265,6 +265,11 @@ async fn run_step(cfg: &Config, step: &Step, rep: &mut StepReport) -> Result<()>
             let t = flows::transform(cfg, &x.batch).await?;
             rep.rejected += t.counts.rejected;
             rep.warnings += t.counts.warnings;
+            // The products transform decides what is unchanged (it compares
+            // with the live shop); its load only sees the changes.
+            if *flow == Flow::Products {
+                rep.unchanged += t.counts.unchanged;
+            }
             rep.batches.push(t.batch.id().to_string());
             batch_notes(&t.batch, rep);
             let l = flows::load(cfg, &t.batch, false).await?;
