@@ -15,6 +15,7 @@ pub mod magazyn;
 pub mod money;
 pub mod polish;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod shop;
 pub mod staging;

@@ -199,9 +199,33 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
         runs.push(serde_json::Value::Object(run));
     }
 
+    // The nightly job as cron would run it: one report for people.
+    line("\n== the nightly job (magsync run) ==".into());
+    let nightly = crate::run::run(&cfg, None, false).await?;
+    line(crate::run::text(&nightly).trim_end().to_string());
+    let html = crate::run::write_reports(&cfg, &nightly)?;
+    worst = worst.max(match nightly.exit_code {
+        0 => Exit::Done,
+        1 => Exit::Rejects,
+        _ => Exit::Failed,
+    });
+
+    // A batch to review in a spreadsheet: tonight's orders.
+    let orders_batch = crate::transfer::batch_dirs(&dir.join("staging/work"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(".orders."));
+    let workbook = dir.join("review-orders.xlsx");
+    if let Some(b) = orders_batch {
+        crate::review::export::export(&Batch::open(&b)?, &workbook)?;
+        line(format!(
+            "\nreview workbook: {} (edit, then `magsync review import <batch> <file>`)",
+            workbook.display()
+        ));
+    }
+
     line("\n== verify every batch ==".into());
     let mut n = 0;
-    for sub in ["outbox", "work", "receipts"] {
+    for sub in ["outbox", "work", "receipts", "undo"] {
         let d = dir.join("staging").join(sub);
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -247,6 +271,16 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
         dir.display()
     );
     let _ = writeln!(tour, "  {}/report.txt, report.json", dir.display());
+    let _ = writeln!(
+        tour,
+        "  {}                   the nightly job's report for people (open in a browser)",
+        html.display()
+    );
+    let _ = writeln!(
+        tour,
+        "  {}     tonight's orders in a spreadsheet",
+        workbook.display()
+    );
     let _ = writeln!(
         tour,
         "Try: magsync --config {}/magsync.toml sync --shop demo --flow customers --dry-run",

@@ -10,6 +10,7 @@ mod extract;
 mod init;
 mod load;
 mod reconcile;
+mod review;
 mod run;
 mod sync;
 mod templates;
@@ -71,6 +72,9 @@ pub enum Command {
     Undo(undo::Args),
     /// The nightly job: the plan's steps under one lock, one report, one exit code.
     Run(run::Args),
+    /// A batch in a spreadsheet: `review export`, `review import`.
+    #[command(subcommand)]
+    Review(review::Cmd),
     /// Compare a shop and the Magazyn as they are now; write nothing.
     Reconcile(reconcile::Args),
     /// The template profiles: `templates export DIR`.
@@ -115,6 +119,7 @@ pub fn main() -> anyhow::Result<Exit> {
         Command::Verify(a) => verify::run(&cfg_path, a),
         Command::Run(a) => rt.block_on(run::run(&load_config(&cfg_path)?, a)),
         Command::Templates(c) => templates::run(c),
+        Command::Review(c) => review::run(&load_config(&cfg_path)?, c),
         Command::Reconcile(a) => rt.block_on(reconcile::run(&load_config(&cfg_path)?, a)),
         Command::Pack(a) => transfer::pack(&load_config(&cfg_path)?, a),
         Command::Unpack(a) => transfer::unpack(&load_config(&cfg_path)?, a),

@@ -435,7 +435,27 @@ pub static PRICE_ENTRIES: Entity = Entity {
     ],
 };
 
+/// The cells a spreadsheet review changed (`data/review_changes.csv` of an
+/// edited batch).
+pub static REVIEW_CHANGES: Entity = Entity {
+    name: "review_changes",
+    file: "review_changes",
+    record: "change",
+    key: &["entity", "key", "column"],
+    description: "cells changed in a spreadsheet review",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("entity", Code).req(),
+        C::new("key", Code).req(),
+        C::new("column", Code).req(),
+        C::new("old", Text),
+        C::new("new", Text),
+    ],
+};
+
 pub static ALL: &[&Entity] = &[
+    &REVIEW_CHANGES,
     &SHOP_PRODUCTS,
     &GOODS,
     &PRICE_ENTRIES,
@@ -471,6 +491,11 @@ pub static XML_ENTITIES: &[&Entity] = &[
 
 pub fn by_name(name: &str) -> Option<&'static Entity> {
     ALL.iter().copied().find(|e| e.name == name)
+}
+
+/// Entities a person reviews in a spreadsheet (not the bookkeeping ones).
+pub fn reviewable(e: &Entity) -> bool {
+    !["warnings", "reject_errors", "load_counts", "review_changes"].contains(&e.name)
 }
 
 /// The entity whose records this entity's records belong to.

@@ -15,6 +15,7 @@ mod fixture;
 mod kill;
 mod orders;
 mod products;
+mod review;
 mod run;
 mod staging;
 mod transfer;

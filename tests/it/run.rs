@@ -137,6 +137,10 @@ fn the_nightly_run_syncs_two_shops_and_reports() {
             String::from_utf8_lossy(&out.stderr)
         );
     } else {
+        assert!(
+            std::env::var_os("MAGSYNC_REQUIRE_CHROMIUM").is_none(),
+            "chromium is required (MAGSYNC_REQUIRE_CHROMIUM)"
+        );
         eprintln!("chromium not installed: report.html not rendered");
     }
 }

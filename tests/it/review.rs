@@ -1,0 +1,430 @@
+//! Review in a spreadsheet: export, edit, import.
+
+use crate::util::*;
+use calamine::{Data, Reader};
+use std::path::{Path, PathBuf};
+
+/// A shop synced in every flow (SQLite shop, embedded Magazyn).
+fn synced() -> (Dir, ShopData) {
+    let mut data = ShopData::new(20, 8, 30, 12);
+    // A web shop customer who typed a formula as her company name.
+    data.customers[0].company = Some("=HYPERLINK(\"http://x\";\"klik\")".into());
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config_with(&url, "csv", "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n"));
+    rt().block_on(async {
+        let murl = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
+        let mut mag =
+            magsync::magazyn::Magazyn::open(&murl, true, magsync::templates::Templates::new(None))
+                .await
+                .unwrap();
+        mag.seed(
+            &["MAG".to_string()],
+            &["Detal".to_string(), "Sklep1".to_string()],
+        )
+        .await
+        .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        for p in &data.products {
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &p.model,
+                    &p.name_pl,
+                    &p.rate.to_string(),
+                ))
+                .await
+                .unwrap();
+            mag.set_price(list, id, p.price, p.gross + rust_decimal::Decimal::ONE)
+                .await
+                .unwrap();
+        }
+        mag.close().await;
+    });
+    let r = dir.magsync(&["sync", "--shop", "s1"]);
+    assert!(r.code <= 1, "{}\n{}", r.stdout, r.stderr);
+    (dir, data)
+}
+
+fn export(dir: &Dir, batch: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    dir.magsync(&[
+        "review",
+        "export",
+        batch.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    out
+}
+
+/// A person's edit: every cell copied from the workbook into a new one, with
+/// `edits` (sheet, column name, row index from 0, new value) applied.
+fn edit(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]) {
+    let mut wb = calamine::open_workbook_auto(src).unwrap();
+    let mut out = rust_xlsxwriter::Workbook::new();
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for name in wb.sheet_names().to_vec() {
+        let range = wb.worksheet_range(&name).unwrap();
+        let ws = out.add_worksheet();
+        ws.set_name(&name).unwrap();
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r32, c16) = (r as u32, c as u16);
+                let edited = edits.iter().find(|(s, col, i, _)| {
+                    *s == name && header.get(c).is_some_and(|h| h == col) && r == i + 1
+                });
+                if let Some((_, _, _, v)) = edited {
+                    // `#950`: typed into a General cell (a number); `=…`: a formula.
+                    if let Some(n) = v.strip_prefix('#') {
+                        ws.write_number(r32, c16, n.parse::<f64>().unwrap())
+                            .unwrap();
+                    } else if v.starts_with('=') {
+                        ws.write_formula(r32, c16, *v).unwrap();
+                    } else {
+                        match v.parse::<f64>() {
+                            Ok(n) if !matches!(cell, Data::String(_)) => {
+                                ws.write_number(r32, c16, n).unwrap()
+                            }
+                            _ => ws.write_string_with_format(r32, c16, *v, &text).unwrap(),
+                        };
+                    }
+                    continue;
+                }
+                match cell {
+                    Data::Empty => {}
+                    Data::String(s) => {
+                        ws.write_string_with_format(r32, c16, s, &text).unwrap();
+                    }
+                    Data::Float(f) => {
+                        ws.write_number(r32, c16, *f).unwrap();
+                    }
+                    Data::Int(i) => {
+                        ws.write_number(r32, c16, *i as f64).unwrap();
+                    }
+                    Data::DateTime(d) => {
+                        ws.write_datetime_with_format(r32, c16, d.as_datetime().unwrap(), &date)
+                            .unwrap();
+                    }
+                    other => {
+                        ws.write_string(r32, c16, other.to_string()).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    out.save(dst).unwrap();
+}
+
+#[test]
+fn every_batch_goes_out_and_back_without_changes() {
+    let (dir, _) = synced();
+    let mut n = 0;
+    for b in dir.batches("outbox").into_iter().chain(dir.batches("work")) {
+        let x = export(&dir, &b, "round.xlsx");
+        let r = dir.magsync(&["review", "import", b.to_str().unwrap(), x.to_str().unwrap()]);
+        r.ok();
+        assert!(
+            r.stdout.contains("no changes"),
+            "{}: {}",
+            b.display(),
+            r.stdout
+        );
+        n += 1;
+    }
+    assert!(n >= 10, "{n} batches");
+    // Re-saved by LibreOffice Calc: still no changes.
+    if std::process::Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let b = dir
+            .batches("work")
+            .into_iter()
+            .find(|b| b.to_string_lossy().contains(".orders."))
+            .unwrap();
+        let x = export(&dir, &b, "orders.xlsx");
+        let outdir = dir.join("resaved");
+        let o = std::process::Command::new("soffice")
+            .args(["--headless", "--calc", "--convert-to", "xlsx", "--outdir"])
+            .arg(&outdir)
+            .arg(&x)
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        let resaved = outdir.join("orders.xlsx");
+        assert!(resaved.is_file(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r = dir.magsync(&[
+            "review",
+            "import",
+            b.to_str().unwrap(),
+            resaved.to_str().unwrap(),
+        ]);
+        r.ok();
+        assert!(r.stdout.contains("no changes"), "{}", r.stdout);
+    } else {
+        assert!(
+            std::env::var_os("MAGSYNC_REQUIRE_SOFFICE").is_none(),
+            "soffice is required (MAGSYNC_REQUIRE_SOFFICE)"
+        );
+        eprintln!("soffice not installed: the LibreOffice re-save check is skipped");
+    }
+}
+
+#[test]
+fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
+    let (dir, _) = synced();
+    let b = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".prices."))
+        .unwrap();
+    let x = export(&dir, &b, "prices.xlsx");
+    let edited = dir.join("edited.xlsx");
+    edit(
+        &x,
+        &edited,
+        &[
+            ("price_entries", "gross", 1, "77.77"),
+            ("price_entries", "source", 2, "korekta"),
+        ],
+    );
+    let r = dir.magsync(&[
+        "review",
+        "import",
+        b.to_str().unwrap(),
+        edited.to_str().unwrap(),
+    ]);
+    r.ok();
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  price_entries"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" gross: ") && l.ends_with("-> \"77.77\"")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" source: \"price\" -> \"korekta\"")),
+        "{}",
+        r.stdout
+    );
+    // The new batch: a valid bag, parent = the reviewed one, marked edited.
+    let nb = dir.batches("work").into_iter().find(|p| {
+        std::fs::read_to_string(p.join("magsync-batch.toml"))
+            .unwrap()
+            .contains("edited = true")
+    });
+    let nb = nb.expect("an edited batch");
+    let tag = std::fs::read_to_string(nb.join("magsync-batch.toml")).unwrap();
+    assert!(
+        tag.contains(&format!(
+            "parent = \"{}\"",
+            b.file_name().unwrap().to_string_lossy()
+        )),
+        "{tag}"
+    );
+    dir.magsync(&["verify", nb.to_str().unwrap()]).ok();
+    bagit_validate(&nb);
+    let changes = std::fs::read_to_string(nb.join("data/review_changes.csv")).unwrap();
+    assert_eq!(changes.lines().count(), 3, "{changes}");
+    // Loading it records the edit in the ledger.
+    dir.magsync(&["load", nb.to_str().unwrap()]).ok();
+    let led = magazyn_rows(
+        &dir,
+        &format!(
+            "SELECT edited, parent FROM magsync_batches WHERE batch_id = '{}'",
+            nb.file_name().unwrap().to_string_lossy()
+        ),
+    );
+    assert_eq!(
+        led[0],
+        vec![
+            "1".to_string(),
+            b.file_name().unwrap().to_string_lossy().to_string()
+        ]
+    );
+}
+
+#[test]
+fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
+    let (dir, _) = synced();
+    let b = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".customers."))
+        .unwrap();
+    let x = export(&dir, &b, "customers.xlsx");
+    let mut wb = calamine::open_workbook_auto(&x).unwrap();
+    let range = wb.worksheet_range("customers").unwrap();
+    let formulas = wb.worksheet_formula("customers").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula anywhere"
+    );
+    assert!(
+        range.used_cells().any(
+            |(_, _, c)| matches!(c, Data::String(s) if s == "=HYPERLINK(\"http://x\";\"klik\")")
+        )
+    );
+    // A code that lost its leading zeros is named, cell and all.
+    let edited = dir.join("zeros.xlsx");
+    let row = range
+        .rows()
+        .position(|r| r.iter().any(|c| matches!(c, Data::String(s) if s == "00-950")))
+        .expect("a Warsaw postcode")
+        - 1;
+    edit(&x, &edited, &[("customers", "postcode", row, "#950")]);
+    let r = dir.magsync(&[
+        "review",
+        "import",
+        b.to_str().unwrap(),
+        edited.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(&format!("sheet customers, cell I{}", row + 2))
+            && r.stderr.contains("a number (950) where text belongs"),
+        "{}",
+        r.stderr
+    );
+    // A formula typed into a cell is refused, naming it.
+    edit(&x, &edited, &[("customers", "city", 0, "=UPPER(\"x\")")]);
+    let r = dir.magsync(&[
+        "review",
+        "import",
+        b.to_str().unwrap(),
+        edited.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("sheet customers, cell J2") && r.stderr.contains("a formula"),
+        "{}",
+        r.stderr
+    );
+    // Nothing was written for either.
+    assert!(!dir.batches("work").iter().any(|p| {
+        std::fs::read_to_string(p.join("magsync-batch.toml"))
+            .unwrap()
+            .contains("edited = true")
+    }));
+}
+
+#[test]
+fn a_polish_excel_csv_imports_with_the_right_values() {
+    let (dir, _) = synced();
+    let b = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".customers."))
+        .unwrap();
+    let orig = std::fs::read_to_string(b.join("data/customers.csv")).unwrap();
+    // As Polish Excel saves it: semicolons, Windows-1250, CRLF.
+    let mut rdr = csv::Reader::from_reader(orig.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    w.write_record(rdr.headers().unwrap()).unwrap();
+    let mut first_city = String::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        if i == 0 {
+            first_city = rec[9].clone();
+            rec[9] = "Świnoujście".into();
+        }
+        w.write_record(&rec).unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let cp1250 = encoding_rs::WINDOWS_1250.encode(&text).0.into_owned();
+    let csv_path = dir.join("klienci.csv");
+    std::fs::write(&csv_path, cp1250).unwrap();
+    let r = dir.magsync(&[
+        "review",
+        "import",
+        b.to_str().unwrap(),
+        csv_path.to_str().unwrap(),
+    ]);
+    r.ok();
+    assert!(
+        r.stdout.contains("Windows-1250, semicolon-separated"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("city: {first_city:?} -> \"Świnoujście\"")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("  customers"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+
+    // Decimal commas: the order lines of an orders batch.
+    let ob = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".orders."))
+        .unwrap();
+    let lines = std::fs::read_to_string(ob.join("data/order_lines.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(lines.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    w.write_record(rdr.headers().unwrap()).unwrap();
+    for rec in rdr.records() {
+        let rec: Vec<String> = rec
+            .unwrap()
+            .iter()
+            .map(|f| {
+                if f.parse::<f64>().is_ok() && f.contains('.') {
+                    f.replace('.', ",")
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        w.write_record(&rec).unwrap();
+    }
+    let p = dir.join("pozycje.csv");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(w.into_inner().unwrap());
+    std::fs::write(&p, bytes).unwrap();
+    let r = dir.magsync(&[
+        "review",
+        "import",
+        ob.to_str().unwrap(),
+        p.to_str().unwrap(),
+    ]);
+    r.ok();
+    assert!(
+        r.stdout
+            .contains("UTF-8 with BOM, semicolon-separated, decimal comma")
+            && r.stdout.contains("no changes"),
+        "{}",
+        r.stdout
+    );
+}
