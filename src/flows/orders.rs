@@ -742,6 +742,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
     let ol = &ORDER_LINES;
     let mut reader = GroupReader::open(batch, o)?;
     let mut g = Group::default();
+    let mut good_ids: std::collections::HashMap<String, Option<i64>> =
+        std::collections::HashMap::new();
+    let mut new_reservations: std::collections::BTreeMap<i64, Decimal> =
+        std::collections::BTreeMap::new();
     let mut out = LoadOutcome::default();
     while reader.next(&mut g)? {
         out.counts.records += 1;
@@ -836,7 +840,16 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 goods.push((None, "shipping"));
                 continue;
             }
-            match mag.good_by_code(code).await? {
+            // Goods recur across orders: look each code up once per load.
+            let found = match good_ids.get(code) {
+                Some(v) => *v,
+                None => {
+                    let v = mag.good_by_code(code).await?;
+                    good_ids.insert(code.clone(), v);
+                    v
+                }
+            };
+            match found {
                 Some(id) => goods.push((Some(id), "good")),
                 None => {
                     unknown.push(format!(
@@ -935,7 +948,9 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             mag.order_line_insert(lp).await?;
             if let (Some(good), false) = (good, cancelled) {
                 let qty = money::parse(&lg("quantity")).map_err(Error::Other)?;
-                mag.reserve(warehouse, *good, qty).await?;
+                // New orders' reservations are added up and written once per
+                // good at the end of the load (same transaction).
+                *new_reservations.entry(*good).or_insert(Decimal::ZERO) += qty;
             }
         }
         out.counts.inserted += 1;
@@ -948,6 +963,9 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 get("currency")
             ),
         });
+    }
+    for (good, qty) in new_reservations {
+        mag.reserve(warehouse, good, qty).await?;
     }
     Ok(out)
 }

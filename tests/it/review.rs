@@ -287,7 +287,10 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
     let edited = dir.join("zeros.xlsx");
     let row = range
         .rows()
-        .position(|r| r.iter().any(|c| matches!(c, Data::String(s) if s == "00-950")))
+        .position(|r| {
+            r.iter()
+                .any(|c| matches!(c, Data::String(s) if s == "00-950"))
+        })
         .expect("a Warsaw postcode")
         - 1;
     edit(&x, &edited, &[("customers", "postcode", row, "#950")]);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The benchmark of SPEC §8 / issue [I] (not a test): generated shops of the
+# given sizes; for each, side by side from one run:
+#   - full orders extract: magsync vs the mysql C client (--quick --batch)
+#     vs a Python pymysql + csv script, on the same two queries;
+#   - transform + load of the orders batch into the embedded Magazyn vs
+#     `sqlite3 .import` of the same rows;
+#   - an incremental sync after 1 000 changed orders vs the full sync;
+#   - peak RSS of every magsync step.
+#
+#   benches/full.sh [ORDERS ...]        (default: 10000 100000)
+#
+# Needs MariaDB (root, no password, 127.0.0.1), /usr/bin/time, sqlite3, bc;
+# installs pymysql with pip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+server=mysql://root@127.0.0.1:3306
+python3 -c 'import pymysql' 2>/dev/null || python3 -m pip install --quiet pymysql
+cargo build --release --quiet --bin magsync --example gen_shop
+bin=$PWD/target/release/magsync
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fill() {
+  sed -e 's/:full/1/g' -e "s/:since/'1970-01-01 00:00:00'/g" -e 's/:after_id/0/g' \
+      -e 's/:max_id/2147483647/g' -e 's/:language_id/1/g' "$1" | grep -v '^--'
+}
+fill templates/oscommerce-2.3/orders.extract.mysql.sql > "$work/orders.sql"
+fill templates/oscommerce-2.3/orders.lines.mysql.sql > "$work/lines.sql"
+timed() { # timed NAME CMD... : seconds and peak RSS (MB) into $work/NAME.t
+  local name=$1; shift
+  /usr/bin/time -f '%e %M' -o "$work/$name.t" "$@" > "$work/$name.out" 2>&1
+  read -r s k < "$work/$name.t"; echo "$s $((k / 1024))"
+}
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+for n in "${sizes[@]}"; do
+  db="magsync_bench_$n"
+  if ! mysql -h127.0.0.1 -uroot -N -e "SELECT COUNT(*) FROM $db.orders" 2>/dev/null | grep -qx "$n"; then
+    target/release/examples/gen_shop --url "$server/$db" --orders "$n" >/dev/null 2>&1
+  fi
+  site="$work/site-$n"; rm -rf "$site"; mkdir -p "$site"
+  cat > "$site/magsync.toml" <<TOML
+site = "bench"
+staging = "staging"
+[magazyn]
+url = "sqlite://magazyn.db"
+[shops.b]
+url = "$server/$db"
+warehouse = "MAG"
+order_prefix = "B/"
+customer_code_prefix = "B-"
+TOML
+  cd "$site"
+  echo "== $n orders =="
+  # The Magazyn knows the goods and the customers (as after the catalog and customers flows).
+  $bin --config magsync.toml sync --shop b --flow catalog customers >/dev/null || true
+
+  read -r c_s c_m < <(timed client sh -c "mysql -h127.0.0.1 -uroot --quick --batch $db < '$work/orders.sql' > o.tsv && mysql -h127.0.0.1 -uroot --quick --batch $db < '$work/lines.sql' > l.tsv")
+  mkdir -p py
+  read -r p_s p_m < <(timed python python3 "$OLDPWD/benches/extract_orders.py" "$db" "$work/orders.sql" "$work/lines.sql" py)
+  read -r x_s x_m < <(timed extract $bin --config magsync.toml extract --shop b --flow orders --full)
+  batch=$(ls -d staging/outbox/b.orders.extracted.* | tail -1)
+  read -r t_s t_m < <(timed transform $bin --config magsync.toml transform "$batch")
+  tbatch=$(ls -d staging/work/b.orders.transformed.* | tail -1)
+  read -r l_s l_m < <(timed load $bin --config magsync.toml load "$tbatch")
+  rm -f import.db
+  read -r i_s i_m < <(timed import sqlite3 import.db ".import --csv $tbatch/data/orders.csv orders" ".import --csv $tbatch/data/order_lines.csv order_lines")
+  read -r f_s f_m < <(timed full $bin --config magsync.toml sync --shop b --flow orders --full)
+  mysql -h127.0.0.1 -uroot "$db" -e "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id IN (SELECT orders_id FROM (SELECT orders_id FROM orders ORDER BY RAND() LIMIT 1000) x)"
+  read -r u_s u_m < <(timed incr $bin --config magsync.toml sync --shop b --flow orders)
+  updated=$(grep -o '[0-9]* updated' "$work/incr.out" | head -1)
+  printf '%-44s %9s %9s %12s\n' "" seconds "peak MB" ratio
+  printf '%-44s %9s %9s %12s\n' "mysql --quick --batch (2 queries to TSV)" "$c_s" "$c_m" "1.00"
+  printf '%-44s %9s %9s %12s\n' "python pymysql + csv" "$p_s" "$p_m" "$(ratio "$c_s" "$p_s")"
+  printf '%-44s %9s %9s %12s  (vs client; vs python: %s)\n' "magsync extract --full (checksummed bag)" "$x_s" "$x_m" "$(ratio "$c_s" "$x_s")" "$(ratio "$p_s" "$x_s")"
+  printf '%-44s %9s %9s\n' "magsync transform" "$t_s" "$t_m"
+  printf '%-44s %9s %9s\n' "magsync load (one transaction)" "$l_s" "$l_m"
+  printf '%-44s %9s %9s %12s\n' "sqlite3 .import of the same two files" "$i_s" "$i_m" "1.00"
+  printf '%-44s %9s %9s %12s\n' "magsync transform + load" "$(echo "$t_s + $l_s" | bc)" "-" "$(ratio "$i_s" "$(echo "$t_s + $l_s" | bc)")"
+  printf '%-44s %9s %9s\n' "magsync sync --full (all unchanged)" "$f_s" "$f_m"
+  printf '%-44s %9s %9s %12s  (%s)\n' "magsync sync after 1000 changed orders" "$u_s" "$u_m" "$(ratio "$u_s" "$f_s")" "$updated"
+  cd "$OLDPWD"
+done
+echo "(ratio: the baseline's time over magsync's, >1 = magsync faster; for the incremental line: incremental over full)"
