@@ -16,7 +16,7 @@
 use super::load::{Change, LoadOutcome};
 use super::{Dirs, Flow, Stepped};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::magazyn::{GoodRow, Magazyn};
 use crate::money;
 use crate::staging::entities::{GOODS, SHOP_PRODUCTS};
@@ -157,63 +157,26 @@ pub fn vat_symbol(shop: &crate::config::ShopConfig, class_title: &str, rate: &st
 // -------------------------------------------------------------- transform
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
-        return Err(Error::batch(
-            input.id(),
-            format!(
-                "is a {} {} batch; transform takes an extracted catalog batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
     let shop_id = m.source.shop.clone();
     let shop = cfg.shop(&shop_id)?;
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&Dirs::new(cfg).work(), meta)?;
     let mut out = bw.records(&GOODS)?;
     let (src, dst) = (&SHOP_PRODUCTS, &GOODS);
-    let (mut reader, file) = input.reader(src)?;
-    let mut rec = Vec::new();
     let mut row = dst.empty_record();
     let mut counts = super::Counts::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        counts.records += 1;
-        let line = match item {
-            Item::Record(l) => l,
-            Item::Invalid {
-                line,
-                field,
-                code,
-                message,
-            } => {
-                bw.reject(src, &rec, &file, line, &field, code, &message)?;
-                continue;
-            }
-        };
-        if let Err(p) = src.validate(&rec) {
-            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
-        }
+    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
         let get = |c: &str| rec[src.col(c)].trim();
         let model = get("model");
         if let Some((code, msg)) = code_problem(model, get("model_count"), shop.catalog.code_length)
         {
-            bw.reject(src, &rec, &file, line, "model", code, &msg)?;
-            continue;
+            return bw.reject(src, rec, file, line, "model", code, &msg);
         }
         if get("name").is_empty() {
-            bw.reject(
-                src,
-                &rec,
-                &file,
-                line,
-                "name",
-                "empty_name",
-                "the product has no name in the shop's language",
-            )?;
-            continue;
+            let msg = "the product has no name in the shop's language";
+            return bw.reject(src, rec, file, line, "name", "empty_name", msg);
         }
         row.iter_mut().for_each(String::clear);
         row[dst.col("code")] = model.to_string();
@@ -225,12 +188,11 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         row[dst.col("weight")] = get("weight").to_string();
         row[dst.col("manufacturer")] = get("manufacturer").to_string();
         row[dst.col("ean")] = get("ean").to_string();
-        if let Err(p) = dst.validate(&row) {
-            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
+        match dst.validate(&row) {
+            Err(p) => bw.reject(src, rec, file, line, &p.field, p.code, &p.message),
+            Ok(()) => out.write(&row),
         }
-        out.write(&row)?;
-    }
+    })?;
     bw.add(dst, out.finish()?);
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;

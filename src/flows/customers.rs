@@ -94,17 +94,8 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
 // -------------------------------------------------------------- transform
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
-        return Err(Error::batch(
-            input.id(),
-            format!(
-                "is a {} {} batch; transform takes an extracted customers batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
     let shop_id = &m.source.shop;
     let shop = cfg.shop(shop_id)?;
     let dirs = Dirs::new(cfg);
@@ -113,30 +104,11 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let mut bw = BatchWriter::create(&dirs.work(), meta)?;
     let mut out = bw.records(&CUSTOMERS)?;
 
-    let (mut reader, file) = input.reader(&SHOP_CUSTOMERS)?;
     let src = &SHOP_CUSTOMERS;
     let dst = &CUSTOMERS;
-    let mut rec = Vec::new();
     let mut row = dst.empty_record();
     let mut counts = Counts::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        counts.records += 1;
-        let line = match item {
-            Item::Record(line) => line,
-            Item::Invalid {
-                line,
-                field,
-                code,
-                message,
-            } => {
-                bw.reject(src, &rec, &file, line, &field, code, &message)?;
-                continue;
-            }
-        };
-        if let Err(p) = src.validate(&rec) {
-            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
-        }
+    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
         let get = |c: &str| rec[src.col(c)].trim();
         let id = get("customers_id");
         let company = get("company");
@@ -151,14 +123,14 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         if name.is_empty() {
             bw.reject(
                 src,
-                &rec,
-                &file,
+                rec,
+                file,
                 line,
                 "lastname",
                 "empty_name",
                 "the customer has no name and no company",
             )?;
-            continue;
+            return Ok(());
         }
         // NIP: a template column if there is one, else (by config) one
         // written in the company name.
@@ -240,11 +212,12 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             m => m.to_string(),
         };
         if let Err(p) = dst.validate(&row) {
-            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
+            bw.reject(src, rec, file, line, &p.field, p.code, &p.message)?;
+            return Ok(());
         }
         out.write(&row)?;
-    }
+        Ok(())
+    })?;
     bw.add(dst, out.finish()?);
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;

@@ -103,6 +103,64 @@ pub fn flow_of(batch: &Batch) -> Result<Flow> {
         .ok_or_else(|| Error::batch(batch.id(), format!("unknown flow `{}`", batch.meta.flow)))
 }
 
+/// Refuse a batch of another flow or stage than a step takes.
+pub fn expect(batch: &Batch, flow: Flow, stage: crate::staging::Stage, step: &str) -> Result<()> {
+    let m = &batch.meta;
+    if m.flow != flow.as_str() || m.stage != stage {
+        return Err(Error::batch(
+            batch.id(),
+            format!(
+                "is a {} {} batch; {step} takes a{} {} {} batch here",
+                m.stage.as_str(),
+                m.flow,
+                if stage.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "n"
+                } else {
+                    ""
+                },
+                stage.as_str(),
+                flow.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every record of `entity` in `input` that reads and validates, handed to
+/// `f` with its line; the others go to the rejects file of `bw` with the
+/// reason. Counts every record read in `counts.records`.
+pub fn each_valid<F>(
+    input: &Batch,
+    entity: &'static crate::staging::Entity,
+    bw: &mut BatchWriter,
+    counts: &mut Counts,
+    mut f: F,
+) -> Result<()>
+where
+    F: FnMut(&[String], &str, u64, &mut BatchWriter) -> Result<()>,
+{
+    let (mut reader, file) = input.reader(entity)?;
+    let mut rec = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        counts.records += 1;
+        match item {
+            crate::staging::Item::Invalid {
+                line,
+                field,
+                code,
+                message,
+            } => {
+                bw.reject(entity, &rec, &file, line, &field, code, &message)?;
+            }
+            crate::staging::Item::Record(line) => match entity.validate(&rec) {
+                Err(p) => bw.reject(entity, &rec, &file, line, &p.field, p.code, &p.message)?,
+                Ok(()) => f(&rec, &file, line, bw)?,
+            },
+        }
+    }
+    Ok(())
+}
+
 /// What one step did, for reports and exit codes.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {

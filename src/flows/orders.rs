@@ -349,17 +349,8 @@ pub fn price_order(
 }
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
-        return Err(Error::batch(
-            input.id(),
-            format!(
-                "is a {} {} batch; transform takes an extracted orders batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
     let shop_id = &m.source.shop;
     let shop = cfg.shop(shop_id)?;
     let dirs = Dirs::new(cfg);

@@ -28,50 +28,22 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
 }
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
-        return Err(Error::batch(
-            input.id(),
-            format!(
-                "is a {} {} batch; transform takes an extracted prices batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
     let shop_id = m.source.shop.clone();
     let shop = cfg.shop(&shop_id)?;
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&Dirs::new(cfg).work(), meta)?;
     let mut out = bw.records(&PRICE_ENTRIES)?;
     let (src, dst) = (&SHOP_PRODUCTS, &PRICE_ENTRIES);
-    let (mut reader, file) = input.reader(src)?;
-    let mut rec = Vec::new();
     let mut counts = super::Counts::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        counts.records += 1;
-        let line = match item {
-            Item::Record(l) => l,
-            Item::Invalid {
-                line,
-                field,
-                code,
-                message,
-            } => {
-                bw.reject(src, &rec, &file, line, &field, code, &message)?;
-                continue;
-            }
-        };
-        if let Err(p) = src.validate(&rec) {
-            bw.reject(src, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
-        }
+    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
         let get = |c: &str| rec[src.col(c)].trim();
+        let length = shop.catalog.code_length;
         if let Some((code, msg)) =
-            super::catalog::code_problem(get("model"), get("model_count"), shop.catalog.code_length)
+            super::catalog::code_problem(get("model"), get("model_count"), length)
         {
-            bw.reject(src, &rec, &file, line, "model", code, &msg)?;
-            continue;
+            return bw.reject(src, rec, file, line, "model", code, &msg);
         }
         let special = shop.prices.use_special && !get("special_price").is_empty();
         let net = money::parse(if special {
@@ -90,8 +62,8 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             money::fmt(net, 4),
             rate.normalize().to_string(),
             money::fmt(gross, 2),
-        ])?;
-    }
+        ])
+    })?;
     bw.add(dst, out.finish()?);
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;

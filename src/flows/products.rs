@@ -222,17 +222,8 @@ async fn shop_rates(shop: &mut Shop) -> Result<HashMap<i64, Decimal>> {
 }
 
 pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
+    super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Extracted {
-        return Err(Error::batch(
-            input.id(),
-            format!(
-                "is a {} {} batch; transform takes an extracted products batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
     let shop_id = m.source.shop.clone();
     let shop_cfg = cfg.shop(&shop_id)?;
     let mut shop = Shop::open(cfg, &shop_id).await?;
@@ -346,29 +337,11 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     }
 
     let e = &MAGAZYN_GOODS;
-    let (mut reader, file) = input.reader(e)?;
-    let mut rec = Vec::new();
     let hide = shop_cfg.products.hide_at_or_below;
     let mut matched: HashMap<i64, String> = HashMap::new();
     let mut row = u.empty_record();
-    while let Some(item) = reader.next(&mut rec)? {
-        counts.records += 1;
-        let line = match item {
-            Item::Record(l) => l,
-            Item::Invalid {
-                line,
-                field,
-                code,
-                message,
-            } => {
-                bw.reject(e, &rec, &file, line, &field, code, &message)?;
-                continue;
-            }
-        };
-        if let Err(p) = e.validate(&rec) {
-            bw.reject(e, &rec, &file, line, &p.field, p.code, &p.message)?;
-            continue;
-        }
+    let mut read = Counts::default();
+    super::each_valid(input, e, &mut bw, &mut read, |rec, _file, _line, bw| {
         let get = |c: &str| rec[e.col(c)].as_str();
         let code = get("code");
         // The shop product whose model is the code, else a barcode alias.
@@ -384,7 +357,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     "no_shop_product",
                     &format!("good `{code}` ({}) has no shop product", get("name")),
                 )?;
-                continue;
+                return Ok(());
             };
             let good_rate = money::parse(get("vat_rate"))
                 .ok()
@@ -401,7 +374,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                 )?;
             } else if let Some((class, rate)) = class_for(get("vat_symbol"), good_rate) {
                 let gross = money::parse(get("gross")).map_err(Error::Other)?;
-                cw.get_or_open(&mut bw)?.write(&[
+                cw.get_or_open(bw)?.write(&[
                     code.to_string(),
                     if get("name").is_empty() {
                         code.to_string()
@@ -421,10 +394,10 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             } else {
                 bw.warn(PRODUCT_CREATES.name, code, "vat_symbol", "no_tax_class", &format!("good `{code}`: no shop tax class for VAT {} (map it in [shops.<id>.map.tax_class]): not created", get("vat_symbol")))?;
             }
-            continue;
+            return Ok(());
         };
         if key.is_empty() || idx.len() != 1 {
-            continue; // reported above
+            return Ok(()); // reported above
         }
         let p = &products[idx[0]];
         if let Some(other) = matched.insert(p.id, code.to_string()) {
@@ -439,7 +412,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                 ),
             )?;
             matched.insert(p.id, other);
-            continue;
+            return Ok(());
         }
         let Some(&rate) = rates.get(&p.tax_class).or(if p.tax_class == 0 {
             Some(&Decimal::ZERO)
@@ -447,7 +420,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             None
         }) else {
             bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone; price not computed", p.id, p.model, p.tax_class))?;
-            continue;
+            return Ok(());
         };
         if let Ok(good_rate) = money::parse(get("vat_rate"))
             && !get("vat_rate").is_empty()
@@ -478,7 +451,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         };
         if new_price == p.price && new_quantity == p.quantity && new_status == p.status {
             counts.unchanged += 1;
-            continue;
+            return Ok(());
         }
         counts.updated += 1;
         row.iter_mut().for_each(String::clear);
@@ -496,7 +469,9 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         set("old_status", p.status.to_string());
         set("new_status", new_status.to_string());
         out.write(&row)?;
-    }
+        Ok(())
+    })?;
+    counts.records = read.records;
     bw.add(u, out.finish()?);
     if let Some(Lazy(Some(cw))) = creates {
         bw.add(&PRODUCT_CREATES, cw.finish()?);
