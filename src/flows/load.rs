@@ -51,17 +51,7 @@ where
     F: AsyncFnOnce(&mut Magazyn, &Batch) -> Result<LoadOutcome>,
 {
     let m = &batch.meta;
-    if m.flow != flow.as_str() || m.stage != Stage::Transformed {
-        return Err(Error::batch(
-            batch.id(),
-            format!(
-                "is a {} {} batch; load takes a transformed {} batch here",
-                m.stage.as_str(),
-                m.flow,
-                flow.as_str()
-            ),
-        ));
-    }
+    super::expect(batch, flow, Stage::Transformed, "load")?;
     batch.verify_rows()?;
     let mut mag = super::open_magazyn(cfg).await?;
     if let Some(prev) = mag.ledger_get(batch.id()).await? {

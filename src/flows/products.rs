@@ -647,16 +647,7 @@ async fn non_transactional(shop: &mut Shop) -> Result<Vec<String>> {
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
     let m = &batch.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Transformed {
-        return Err(Error::batch(
-            batch.id(),
-            format!(
-                "is a {} {} batch; load takes a transformed products batch here",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
+    super::expect(batch, FLOW, Stage::Transformed, "load")?;
     batch.verify_rows()?;
     let plan = planned(batch)?;
     let creates = planned_creates(batch)?;
@@ -892,16 +883,7 @@ pub struct Undone {
 /// exactly what magsync wrote; report every other row.
 pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
     let m = &batch.meta;
-    if m.flow != FLOW.as_str() || m.stage != Stage::Undo {
-        return Err(Error::batch(
-            batch.id(),
-            format!(
-                "is a {} {} batch; undo takes a products undo batch",
-                m.stage.as_str(),
-                m.flow
-            ),
-        ));
-    }
+    super::expect(batch, FLOW, Stage::Undo, "undo")?;
     batch.verify_rows()?;
     let e = &PRODUCT_UNDO;
     let f = batch
