@@ -33,6 +33,15 @@ impl Report {
     }
 }
 
+/// An SQLite Magazyn file that is not there (check must not create it).
+fn sqlite_missing(cfg: &Config, url: &str) -> bool {
+    let resolved = crate::flows::resolve_sqlite_url(cfg, url);
+    match resolved.strip_prefix("sqlite://") {
+        Some(rest) => !std::path::Path::new(rest.split('?').next().unwrap_or("")).exists(),
+        None => false,
+    }
+}
+
 pub async fn run(cfg_path: &std::path::Path, a: Args) -> anyhow::Result<Exit> {
     let mut r = Report { worst: Exit::Done };
     println!("configuration {}", cfg_path.display());
@@ -64,6 +73,13 @@ pub async fn run(cfg_path: &std::path::Path, a: Args) -> anyhow::Result<Exit> {
                     m.site.as_deref().unwrap_or("?")
                 ),
             ),
+            Some(url) if sqlite_missing(&cfg, url) => {
+                r.error(
+                    "connection",
+                    format!("{} does not exist yet", crate::config::redact_url(url)),
+                    "create it with `magsync init` (or let the first sync create it)",
+                );
+            }
             Some(url) => {
                 match crate::flows::open_magazyn(&cfg).await {
                     Ok(mut mag) => {
