@@ -589,6 +589,30 @@ pub fn redact_url(url: &str) -> String {
     url.to_string()
 }
 
+/// A file holding a secret must be readable by its owner only (mode 0600
+/// or stricter) on Unix; anything else is refused, naming the file.
+pub fn private_file(path: &Path, cfg: &Config, key: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            let mode = m.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(Error::Config {
+                    path: cfg.path.clone(),
+                    message: format!(
+                        "{key} {}: mode {mode:o} lets others read a secret; `chmod 600` it",
+                        path.display()
+                    ),
+                });
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, cfg, key);
+    Ok(())
+}
+
 /// Read a connection password from the environment or a file.
 pub fn password(
     env: &Option<String>,
@@ -607,6 +631,7 @@ pub fn password(
     }
     if let Some(f) = file {
         let p = cfg.resolve(f);
+        private_file(&p, cfg, &format!("{what}.password_file"))?;
         let v = std::fs::read_to_string(&p).map_err(|e| Error::Config {
             path: cfg.path.clone(),
             message: format!("{what}.password_file {}: {e}", p.display()),

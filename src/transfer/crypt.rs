@@ -57,6 +57,7 @@ pub fn decrypt<R: Read>(cfg: &Config, input: R, name: &str) -> Result<impl Read>
     let mut identities: Vec<Box<dyn age::Identity>> = Vec::new();
     if let Some(f) = &cfg.transfer.identity_file {
         let p = cfg.resolve(f);
+        crate::config::private_file(&p, cfg, "transfer.identity_file")?;
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
         for line in text
             .lines()

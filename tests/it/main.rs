@@ -17,6 +17,7 @@ mod orders;
 mod products;
 mod review;
 mod run;
+mod security;
 mod staging;
 mod transfer;
 mod util;

@@ -409,7 +409,11 @@ fn encrypted_packs_open_only_with_the_key() {
         u.stderr
     );
     // With the key: opened and applied.
-    s.office.write("office.key", &format!("{secret}\n"));
+    let key = s.office.write("office.key", &format!("{secret}\n"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let cfg = std::fs::read_to_string(s.office.join("magsync.toml")).unwrap();
     s.office.write(
         "magsync.toml",
