@@ -165,6 +165,16 @@ pub fn validate_value(col: &Column, v: &str) -> Result<(), (&'static str, String
             Ok(())
         };
     }
+    if let Some(bad) = v.chars().find(|c| *c == '\u{feff}' || *c == '\0') {
+        return Err((
+            "bad_character",
+            if bad == '\0' {
+                "a NUL character inside the value".to_string()
+            } else {
+                "a byte-order mark inside the value (two files joined?)".to_string()
+            },
+        ));
+    }
     if let Some(max) = col.max_len {
         let n = v.chars().count();
         if n > max {

@@ -7,6 +7,7 @@
 //! they are skipped, unless `MAGSYNC_REQUIRE_MYSQL=1` (CI) makes that a
 //! failure.
 
+mod bad;
 mod catalog;
 mod customers;
 mod demo;
