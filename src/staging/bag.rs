@@ -171,10 +171,31 @@ pub fn verify(dir: &Path) -> Result<BagSummary> {
             "bagit.txt is not the BagIt 1.0 declaration (two lines, UTF-8, no BOM)".into(),
         ));
     }
-    let manifest = parse_manifest(dir, "manifest-sha256.txt", &name)?;
     let tagmanifest = parse_manifest(dir, "tagmanifest-sha256.txt", &name)?;
 
+    // Tag files first: a damaged manifest is named as such, not as the
+    // payload file whose line it garbled.
+    for (rel, want) in &tagmanifest {
+        if rel.starts_with("data/") {
+            return Err(bad(format!(
+                "tagmanifest-sha256.txt lists payload file {rel}"
+            )));
+        }
+        let path = dir.join(rel);
+        if !path.is_file() {
+            return Err(bad(format!(
+                "{rel}: listed in tagmanifest-sha256.txt but missing"
+            )));
+        }
+        let (got, _) = sha256_file(&path)?;
+        if &got != want {
+            return Err(bad(format!(
+                "{rel}: checksum mismatch (tag manifest {want}, file {got}): the file was changed or damaged"
+            )));
+        }
+    }
     // Payload: every file under data/ listed, every listed file present.
+    let manifest = parse_manifest(dir, "manifest-sha256.txt", &name)?;
     let data = dir.join("data");
     if !data.is_dir() {
         return Err(bad("the payload directory data/ is missing".into()));
@@ -239,25 +260,6 @@ pub fn verify(dir: &Path) -> Result<BagSummary> {
             return Err(bad(format!(
                 "bag-info.txt: Payload-Oxum {} does not match the payload ({want})",
                 oxum.trim()
-            )));
-        }
-    }
-    for (rel, want) in &tagmanifest {
-        if rel.starts_with("data/") {
-            return Err(bad(format!(
-                "tagmanifest-sha256.txt lists payload file {rel}"
-            )));
-        }
-        let path = dir.join(rel);
-        if !path.is_file() {
-            return Err(bad(format!(
-                "{rel}: listed in tagmanifest-sha256.txt but missing"
-            )));
-        }
-        let (got, _) = sha256_file(&path)?;
-        if &got != want {
-            return Err(bad(format!(
-                "{rel}: checksum mismatch (tag manifest {want}, file {got}): the file was changed or damaged"
             )));
         }
     }

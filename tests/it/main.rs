@@ -9,6 +9,7 @@
 
 mod bad;
 mod catalog;
+mod corruption;
 mod customers;
 mod demo;
 mod encoding;
