@@ -417,7 +417,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             )?;
             continue;
         }
-        match build_order(cfg, shop_id, shop, gross_mode, &g, &mut row, &mut out_lines) {
+        match build_order(shop_id, shop, gross_mode, &g, &mut row, &mut out_lines) {
             Ok(warnings) => {
                 for (field, code, msg) in warnings {
                     bw.warn(
@@ -447,7 +447,6 @@ type Problem = (&'static str, &'static str, String);
 /// One shop order → one Magazyn order with its lines. `Err` rejects it;
 /// `Ok` carries the warnings to report.
 fn build_order(
-    cfg: &Config,
     shop_id: &str,
     shop: &crate::config::ShopConfig,
     gross_mode: bool,
@@ -455,7 +454,6 @@ fn build_order(
     row: &mut [String],
     out_lines: &mut Vec<Vec<String>>,
 ) -> std::result::Result<Vec<Problem>, Problem> {
-    let _ = cfg;
     let src = &SHOP_ORDERS;
     let srcl = &SHOP_ORDER_LINES;
     let get = |c: &str| g.rec[src.col(c)].trim();

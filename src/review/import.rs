@@ -476,12 +476,6 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
                     v
                 };
             }
-            for (idx, col) in e.columns.iter().enumerate() {
-                if !map.contains(&idx) {
-                    rec[idx] = orig[idx].clone();
-                }
-                let _ = col;
-            }
             if let Err(p) = e.validate(&rec) {
                 let j = map
                     .iter()
