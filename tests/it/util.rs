@@ -394,26 +394,12 @@ pub fn sqlite_shop_with(dir: &Dir, data: &ShopData) -> String {
 /// An SQLite demo shop (osCommerce tables) with `n` generated customers at
 /// `dir/shop.db`; returns its URL.
 pub fn sqlite_shop(dir: &Dir, n: usize, seed: u64) -> String {
-    let url = format!("sqlite://{}", dir.join("shop.db").display());
-    rt().block_on(async {
-        let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop")
-            .await
-            .unwrap();
-        let t = magsync::templates::Templates::new(None);
-        shop.run_script(
-            &t.text("oscommerce-2.3", "fixture/schema.sqlite.sql", "sqlite")
-                .unwrap(),
-            "fixture",
-        )
-        .await
-        .unwrap();
-        magsync::demo::populate_countries(&mut shop).await.unwrap();
-        magsync::demo::populate_customers(&mut shop, &magsync::demo::customers(n, seed))
-            .await
-            .unwrap();
-        shop.close().await;
-    });
-    url
+    let data = ShopData {
+        customers: magsync::demo::customers(n, seed),
+        products: Vec::new(),
+        orders: Vec::new(),
+    };
+    sqlite_shop_with(dir, &data)
 }
 
 /// Every batch a test wrote: `magsync verify` passes and, where installed,
