@@ -13,6 +13,33 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Column, ConnectOptions, Connection, Row};
 use std::str::FromStr;
 
+/// The same code for either database: `conn` is the connection, `bind`
+/// the binder of its parameter types, `wrap` makes a row a [`ShopRow`]'s.
+macro_rules! on_both {
+    ($db:expr, |$conn:ident, $bind:ident, $wrap:ident| $body:block) => {
+        match $db {
+            ShopDb::MySql($conn) => {
+                let $bind = bind_mysql;
+                let $wrap = wrap_mysql;
+                $body
+            }
+            ShopDb::Sqlite($conn) => {
+                let $bind = bind_sqlite;
+                let $wrap = wrap_sqlite;
+                $body
+            }
+        }
+    };
+}
+
+fn wrap_mysql(r: &MySqlRow) -> AnyRow<'_> {
+    AnyRow::MySql(r)
+}
+
+fn wrap_sqlite(r: &SqliteRow) -> AnyRow<'_> {
+    AnyRow::Sqlite(r)
+}
+
 pub enum ShopDb {
     MySql(MySqlConnection),
     Sqlite(SqliteConnection),
@@ -80,38 +107,21 @@ impl ShopDb {
         let values = params.ordered(sql)?;
         let ctx = || format!("shop query {}", sql.name);
         let mut n = 0;
-        match self {
-            ShopDb::MySql(conn) => {
-                let mut q = sqlx::query(&sql.text);
-                for v in values {
-                    q = bind_mysql(q, v);
-                }
-                let mut rows = q.fetch(&mut *conn);
-                while let Some(row) = rows.try_next().await.map_err(Error::db(ctx()))? {
-                    f(&ShopRow {
-                        row: AnyRow::MySql(&row),
-                        codec,
-                        query: &sql.name,
-                    })?;
-                    n += 1;
-                }
+        on_both!(self, |conn, bind, wrap| {
+            let mut q = sqlx::query(&sql.text);
+            for v in values {
+                q = bind(q, v);
             }
-            ShopDb::Sqlite(conn) => {
-                let mut q = sqlx::query(&sql.text);
-                for v in values {
-                    q = bind_sqlite(q, v);
-                }
-                let mut rows = q.fetch(&mut *conn);
-                while let Some(row) = rows.try_next().await.map_err(Error::db(ctx()))? {
-                    f(&ShopRow {
-                        row: AnyRow::Sqlite(&row),
-                        codec,
-                        query: &sql.name,
-                    })?;
-                    n += 1;
-                }
+            let mut rows = q.fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await.map_err(Error::db(ctx()))? {
+                f(&ShopRow {
+                    row: wrap(&row),
+                    codec,
+                    query: &sql.name,
+                })?;
+                n += 1;
             }
-        }
+        });
         Ok(n)
     }
 
@@ -128,34 +138,17 @@ impl ShopDb {
         name: &str,
         values: Vec<&Value>,
     ) -> Result<u64> {
-        let sql = Sql {
-            name: name.to_string(),
-            text: text.to_string(),
-            params: Vec::new(),
-        };
-        let ctx = format!("shop statement {}", sql.name);
-        match self {
-            ShopDb::MySql(conn) => {
-                let mut q = sqlx::query(&sql.text);
-                for v in values {
-                    q = bind_mysql(q, v);
-                }
-                Ok(q.execute(&mut *conn)
-                    .await
-                    .map_err(Error::db(ctx))?
-                    .rows_affected())
+        let ctx = format!("shop statement {name}");
+        Ok(on_both!(self, |conn, bind, _wrap| {
+            let mut q = sqlx::query(text);
+            for v in values {
+                q = bind(q, v);
             }
-            ShopDb::Sqlite(conn) => {
-                let mut q = sqlx::query(&sql.text);
-                for v in values {
-                    q = bind_sqlite(q, v);
-                }
-                Ok(q.execute(&mut *conn)
-                    .await
-                    .map_err(Error::db(ctx))?
-                    .rows_affected())
-            }
-        }
+            q.execute(&mut *conn)
+                .await
+                .map_err(Error::db(ctx))?
+                .rows_affected()
+        }))
     }
 
     /// Run an INSERT; returns the id the database gave the new row.
