@@ -60,8 +60,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
     let e = &SHOP_PRODUCTS;
     let mut out = x.bw.records(e)?;
     let mut rec = e.empty_record();
-    let mut counts = super::Counts::default();
-    let mut invalid = Vec::new();
+    let mut screened = super::Screened::default();
     x.db.for_each(&sql, &params, &x.codec, |r| {
         rec[e.col("products_id")] = r.int("products_id")?.unwrap_or(0).to_string();
         rec[e.col("model_count")] = r.int("model_count")?.unwrap_or(0).to_string();
@@ -94,22 +93,11 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
         for c in ["date_added", "last_modified"] {
             rec[e.col(c)] = r.datetime(c)?.unwrap_or_default();
         }
-        counts.records += 1;
-        match e.validate(&rec) {
-            Ok(()) => out.write(&rec),
-            Err(p) => {
-                invalid.push((rec.clone(), p));
-                Ok(())
-            }
-        }
+        screened.take(e, &rec, &mut out)
     })
     .await?;
     x.bw.add(e, out.finish()?);
-    for (rec, p) in invalid {
-        x.bw.reject(e, &rec, "shop:products", 0, &p.field, p.code, &p.message)?;
-    }
-    counts.rejected = x.bw.rejected;
-    counts.records -= counts.rejected;
+    let counts = screened.finish(e, &mut x.bw, "shop:products")?;
     let batch = x.finish().await?;
     Ok(Stepped { batch, counts })
 }

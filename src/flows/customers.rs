@@ -37,8 +37,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let e = &SHOP_CUSTOMERS;
     let mut rec = e.empty_record();
     let mut last_id: Option<i64> = None;
-    let mut counts = Counts::default();
-    let mut invalid: Vec<(Vec<String>, crate::staging::FieldProblem)> = Vec::new();
+    let mut screened = super::Screened::default();
     x.db.for_each(&sql, &x.params, &x.codec, |r| {
         let id = r.int("customers_id")?.unwrap_or(0);
         if last_id == Some(id) {
@@ -71,22 +70,11 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         };
         rec[e.col("created_at")] = r.datetime("created_at")?.unwrap_or_default();
         rec[e.col("modified_at")] = r.datetime("modified_at")?.unwrap_or_default();
-        counts.records += 1;
-        match e.validate(&rec) {
-            Ok(()) => out.write(&rec),
-            Err(p) => {
-                invalid.push((rec.clone(), p));
-                Ok(())
-            }
-        }
+        screened.take(e, &rec, &mut out)
     })
     .await?;
     x.bw.add(e, out.finish()?);
-    for (rec, p) in invalid {
-        x.bw.reject(e, &rec, "shop:customers", 0, &p.field, p.code, &p.message)?;
-    }
-    counts.rejected = x.bw.rejected;
-    counts.records -= counts.rejected;
+    let counts = screened.finish(e, &mut x.bw, "shop:customers")?;
     let batch = x.finish().await?;
     Ok(Stepped { batch, counts })
 }

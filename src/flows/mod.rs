@@ -161,6 +161,51 @@ where
     Ok(())
 }
 
+/// Records read from a source during an extract: valid ones are written,
+/// invalid ones set aside and put in the rejects file once the payload file
+/// is finished (a batch writer writes one file at a time).
+#[derive(Default)]
+pub struct Screened {
+    read: u64,
+    invalid: Vec<(Vec<String>, crate::staging::FieldProblem)>,
+}
+
+impl Screened {
+    pub fn take(
+        &mut self,
+        e: &crate::staging::Entity,
+        rec: &[String],
+        out: &mut crate::staging::RecordWriter,
+    ) -> Result<()> {
+        self.read += 1;
+        match e.validate(rec) {
+            Ok(()) => out.write(rec),
+            Err(p) => {
+                self.invalid.push((rec.to_vec(), p));
+                Ok(())
+            }
+        }
+    }
+
+    /// Reject what was set aside (`source` names where it came from) and
+    /// count: records = the valid ones, rejected = the others.
+    pub fn finish(
+        self,
+        e: &'static crate::staging::Entity,
+        bw: &mut BatchWriter,
+        source: &str,
+    ) -> Result<Counts> {
+        for (rec, p) in &self.invalid {
+            bw.reject(e, rec, source, 0, &p.field, p.code, &p.message)?;
+        }
+        Ok(Counts {
+            records: self.read - self.invalid.len() as u64,
+            rejected: self.invalid.len() as u64,
+            ..Counts::default()
+        })
+    }
+}
+
 /// What one step did, for reports and exit codes.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {

@@ -67,8 +67,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let mut tmp = RecordWriter::create(&scratch, &SHOP_ORDERS, Format::Csv)?;
     let e = &SHOP_ORDERS;
     let mut rec = e.empty_record();
-    let mut invalid: Vec<(Vec<String>, crate::staging::FieldProblem)> = Vec::new();
-    let mut counts = Counts::default();
+    let mut screened = super::Screened::default();
     x.db.for_each(&orders_sql, &params, &codec, |r| {
         rec[e.col("orders_id")] = r.int("orders_id")?.unwrap_or(0).to_string();
         rec[e.col("customers_id")] = r
@@ -129,14 +128,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
                     .to_string(),
             };
         }
-        counts.records += 1;
-        match e.validate(&rec) {
-            Ok(()) => tmp.write(&rec),
-            Err(p) => {
-                invalid.push((rec.clone(), p));
-                Ok(())
-            }
-        }
+        screened.take(e, &rec, &mut tmp)
     })
     .await?;
     tmp.finish()?;
@@ -190,11 +182,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     x.db.execute(&snapshot_end, &Params::new()).await?;
     gw.finish(&mut x.bw)?;
     std::fs::remove_file(&scratch).map_err(|err| Error::io(&scratch, err))?;
-    for (rec, p) in invalid {
-        x.bw.reject(e, &rec, "shop:orders", 0, &p.field, p.code, &p.message)?;
-    }
-    counts.rejected = x.bw.rejected;
-    counts.records -= counts.rejected;
+    let counts = screened.finish(e, &mut x.bw, "shop:orders")?;
     if stray > 0 {
         tracing::info!("{stray} lines of rejected orders left out");
     }

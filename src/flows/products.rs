@@ -82,8 +82,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let mut out = bw.records(&MAGAZYN_GOODS)?;
     let e = &MAGAZYN_GOODS;
     let mut rec = e.empty_record();
-    let mut counts = Counts::default();
-    let mut invalid = Vec::new();
+    let mut screened = super::Screened::default();
     let params = Params::new()
         .set("price_list", shop.price_list.as_str())
         .set("warehouse", shop.warehouse.as_str());
@@ -114,23 +113,12 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
             }
             _ => String::new(),
         };
-        counts.records += 1;
-        match e.validate(&rec) {
-            Ok(()) => out.write(&rec),
-            Err(p) => {
-                invalid.push((rec.clone(), p));
-                Ok(())
-            }
-        }
+        screened.take(e, &rec, &mut out)
     })
     .await?;
     mag.close().await;
     bw.add(e, out.finish()?);
-    for (rec, p) in invalid {
-        bw.reject(e, &rec, "magazyn:goods", 0, &p.field, p.code, &p.message)?;
-    }
-    counts.rejected = bw.rejected;
-    counts.records -= counts.rejected;
+    let counts = screened.finish(e, &mut bw, "magazyn:goods")?;
     let channel = super::channel_for(cfg, FLOW, shop_id);
     let batch = super::finish_on_channel(cfg, bw, &channel)?;
     Ok(Stepped { batch, counts })
