@@ -48,6 +48,13 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// The Magazyn's SQLite file (the embedded reference store).
+    #[error("{context}: {source}")]
+    Sqlite {
+        context: String,
+        source: rusqlite::Error,
+    },
+
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
@@ -73,6 +80,11 @@ impl Error {
     pub fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Self {
         let context = context.into();
         move |source| Error::Db { context, source }
+    }
+
+    pub fn sqlite(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Self {
+        let context = context.into();
+        move |source| Error::Sqlite { context, source }
     }
 }
 

@@ -26,7 +26,6 @@ use crate::staging::{Batch, BatchMeta, BatchWriter, Item, RecordReader, Source, 
 use crate::templates::{Params, Sql, Templates};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use sqlx::Row;
 use std::collections::HashMap;
 
 const FLOW: Flow = Flow::Products;
@@ -87,12 +86,6 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         .set("price_list", shop.price_list.as_str())
         .set("warehouse", shop.warehouse.as_str());
     mag.for_each("products.extract.sql", params, |r| {
-        let text = |c: &str| -> String {
-            r.try_get::<Option<String>, _>(c)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
         for c in [
             "code",
             "name",
@@ -104,7 +97,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
             "quantity",
             "reserved",
         ] {
-            rec[e.col(c)] = text(c).trim().to_string();
+            rec[e.col(c)] = r.text(c)?.trim().to_string();
         }
         let dec = |c: &str| money::parse(&rec[e.col(c)]);
         rec[e.col("available")] = match (dec("quantity"), dec("reserved")) {

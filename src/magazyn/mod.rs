@@ -5,4 +5,4 @@
 
 pub mod store;
 
-pub use store::{CustomerRow, GoodRow, LedgerEntry, Magazyn, MatchStep, OrderState};
+pub use store::{CustomerRow, GoodRow, LedgerEntry, MRow, Magazyn, MatchStep, OrderState};

@@ -9,8 +9,7 @@
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Templates, Value};
 use rust_decimal::Decimal;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, Row};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,8 +22,10 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 pub struct Magazyn {
-    conn: SqliteConnection,
+    conn: rusqlite::Connection,
     templates: Templates,
+    /// Templates parsed once per open, by name.
+    parsed: HashMap<String, Sql>,
     url: String,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
@@ -111,6 +112,81 @@ pub struct OrderState {
     pub warehouse_id: Option<i64>,
 }
 
+/// One row of a Magazyn query, the same whatever the backend: values by
+/// column name, typed on access (a wrong type names the template's column).
+#[derive(Debug, Clone)]
+pub struct MRow {
+    names: std::sync::Arc<[String]>,
+    values: Vec<Value>,
+}
+
+impl MRow {
+    fn at(&self, col: &str) -> Result<&Value> {
+        self.names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(col))
+            .map(|i| &self.values[i])
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "Magazyn: the query returns no column `{col}` (it returns {})",
+                    self.names.join(", ")
+                ))
+            })
+    }
+
+    fn wrong(&self, col: &str, want: &str, v: &Value) -> Error {
+        Error::Other(format!("Magazyn: column `{col}` holds {v:?}, not {want}"))
+    }
+
+    pub fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        match self.at(col)? {
+            Value::Null => Ok(None),
+            Value::Int(i) => Ok(Some(*i)),
+            v @ Value::Text(t) => t
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| self.wrong(col, "an integer", v)),
+            v => Err(self.wrong(col, "an integer", v)),
+        }
+    }
+
+    pub fn int(&self, col: &str) -> Result<i64> {
+        self.opt_int(col)?
+            .ok_or_else(|| Error::Other(format!("Magazyn: column `{col}` is NULL")))
+    }
+
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        match self.at(col)? {
+            Value::Null => Ok(None),
+            Value::Int(i) => Ok(Some(i.to_string())),
+            Value::Text(t) => Ok(Some(t.clone())),
+            v @ Value::Bytes(b) => String::from_utf8(b.clone())
+                .map(Some)
+                .map_err(|_| self.wrong(col, "text", v)),
+        }
+    }
+
+    /// Text, NULL read as empty.
+    pub fn text(&self, col: &str) -> Result<String> {
+        Ok(self.opt_text(col)?.unwrap_or_default())
+    }
+
+    pub fn dec(&self, col: &str) -> Result<Decimal> {
+        dec(&self.text(col)?, col)
+    }
+
+    /// The first column as an integer (`RETURNING id`, `SELECT id …`).
+    pub fn id(&self) -> Result<i64> {
+        let col = self.names.first().map(String::as_str).unwrap_or("?");
+        match self.values.first() {
+            Some(Value::Int(i)) => Ok(*i),
+            Some(v) => Err(self.wrong(col, "an id", v)),
+            None => Err(Error::Other("Magazyn: the query returned no column".into())),
+        }
+    }
+}
+
 fn dec(s: &str, what: &str) -> Result<Decimal> {
     Decimal::from_str(s.trim())
         .map_err(|e| Error::Other(format!("Magazyn {what}: `{s}` is not a decimal: {e}")))
@@ -133,28 +209,58 @@ pub fn now_utc() -> String {
 }
 
 impl Magazyn {
-    /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`),
-    /// then bring its schema up to date.
+    /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`,
+    /// `sqlite:path`, an optional `?mode=ro|rw|rwc`), then bring its schema
+    /// up to date.
     pub async fn open(url: &str, create: bool, templates: Templates) -> Result<Magazyn> {
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(Error::db(format!("Magazyn: bad URL {url}")))?
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            .disable_statement_logging();
-        let conn = opts
-            .connect()
-            .await
-            .map_err(Error::db(format!("Magazyn: cannot open {url}")))?;
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "Magazyn: `{}` is not a sqlite:// URL",
+                    crate::config::redact_url(url)
+                ))
+            })?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mode = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("mode="))
+            .unwrap_or(if create { "rwc" } else { "rw" });
+        use rusqlite::OpenFlags as F;
+        let flags = F::SQLITE_OPEN_NO_MUTEX
+            | match mode {
+                "ro" => F::SQLITE_OPEN_READ_ONLY,
+                "rw" => F::SQLITE_OPEN_READ_WRITE,
+                "rwc" => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
+                other => {
+                    return Err(Error::Other(format!(
+                        "Magazyn {url}: unknown mode `{other}` (ro, rw or rwc)"
+                    )));
+                }
+            };
+        let cant = |e| Error::sqlite(format!("Magazyn: cannot open {url}"))(e);
+        let conn = if path == ":memory:" {
+            rusqlite::Connection::open_in_memory().map_err(cant)?
+        } else {
+            rusqlite::Connection::open_with_flags(path, flags).map_err(cant)?
+        };
+        conn.busy_timeout(Duration::from_secs(30)).map_err(cant)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        // WAL: readers (review, reports) never block a load; FULL: a
+        // committed batch survives a power cut.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(cant)?;
         let mut m = Magazyn {
             conn,
             templates,
+            parsed: HashMap::new(),
             url: url.to_string(),
             created: false,
         };
-        m.migrate().await?;
+        m.migrate()?;
         Ok(m)
     }
 
@@ -162,17 +268,21 @@ impl Magazyn {
         &self.url
     }
 
-    async fn migrate(&mut self) -> Result<()> {
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS magsync_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-        )
-        .execute(&mut self.conn)
-        .await
-        .map_err(Error::db("Magazyn: migrations table"))?;
-        let done: Vec<String> = sqlx::query_scalar("SELECT version FROM magsync_migrations")
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::db("Magazyn: reading migrations"))?;
+    fn migrate(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS magsync_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .map_err(Error::sqlite("Magazyn: migrations table"))?;
+        let done: Vec<String> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT version FROM magsync_migrations")
+                .map_err(Error::sqlite("Magazyn: reading migrations"))?;
+            st.query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .map_err(Error::sqlite("Magazyn: reading migrations"))?
+        };
         for m in MIGRATIONS {
             if done.iter().any(|d| d == m) {
                 continue;
@@ -180,24 +290,15 @@ impl Magazyn {
             let text = self
                 .templates
                 .text(PROFILE, &format!("migrations/{m}.sql"), DIALECT)?;
-            let mut tx = self
-                .conn
-                .begin()
-                .await
-                .map_err(Error::db("Magazyn: begin migration"))?;
-            sqlx::raw_sql(&text)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db(format!("Magazyn: migration {m}")))?;
-            sqlx::query("INSERT INTO magsync_migrations (version, applied_at) VALUES (?, ?)")
-                .bind(*m)
-                .bind(now_utc())
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db(format!("Magazyn: migration {m}")))?;
-            tx.commit()
-                .await
-                .map_err(Error::db(format!("Magazyn: migration {m}")))?;
+            let ctx = format!("Magazyn: migration {m}");
+            let tx = self.conn.transaction().map_err(Error::sqlite(&ctx))?;
+            tx.execute_batch(&text).map_err(Error::sqlite(&ctx))?;
+            tx.execute(
+                "INSERT INTO magsync_migrations (version, applied_at) VALUES (?1, ?2)",
+                rusqlite::params![m, now_utc()],
+            )
+            .map_err(Error::sqlite(&ctx))?;
+            tx.commit().map_err(Error::sqlite(&ctx))?;
             if *m == MIGRATIONS[0] {
                 self.created = true;
             }
@@ -212,105 +313,166 @@ impl Magazyn {
             self.exec(
                 "warehouses.ensure.sql",
                 Params::new().set("symbol", w.as_str()),
-            )
-            .await?;
+            )?;
         }
         for p in price_lists.iter().filter(|p| !p.is_empty()) {
             self.exec(
                 "price_lists.ensure.sql",
                 Params::new().set("name", p.as_str()),
-            )
-            .await?;
+            )?;
         }
         Ok(())
     }
 
-    fn sql(&self, name: &str) -> Result<Sql> {
-        self.templates.sql(PROFILE, name, DIALECT)
-    }
+    // ---- the one place SQL runs ------------------------------------------
 
-    fn query<'q>(
-        sql: &'q Sql,
-        values: Vec<&'q Value>,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-        let mut q = sqlx::query(&sql.text);
-        for v in values {
-            q = match v {
-                Value::Null => q.bind(None::<String>),
-                Value::Int(i) => q.bind(*i),
-                Value::Text(s) => q.bind(s.as_str()),
-                Value::Bytes(b) => q.bind(b.as_slice()),
-            };
+    /// The template `name`, parsed once per open.
+    fn sql(&mut self, name: &str) -> Result<&Sql> {
+        if !self.parsed.contains_key(name) {
+            let sql = self.templates.sql(PROFILE, name, DIALECT)?;
+            self.parsed.insert(name.to_string(), sql);
         }
-        q
+        Ok(&self.parsed[name])
     }
 
-    async fn exec(&mut self, name: &str, params: Params) -> Result<u64> {
-        let sql = self.sql(name)?;
-        let values = params.ordered(&sql)?;
-        Ok(Self::query(&sql, values)
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::db(format!("Magazyn: {name}")))?
-            .rows_affected())
+    /// Run a statement; returns the number of rows it changed.
+    fn exec(&mut self, name: &str, params: Params) -> Result<u64> {
+        let mut n = 0;
+        self.run(name, &params, |_| Ok(()), &mut n)?;
+        Ok(n)
     }
 
-    async fn fetch_all(
+    /// Run a statement, calling `f` with each row it returns.
+    fn rows(
         &mut self,
         name: &str,
-        params: Params,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-        let sql = self.sql(name)?;
-        let values = params.ordered(&sql)?;
-        Self::query(&sql, values)
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(Error::db(format!("Magazyn: {name}")))
+        params: &Params,
+        f: impl FnMut(&MRow) -> Result<()>,
+    ) -> Result<u64> {
+        let mut changed = 0;
+        self.run(name, params, f, &mut changed)
+    }
+
+    /// The first row of a query, if any.
+    fn first(&mut self, name: &str, params: Params) -> Result<Option<MRow>> {
+        let mut found = None;
+        self.rows(name, &params, |r| {
+            if found.is_none() {
+                found = Some(r.clone());
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// Every row of a query (for the short lists lookups return).
+    fn all(&mut self, name: &str, params: Params) -> Result<Vec<MRow>> {
+        let mut out = Vec::new();
+        self.rows(name, &params, |r| {
+            out.push(r.clone());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Prepare (cached by the connection), bind in the template's order,
+    /// step through the rows with one reused [`MRow`].
+    fn run(
+        &mut self,
+        name: &str,
+        params: &Params,
+        mut f: impl FnMut(&MRow) -> Result<()>,
+        changed: &mut u64,
+    ) -> Result<u64> {
+        self.sql(name)?;
+        let sql = &self.parsed[name];
+        let ctx = || format!("Magazyn: {name}");
+        let values = params.ordered(sql)?;
+        let mut st = self
+            .conn
+            .prepare_cached(&sql.text)
+            .map_err(|e| Error::sqlite(ctx())(e))?;
+        for (i, v) in values.iter().enumerate() {
+            let r = match v {
+                Value::Null => st.raw_bind_parameter(i + 1, rusqlite::types::Null),
+                Value::Int(x) => st.raw_bind_parameter(i + 1, x),
+                Value::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
+                Value::Bytes(b) => st.raw_bind_parameter(i + 1, b.as_slice()),
+            };
+            r.map_err(|e| Error::sqlite(ctx())(e))?;
+        }
+        let mut row = MRow {
+            names: st
+                .column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into(),
+            values: Vec::new(),
+        };
+        let width = row.names.len();
+        let mut rows = st.raw_query();
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(|e| Error::sqlite(ctx())(e))? {
+            row.values.clear();
+            for i in 0..width {
+                use rusqlite::types::ValueRef;
+                let v = match r.get_ref(i).map_err(|e| Error::sqlite(ctx())(e))? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(x) => Value::Int(x),
+                    ValueRef::Real(x) => Value::Text(x.to_string()),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                };
+                row.values.push(v);
+            }
+            f(&row)?;
+            n += 1;
+        }
+        drop(rows);
+        *changed = self.conn.changes();
+        Ok(n)
     }
 
     // ---- transactions -------------------------------------------------
 
     /// Start the write transaction of a batch (takes the write lock now).
     pub async fn begin(&mut self) -> Result<()> {
-        sqlx::raw_sql("BEGIN IMMEDIATE")
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::db("Magazyn: begin"))?;
-        Ok(())
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Error::sqlite("Magazyn: begin"))
     }
 
     pub async fn commit(&mut self) -> Result<()> {
-        sqlx::raw_sql("COMMIT")
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::db("Magazyn: commit"))?;
-        Ok(())
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(Error::sqlite("Magazyn: commit"))
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
-        sqlx::raw_sql("ROLLBACK")
-            .execute(&mut self.conn)
-            .await
-            .map_err(Error::db("Magazyn: rollback"))?;
-        Ok(())
+        self.conn
+            .execute_batch("ROLLBACK")
+            .map_err(Error::sqlite("Magazyn: rollback"))
     }
 
     // ---- ledger and links --------------------------------------------
 
     pub async fn ledger_get(&mut self, batch_id: &str) -> Result<Option<LedgerEntry>> {
-        let rows = self
-            .fetch_all("ledger.get.sql", Params::new().set("batch_id", batch_id))
-            .await?;
-        Ok(rows.first().map(|r| LedgerEntry {
-            batch_id: r.get("batch_id"),
-            tag_sha256: r.get("tag_sha256"),
-            applied_at: r.get("applied_at"),
-            records: r.get("records"),
-            inserted: r.get("inserted"),
-            updated: r.get("updated"),
-            unchanged: r.get("unchanged"),
-            rejected: r.get("rejected"),
-        }))
+        let p = Params::new().set("batch_id", batch_id);
+        self.first("ledger.get.sql", p)?
+            .map(|r| {
+                Ok(LedgerEntry {
+                    batch_id: r.text("batch_id")?,
+                    tag_sha256: r.text("tag_sha256")?,
+                    applied_at: r.text("applied_at")?,
+                    records: r.int("records")?,
+                    inserted: r.int("inserted")?,
+                    updated: r.int("updated")?,
+                    unchanged: r.int("unchanged")?,
+                    rejected: r.int("rejected")?,
+                })
+            })
+            .transpose()
     }
 
     pub async fn ledger_put(
@@ -340,7 +502,7 @@ impl Magazyn {
             .set("updated", counts.updated as i64)
             .set("unchanged", counts.unchanged as i64)
             .set("rejected", counts.rejected as i64);
-        self.exec("ledger.put.sql", p).await?;
+        self.exec("ledger.put.sql", p)?;
         Ok(())
     }
 
@@ -350,16 +512,11 @@ impl Magazyn {
         entity: &str,
         shop_id: &str,
     ) -> Result<Option<i64>> {
-        let rows = self
-            .fetch_all(
-                "links.get.sql",
-                Params::new()
-                    .set("shop", shop)
-                    .set("entity", entity)
-                    .set("shop_id", shop_id),
-            )
-            .await?;
-        Ok(rows.first().map(|r| r.get::<i64, _>(0)))
+        let p = Params::new()
+            .set("shop", shop)
+            .set("entity", entity)
+            .set("shop_id", shop_id);
+        self.first("links.get.sql", p)?.map(|r| r.id()).transpose()
     }
 
     pub async fn link_put(
@@ -379,29 +536,29 @@ impl Magazyn {
                 .set("magazyn_id", magazyn_id)
                 .set("batch_id", batch_id)
                 .set("now", now_utc()),
-        )
-        .await?;
+        )?;
         Ok(())
     }
 
     // ---- customers -----------------------------------------------------
 
     pub async fn customer_get(&mut self, id: i64) -> Result<Option<CustomerRow>> {
-        let rows = self
-            .fetch_all("customers.get.sql", Params::new().set("id", id))
-            .await?;
-        Ok(rows.first().map(|r| CustomerRow {
-            code: r.get("code"),
-            name: r.get("name"),
-            nip: r.get("nip"),
-            email: r.get("email"),
-            phone: r.get("phone"),
-            street: r.get("street"),
-            postcode: r.get("postcode"),
-            city: r.get("city"),
-            country_code: r.get("country_code"),
-            is_company: r.get::<i64, _>("is_company") != 0,
-        }))
+        self.first("customers.get.sql", Params::new().set("id", id))?
+            .map(|r| {
+                Ok(CustomerRow {
+                    code: r.text("code")?,
+                    name: r.text("name")?,
+                    nip: r.opt_text("nip")?,
+                    email: r.opt_text("email")?,
+                    phone: r.opt_text("phone")?,
+                    street: r.opt_text("street")?,
+                    postcode: r.opt_text("postcode")?,
+                    city: r.opt_text("city")?,
+                    country_code: r.opt_text("country_code")?,
+                    is_company: r.int("is_company")? != 0,
+                })
+            })
+            .transpose()
     }
 
     /// Candidates of one matching step (at most a few: more than one is
@@ -414,16 +571,11 @@ impl Magazyn {
         shop_id: &str,
     ) -> Result<Vec<i64>> {
         let name = format!("customers.match_{}.sql", step.as_str());
-        let rows = self
-            .fetch_all(
-                &name,
-                Params::new()
-                    .set("value", value)
-                    .set("shop", shop)
-                    .set("shop_id", shop_id),
-            )
-            .await?;
-        Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
+        let p = Params::new()
+            .set("value", value)
+            .set("shop", shop)
+            .set("shop_id", shop_id);
+        self.all(&name, p)?.iter().map(MRow::id).collect()
     }
 
     fn customer_params(c: &CustomerRow) -> Params {
@@ -456,36 +608,34 @@ impl Magazyn {
             )
     }
 
+    /// The id an `INSERT … RETURNING id` template gave back.
+    fn insert(&mut self, name: &str, params: Params) -> Result<i64> {
+        self.first(name, params)?
+            .ok_or_else(|| Error::Other(format!("Magazyn: {name} returned no id")))?
+            .id()
+    }
+
     pub async fn customer_insert(&mut self, c: &CustomerRow) -> Result<i64> {
-        let rows = self
-            .fetch_all("customers.insert.sql", Self::customer_params(c))
-            .await?;
-        rows.first()
-            .map(|r| r.get::<i64, _>(0))
-            .ok_or_else(|| Error::Other("Magazyn: customers.insert.sql returned no id".into()))
+        self.insert("customers.insert.sql", Self::customer_params(c))
     }
 
     pub async fn customer_update(&mut self, id: i64, c: &CustomerRow) -> Result<()> {
         self.exec(
             "customers.update.sql",
             Self::customer_params(c).set("id", id),
-        )
-        .await?;
+        )?;
         Ok(())
     }
 
     /// Recompute the matching keys of customers edited by other programs
     /// (or created before magsync). Returns how many were re-keyed.
     pub async fn refresh_customer_keys(&mut self) -> Result<u64> {
-        let rows = self
-            .fetch_all("customers.stale_keys.sql", Params::new())
-            .await?;
+        let rows = self.all("customers.stale_keys.sql", Params::new())?;
         let mut n = 0;
         for r in rows {
-            let id: i64 = r.get("id");
-            let name: String = r.get("name");
-            let email: Option<String> = r.get("email");
-            let nip: Option<String> = r.get("nip");
+            let name = r.text("name")?;
+            let email = r.opt_text("email")?;
+            let nip = r.opt_text("nip")?;
             let nip_key = nip
                 .as_deref()
                 .map(crate::polish::normalize_nip)
@@ -493,7 +643,7 @@ impl Magazyn {
             self.exec(
                 "customers.set_keys.sql",
                 Params::new()
-                    .set("id", id)
+                    .set("id", r.int("id")?)
                     .set("name_key", crate::polish::name_key(&name))
                     .set("email_key", email.as_deref().map(crate::polish::email_key))
                     .set("nip_key", nip_key)
@@ -501,8 +651,7 @@ impl Magazyn {
                         "keys_source",
                         keys_source(&name, email.as_deref(), nip.as_deref()),
                     ),
-            )
-            .await?;
+            )?;
             n += 1;
         }
         Ok(n)
@@ -511,39 +660,31 @@ impl Magazyn {
     // ---- orders --------------------------------------------------------
 
     pub async fn warehouse_id(&mut self, symbol: &str) -> Result<i64> {
-        let rows = self
-            .fetch_all("warehouses.get.sql", Params::new().set("symbol", symbol))
-            .await?;
-        rows.first().map(|r| r.get::<i64, _>(0)).ok_or_else(|| {
-            Error::Other(format!(
+        match self.first("warehouses.get.sql", Params::new().set("symbol", symbol))? {
+            Some(r) => r.id(),
+            None => Err(Error::Other(format!(
                 "the Magazyn has no warehouse `{symbol}` (create it in the Magazyn, or fix `warehouse` in the shop's configuration)"
-            ))
-        })
+            ))),
+        }
     }
 
     pub async fn order_get(&mut self, number: &str) -> Result<Option<OrderState>> {
-        let rows = self
-            .fetch_all("orders.get.sql", Params::new().set("number", number))
-            .await?;
-        Ok(rows.first().map(|r| OrderState {
-            id: r.get("id"),
-            status: r.get::<Option<String>, _>("status").unwrap_or_default(),
-            description: r
-                .get::<Option<String>, _>("description")
-                .unwrap_or_default(),
-            reserved: r.get::<i64, _>("reserved") != 0,
-            warehouse_id: r.get("warehouse_id"),
-        }))
+        self.first("orders.get.sql", Params::new().set("number", number))?
+            .map(|r| {
+                Ok(OrderState {
+                    id: r.int("id")?,
+                    status: r.text("status")?,
+                    description: r.text("description")?,
+                    reserved: r.int("reserved")? != 0,
+                    warehouse_id: r.opt_int("warehouse_id")?,
+                })
+            })
+            .transpose()
     }
 
     /// Insert an order; `fields` are the template's named parameters.
     pub async fn order_insert(&mut self, fields: Params) -> Result<i64> {
-        let rows = self
-            .fetch_all("orders.insert.sql", fields.set("now", now_utc()))
-            .await?;
-        rows.first()
-            .map(|r| r.get::<i64, _>(0))
-            .ok_or_else(|| Error::Other("Magazyn: orders.insert.sql returned no id".into()))
+        self.insert("orders.insert.sql", fields.set("now", now_utc()))
     }
 
     pub async fn order_update_status(
@@ -561,29 +702,21 @@ impl Magazyn {
                 .set("description", description)
                 .set("reserved", reserved)
                 .set("now", now_utc()),
-        )
-        .await?;
+        )?;
         Ok(())
     }
 
     pub async fn order_line_insert(&mut self, fields: Params) -> Result<()> {
-        self.exec("order_lines.insert.sql", fields).await?;
+        self.exec("order_lines.insert.sql", fields)?;
         Ok(())
     }
 
     /// Goods and quantities an order's reservation holds.
     pub async fn order_reserved_goods(&mut self, order_id: i64) -> Result<Vec<(i64, Decimal)>> {
-        let rows = self
-            .fetch_all(
-                "order_lines.reserved.sql",
-                Params::new().set("order_id", order_id),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let q: String = r.get("quantity");
-                Ok((r.get("good_id"), dec(&q, "order_lines.quantity")?))
-            })
+        let p = Params::new().set("order_id", order_id);
+        self.all("order_lines.reserved.sql", p)?
+            .iter()
+            .map(|r| Ok((r.int("good_id")?, r.dec("quantity")?)))
             .collect()
     }
 
@@ -592,20 +725,14 @@ impl Magazyn {
         if code.is_empty() {
             return Ok(None);
         }
-        let rows = self
-            .fetch_all("goods.by_code.sql", Params::new().set("code", code))
-            .await?;
-        if let Some(r) = rows.first() {
-            return Ok(Some(r.get(0)));
+        if let Some(r) = self.first("goods.by_code.sql", Params::new().set("code", code))? {
+            return Ok(Some(r.id()?));
         }
-        let rows = self
-            .fetch_all("goods.by_barcode.sql", Params::new().set("code", code))
-            .await?;
-        Ok(if rows.len() == 1 {
-            Some(rows[0].get(0))
-        } else {
-            None
-        })
+        let rows = self.all("goods.by_barcode.sql", Params::new().set("code", code))?;
+        match rows.as_slice() {
+            [one] => Ok(Some(one.id()?)),
+            _ => Ok(None),
+        }
     }
 
     /// Create a good (definition); returns its id.
@@ -622,34 +749,30 @@ impl Magazyn {
             .set("kind", g.kind.as_str())
             .set("visible", g.visible)
             .set("now", now_utc());
-        let rows = self.fetch_all("goods.insert.sql", p).await?;
-        rows.first()
-            .map(|r| r.get::<i64, _>(0))
-            .ok_or_else(|| Error::Other("Magazyn: goods.insert.sql returned no id".into()))
+        self.insert("goods.insert.sql", p)
     }
 
     /// A good by its code.
     pub async fn good_get(&mut self, code: &str) -> Result<Option<(i64, GoodRow)>> {
-        let rows = self
-            .fetch_all("goods.get.sql", Params::new().set("code", code))
-            .await?;
-        Ok(rows.first().map(|r| {
-            (
-                r.get("id"),
-                GoodRow {
-                    code: r.get("code"),
-                    name: r.get("name"),
-                    description: r.get("description"),
-                    unit: r.get("unit"),
-                    vat_symbol: r.get("vat_symbol"),
-                    ean: r.get("ean"),
-                    weight: r.get("weight"),
-                    manufacturer: r.get("manufacturer"),
-                    kind: r.get("kind"),
-                    visible: r.get::<i64, _>("visible") != 0,
-                },
-            )
-        }))
+        self.first("goods.get.sql", Params::new().set("code", code))?
+            .map(|r| {
+                Ok((
+                    r.int("id")?,
+                    GoodRow {
+                        code: r.text("code")?,
+                        name: r.text("name")?,
+                        description: r.opt_text("description")?,
+                        unit: r.text("unit")?,
+                        vat_symbol: r.text("vat_symbol")?,
+                        ean: r.opt_text("ean")?,
+                        weight: r.opt_text("weight")?,
+                        manufacturer: r.opt_text("manufacturer")?,
+                        kind: r.text("kind")?,
+                        visible: r.int("visible")? != 0,
+                    },
+                ))
+            })
+            .transpose()
     }
 
     pub async fn good_update(&mut self, id: i64, g: &GoodRow) -> Result<()> {
@@ -662,20 +785,15 @@ impl Magazyn {
             .set("weight", g.weight.clone())
             .set("manufacturer", g.manufacturer.clone())
             .set("now", now_utc());
-        self.exec("goods.update.sql", p).await?;
+        self.exec("goods.update.sql", p)?;
         Ok(())
     }
 
     /// The VAT symbols the Magazyn knows, with their rates.
     pub async fn vat_rates(&mut self) -> Result<Vec<(String, Decimal)>> {
-        let rows = self.fetch_all("vat_rates.all.sql", Params::new()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.get("symbol"),
-                    dec(&r.get::<String, _>("rate"), "vat_rates.rate")?,
-                ))
-            })
+        self.all("vat_rates.all.sql", Params::new())?
+            .iter()
+            .map(|r| Ok((r.text("symbol")?, r.dec("rate")?)))
             .collect()
     }
 
@@ -685,21 +803,12 @@ impl Magazyn {
         price_list_id: i64,
         good_id: i64,
     ) -> Result<Option<(Decimal, Decimal)>> {
-        let rows = self
-            .fetch_all(
-                "prices.get.sql",
-                Params::new()
-                    .set("price_list_id", price_list_id)
-                    .set("good_id", good_id),
-            )
-            .await?;
-        match rows.first() {
-            None => Ok(None),
-            Some(r) => Ok(Some((
-                dec(&r.get::<String, _>("net"), "prices.net")?,
-                dec(&r.get::<String, _>("gross"), "prices.gross")?,
-            ))),
-        }
+        let p = Params::new()
+            .set("price_list_id", price_list_id)
+            .set("good_id", good_id);
+        self.first("prices.get.sql", p)?
+            .map(|r| Ok((r.dec("net")?, r.dec("gross")?)))
+            .transpose()
     }
 
     /// Add `delta` (negative to release) to the reserved quantity of a good.
@@ -707,31 +816,26 @@ impl Magazyn {
         let p = Params::new()
             .set("warehouse_id", warehouse_id)
             .set("good_id", good_id);
-        let rows = self.fetch_all("stock.get.sql", p.clone()).await?;
-        let current = match rows.first() {
-            Some(r) => dec(&r.get::<String, _>("reserved"), "stock.reserved")?,
+        let current = match self.first("stock.get.sql", p.clone())? {
+            Some(r) => r.dec("reserved")?,
             None => Decimal::ZERO,
         };
-        let new = current + delta;
         self.exec(
             "stock.set_reserved.sql",
-            p.set("reserved", crate::money::fmt(new, 4)),
-        )
-        .await?;
+            p.set("reserved", crate::money::fmt(current + delta, 4)),
+        )?;
         Ok(())
     }
 
     // ---- products (goods with prices and stock) --------------------------
 
     pub async fn price_list_id(&mut self, name: &str) -> Result<i64> {
-        let rows = self
-            .fetch_all("price_lists.get.sql", Params::new().set("name", name))
-            .await?;
-        rows.first().map(|r| r.get::<i64, _>(0)).ok_or_else(|| {
-            Error::Other(format!(
+        match self.first("price_lists.get.sql", Params::new().set("name", name))? {
+            Some(r) => r.id(),
+            None => Err(Error::Other(format!(
                 "the Magazyn has no price list `{name}` (create it in the Magazyn, or fix the price list in the shop's configuration)"
-            ))
-        })
+            ))),
+        }
     }
 
     pub async fn set_price(
@@ -747,7 +851,7 @@ impl Magazyn {
             .set("net", crate::money::fmt(net, 4))
             .set("gross", crate::money::fmt(gross, 2))
             .set("now", now_utc());
-        self.exec("prices.set.sql", p).await?;
+        self.exec("prices.set.sql", p)?;
         Ok(())
     }
 
@@ -761,38 +865,20 @@ impl Magazyn {
             .set("warehouse_id", warehouse_id)
             .set("good_id", good_id)
             .set("quantity", crate::money::fmt(quantity, 4));
-        self.exec("stock.set_quantity.sql", p).await?;
+        self.exec("stock.set_quantity.sql", p)?;
         Ok(())
     }
 
     /// Stream the rows of a read-only template.
-    pub async fn for_each<F>(&mut self, name: &str, params: Params, mut f: F) -> Result<u64>
+    pub async fn for_each<F>(&mut self, name: &str, params: Params, f: F) -> Result<u64>
     where
-        F: FnMut(&sqlx::sqlite::SqliteRow) -> Result<()>,
+        F: FnMut(&MRow) -> Result<()>,
     {
-        use futures_util::TryStreamExt;
-        let sql = self.sql(name)?;
-        let values = params.ordered(&sql)?;
-        let mut rows = Self::query(&sql, values).fetch(&mut self.conn);
-        let mut n = 0;
-        while let Some(r) = rows
-            .try_next()
-            .await
-            .map_err(Error::db(format!("Magazyn: {name}")))?
-        {
-            f(&r)?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Raw access for tests and reports (read-only queries).
-    pub fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
+        self.rows(name, &params, f)
     }
 
     pub async fn close(self) {
-        let _ = self.conn.close().await;
+        let _ = self.conn.close();
     }
 }
 
