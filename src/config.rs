@@ -441,9 +441,12 @@ impl Config {
         }
         if let Some(url) = self.magazyn.as_ref().and_then(|m| m.url.as_ref()) {
             check_url(url, "magazyn.url").map_err(bad)?;
-            if !url.starts_with("sqlite:") {
+            if url.starts_with("firebird://") {
+                crate::magazyn::firebird::FbTarget::parse(url)
+                    .map_err(|e| bad(format!("magazyn.url: {e}")))?;
+            } else if !url.starts_with("sqlite:") {
                 return Err(bad(format!(
-                    "magazyn.url: only sqlite:// Magazyn databases are supported by this version (got `{}`)",
+                    "magazyn.url: the Magazyn is sqlite://path or firebird://user@host:3050/path/to/db.fdb (got `{}`)",
                     redact_url(url)
                 )));
             }

@@ -55,6 +55,15 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    /// The Magazyn on a Firebird server.
+    #[error("{context}: {message}")]
+    Firebird {
+        context: String,
+        message: String,
+        /// Another transaction holds a row this one needs.
+        lock_conflict: bool,
+    },
+
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
@@ -80,6 +89,19 @@ impl Error {
     pub fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Self {
         let context = context.into();
         move |source| Error::Db { context, source }
+    }
+
+    /// A conflict with another program's transaction: the whole
+    /// transaction may succeed if tried again.
+    pub fn is_lock_conflict(&self) -> bool {
+        match self {
+            Error::Firebird { lock_conflict, .. } => *lock_conflict,
+            Error::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
     }
 
     pub fn sqlite(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Self {

@@ -84,6 +84,10 @@ pub async fn run(cfg_path: &std::path::Path, a: Args) -> anyhow::Result<Exit> {
                 match crate::flows::open_magazyn(&cfg).await {
                     Ok(mut mag) => {
                         r.ok("connection", crate::config::redact_url(url));
+                        match mag.describe().await {
+                            Ok(d) => r.ok("server", d),
+                            Err(e) => r.error("server", e.to_string(), "check the Magazyn server"),
+                        }
                         for (id, shop) in &cfg.shops {
                             if let Err(e) = mag.warehouse_id(&shop.warehouse).await {
                                 r.error(

@@ -10,6 +10,9 @@ use crate::magazyn::Magazyn;
 use crate::staging::entities::LOAD_COUNTS;
 use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Item, RecordReader, Stage};
 
+/// How many times a load meets a lock conflict before it gives up.
+const LOCK_ATTEMPTS: u64 = 3;
+
 /// One change a load makes (or would make, in a dry run).
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -45,10 +48,10 @@ pub async fn load_batch<F>(
     dry_run: bool,
     flow: Flow,
     entity: &'static Entity,
-    apply: F,
+    mut apply: F,
 ) -> Result<LoadOutcome>
 where
-    F: AsyncFnOnce(&mut Magazyn, &Batch) -> Result<LoadOutcome>,
+    F: AsyncFnMut(&mut Magazyn, &Batch) -> Result<LoadOutcome>,
 {
     let m = &batch.meta;
     super::expect(batch, flow, Stage::Transformed, "load")?;
@@ -77,12 +80,35 @@ where
         });
     }
 
-    mag.begin().await?;
-    let mut out = match apply(&mut mag, batch).await {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = mag.rollback().await;
-            return Err(e);
+    // Another program holding a row (Firebird) or the file (SQLite, past
+    // its busy timeout): the whole transaction is tried again, a bounded
+    // number of times, then the conflict is reported.
+    let mut attempt = 1;
+    let mut out = loop {
+        mag.begin().await?;
+        match apply(&mut mag, batch).await {
+            Ok(o) => break o,
+            Err(e) => {
+                let _ = mag.rollback().await;
+                if !e.is_lock_conflict() {
+                    return Err(e);
+                }
+                if attempt == LOCK_ATTEMPTS {
+                    return Err(Error::batch(
+                        batch.id(),
+                        format!(
+                            "gave up after {LOCK_ATTEMPTS} attempts: another program holds data this load changes ({e}); nothing was applied, run the load again later"
+                        ),
+                    ));
+                }
+                tracing::warn!(
+                    "{}: {e}; trying again (attempt {})",
+                    batch.id(),
+                    attempt + 1
+                );
+                std::thread::sleep(std::time::Duration::from_secs(attempt));
+                attempt += 1;
+            }
         }
     };
     out.counts.warnings = out.warnings.len() as u64;

@@ -326,7 +326,8 @@ pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
         message: "[magazyn] has no url: this site cannot reach the Magazyn".into(),
     })?;
     let url = resolve_sqlite_url(cfg, url);
-    let mut mag = Magazyn::open(&url, m.create, templates(cfg)).await?;
+    let password = crate::config::password(&m.password_env, &m.password_file, cfg, "magazyn")?;
+    let mut mag = Magazyn::open(&url, password.as_deref(), m.create, templates(cfg)).await?;
     if mag.created {
         let warehouses: Vec<String> = cfg.shops.values().map(|s| s.warehouse.clone()).collect();
         let lists: Vec<String> = cfg

@@ -85,6 +85,8 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let params = Params::new()
         .set("price_list", shop.price_list.as_str())
         .set("warehouse", shop.warehouse.as_str());
+    // One moment of the Magazyn: prices and stock that belong together.
+    mag.begin_snapshot().await?;
     mag.for_each("products.extract.sql", params, |r| {
         for c in [
             "code",
@@ -109,6 +111,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         screened.take(e, &rec, &mut out)
     })
     .await?;
+    mag.commit().await?;
     mag.close().await;
     bw.add(e, out.finish()?);
     let counts = screened.finish(e, &mut bw, "magazyn:goods")?;

@@ -1,10 +1,18 @@
-//! The Magazyn store on SQLite (the embedded reference schema).
+//! The Magazyn store: SQLite (the embedded reference schema) or Firebird 3
+//! (what DGCS System – Magazyn runs on), behind one set of methods.
 //!
-//! The schema is created and migrated on first use from
-//! `templates/magazyn/migrations/*.sql`. A load runs in one transaction
-//! (`BEGIN IMMEDIATE` … `COMMIT`) together with its ledger entry, so a crash
-//! leaves all of a batch or none of it. Money and quantities are TEXT in
-//! canonical decimal form.
+//! Every statement is a template of the backend's profile (`magazyn`,
+//! `magazyn-firebird`) and runs through one place, [`Magazyn::run`], which
+//! hands rows back as a backend-neutral [`MRow`]. The schema is created and
+//! migrated on first use from the profile's `migrations/*.sql`. A load runs
+//! in one write transaction together with its ledger entry, so a crash
+//! leaves all of a batch or none of it. Money and quantities reach magsync
+//! as decimal text (TEXT on SQLite, NUMERIC read through a CAST on Firebird).
+//!
+//! SQLite runs in the calling thread (rusqlite): sqlx's worker-thread
+//! hand-off per statement cost most of a load's time. The methods stay
+//! `async` so the flows read the same whatever the backend; the run has one
+//! task, so a blocking call holds up nothing else.
 
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Templates, Value};
@@ -13,16 +21,26 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-const PROFILE: &str = "magazyn";
-const DIALECT: &str = "sqlite";
+use super::firebird::{self, FbConn, FbTarget};
 const MIGRATIONS: &[&str] = &[
     "0001_reference_schema",
     "0002_order_reservations",
     "0003_base_prices",
 ];
 
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Firebird(Box<FbConn>),
+}
+
+/// How long a Firebird load waits on a row another program holds, in seconds.
+const FIREBIRD_LOCK_WAIT: u32 = 10;
+
 pub struct Magazyn {
-    conn: rusqlite::Connection,
+    conn: Conn,
+    /// The template profile of this backend, and its dialect.
+    profile: &'static str,
+    dialect: &'static str,
     templates: Templates,
     /// Templates parsed once per open, by name.
     parsed: HashMap<String, Sql>,
@@ -212,13 +230,39 @@ impl Magazyn {
     /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`,
     /// `sqlite:path`, an optional `?mode=ro|rw|rwc`), then bring its schema
     /// up to date.
-    pub async fn open(url: &str, create: bool, templates: Templates) -> Result<Magazyn> {
+    pub async fn open(
+        url: &str,
+        password: Option<&str>,
+        create: bool,
+        templates: Templates,
+    ) -> Result<Magazyn> {
+        if url.starts_with("firebird://") {
+            let target = FbTarget::parse(url)?;
+            let password = password.ok_or_else(|| {
+                Error::Other(format!(
+                    "Magazyn {}: no password (set [magazyn] password_env or password_file)",
+                    crate::config::redact_url(url)
+                ))
+            })?;
+            let (conn, _) = target.connect(password, create)?;
+            let mut m = Magazyn {
+                conn: Conn::Firebird(Box::new(conn)),
+                profile: "magazyn-firebird",
+                dialect: "firebird",
+                templates,
+                parsed: HashMap::new(),
+                url: url.to_string(),
+                created: false,
+            };
+            m.migrate()?;
+            return Ok(m);
+        }
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
             .ok_or_else(|| {
                 Error::Other(format!(
-                    "Magazyn: `{}` is not a sqlite:// URL",
+                    "Magazyn: `{}` is neither a sqlite:// nor a firebird:// URL",
                     crate::config::redact_url(url)
                 ))
             })?;
@@ -248,13 +292,16 @@ impl Magazyn {
         conn.busy_timeout(Duration::from_secs(30)).map_err(cant)?;
         conn.set_prepared_statement_cache_capacity(64);
         // WAL: readers (review, reports) never block a load; FULL: a
-        // committed batch survives a power cut.
+        // committed batch survives a power cut; a 32 MB page cache keeps a
+        // large load from re-reading its own indexes.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
         )
         .map_err(cant)?;
         let mut m = Magazyn {
-            conn,
+            conn: Conn::Sqlite(conn),
+            profile: "magazyn",
+            dialect: "sqlite",
             templates,
             parsed: HashMap::new(),
             url: url.to_string(),
@@ -264,41 +311,63 @@ impl Magazyn {
         Ok(m)
     }
 
+    /// What the Magazyn is, for `check`: engine, version, character set.
+    pub async fn describe(&mut self) -> Result<String> {
+        match &mut self.conn {
+            Conn::Firebird(c) => firebird::describe(c),
+            Conn::Sqlite(_) => {
+                let rows = self.raw_rows("SELECT sqlite_version()")?;
+                let v = rows
+                    .first()
+                    .and_then(|r| r.first())
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(format!("SQLite {v} (reference schema, UTF-8)"))
+            }
+        }
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
 
     fn migrate(&mut self) -> Result<()> {
-        self.conn
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS magsync_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .map_err(Error::sqlite("Magazyn: migrations table"))?;
-        let done: Vec<String> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT version FROM magsync_migrations")
-                .map_err(Error::sqlite("Magazyn: reading migrations"))?;
-            st.query_map([], |r| r.get(0))
-                .and_then(|rows| rows.collect())
-                .map_err(Error::sqlite("Magazyn: reading migrations"))?
+        let done = match &mut self.conn {
+            Conn::Firebird(c) => firebird::migrations_done(c)?,
+            Conn::Sqlite(c) => {
+                c.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS magsync_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                )
+                .map_err(Error::sqlite("Magazyn: migrations table"))?;
+                let mut st = c
+                    .prepare("SELECT version FROM magsync_migrations")
+                    .map_err(Error::sqlite("Magazyn: reading migrations"))?;
+                st.query_map([], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+                    .map_err(Error::sqlite("Magazyn: reading migrations"))?
+            }
         };
         for m in MIGRATIONS {
             if done.iter().any(|d| d == m) {
                 continue;
             }
-            let text = self
-                .templates
-                .text(PROFILE, &format!("migrations/{m}.sql"), DIALECT)?;
-            let ctx = format!("Magazyn: migration {m}");
-            let tx = self.conn.transaction().map_err(Error::sqlite(&ctx))?;
-            tx.execute_batch(&text).map_err(Error::sqlite(&ctx))?;
-            tx.execute(
-                "INSERT INTO magsync_migrations (version, applied_at) VALUES (?1, ?2)",
-                rusqlite::params![m, now_utc()],
-            )
-            .map_err(Error::sqlite(&ctx))?;
-            tx.commit().map_err(Error::sqlite(&ctx))?;
+            let text =
+                self.templates
+                    .text(self.profile, &format!("migrations/{m}.sql"), self.dialect)?;
+            match &mut self.conn {
+                Conn::Firebird(c) => firebird::migrate(c, m, &text, &now_utc())?,
+                Conn::Sqlite(c) => {
+                    let ctx = format!("Magazyn: migration {m}");
+                    let tx = c.transaction().map_err(Error::sqlite(&ctx))?;
+                    tx.execute_batch(&text).map_err(Error::sqlite(&ctx))?;
+                    tx.execute(
+                        "INSERT INTO magsync_migrations (version, applied_at) VALUES (?1, ?2)",
+                        rusqlite::params![m, now_utc()],
+                    )
+                    .map_err(Error::sqlite(&ctx))?;
+                    tx.commit().map_err(Error::sqlite(&ctx))?;
+                }
+            }
             if *m == MIGRATIONS[0] {
                 self.created = true;
             }
@@ -329,7 +398,7 @@ impl Magazyn {
     /// The template `name`, parsed once per open.
     fn sql(&mut self, name: &str) -> Result<&Sql> {
         if !self.parsed.contains_key(name) {
-            let sql = self.templates.sql(PROFILE, name, DIALECT)?;
+            let sql = self.templates.sql(self.profile, name, self.dialect)?;
             self.parsed.insert(name.to_string(), sql);
         }
         Ok(&self.parsed[name])
@@ -375,84 +444,102 @@ impl Magazyn {
         Ok(out)
     }
 
-    /// Prepare (cached by the connection), bind in the template's order,
-    /// step through the rows with one reused [`MRow`].
+    /// Run a template: bind its parameters in order, rows to `f`.
     fn run(
         &mut self,
         name: &str,
         params: &Params,
-        mut f: impl FnMut(&MRow) -> Result<()>,
+        f: impl FnMut(&MRow) -> Result<()>,
         changed: &mut u64,
     ) -> Result<u64> {
         self.sql(name)?;
         let sql = &self.parsed[name];
-        let ctx = || format!("Magazyn: {name}");
         let values = params.ordered(sql)?;
-        let mut st = self
-            .conn
-            .prepare_cached(&sql.text)
-            .map_err(|e| Error::sqlite(ctx())(e))?;
-        for (i, v) in values.iter().enumerate() {
-            let r = match v {
-                Value::Null => st.raw_bind_parameter(i + 1, rusqlite::types::Null),
-                Value::Int(x) => st.raw_bind_parameter(i + 1, x),
-                Value::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
-                Value::Bytes(b) => st.raw_bind_parameter(i + 1, b.as_slice()),
-            };
-            r.map_err(|e| Error::sqlite(ctx())(e))?;
-        }
-        let mut row = MRow {
-            names: st
-                .column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .into(),
-            values: Vec::new(),
-        };
-        let width = row.names.len();
-        let mut rows = st.raw_query();
-        let mut n = 0;
-        while let Some(r) = rows.next().map_err(|e| Error::sqlite(ctx())(e))? {
-            row.values.clear();
-            for i in 0..width {
-                use rusqlite::types::ValueRef;
-                let v = match r.get_ref(i).map_err(|e| Error::sqlite(ctx())(e))? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(x) => Value::Int(x),
-                    ValueRef::Real(x) => Value::Text(x.to_string()),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-                };
-                row.values.push(v);
-            }
-            f(&row)?;
-            n += 1;
-        }
-        drop(rows);
-        *changed = self.conn.changes();
-        Ok(n)
+        run_on(&mut self.conn, name, &sql.text, &values, f, changed)
+    }
+
+    /// A read-only query given as text, every value as a string (NULL as
+    /// ""): for tests and reports that look into the Magazyn directly.
+    pub fn raw_rows(&mut self, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut out = Vec::new();
+        let mut changed = 0;
+        run_on(
+            &mut self.conn,
+            "query",
+            sql,
+            &[],
+            |r| {
+                out.push(
+                    (0..r.values.len())
+                        .map(|i| match &r.values[i] {
+                            Value::Null => String::new(),
+                            Value::Int(v) => v.to_string(),
+                            Value::Text(t) => t.clone(),
+                            Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                        })
+                        .collect(),
+                );
+                Ok(())
+            },
+            &mut changed,
+        )?;
+        Ok(out)
+    }
+
+    /// A statement given as text, outside any template (tests that play
+    /// another program editing the Magazyn). Returns rows changed.
+    pub fn raw_exec(&mut self, sql: &str) -> Result<u64> {
+        let mut changed = 0;
+        run_on(
+            &mut self.conn,
+            "statement",
+            sql,
+            &[],
+            |_| Ok(()),
+            &mut changed,
+        )?;
+        Ok(changed)
     }
 
     // ---- transactions -------------------------------------------------
 
-    /// Start the write transaction of a batch (takes the write lock now).
+    /// Start the write transaction of a batch (on SQLite it takes the
+    /// write lock now; on Firebird row locks wait [`FIREBIRD_LOCK_WAIT`]).
     pub async fn begin(&mut self) -> Result<()> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(Error::sqlite("Magazyn: begin"))
+        match &mut self.conn {
+            Conn::Sqlite(c) => c
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(Error::sqlite("Magazyn: begin")),
+            Conn::Firebird(c) => firebird::begin_write(c, FIREBIRD_LOCK_WAIT),
+        }
+    }
+
+    /// Start a read transaction that sees one moment (an extract).
+    pub async fn begin_snapshot(&mut self) -> Result<()> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => c
+                .execute_batch("BEGIN")
+                .map_err(Error::sqlite("Magazyn: begin")),
+            Conn::Firebird(c) => firebird::begin_snapshot(c),
+        }
     }
 
     pub async fn commit(&mut self) -> Result<()> {
-        self.conn
-            .execute_batch("COMMIT")
-            .map_err(Error::sqlite("Magazyn: commit"))
+        match &mut self.conn {
+            Conn::Sqlite(c) => c
+                .execute_batch("COMMIT")
+                .map_err(Error::sqlite("Magazyn: commit")),
+            Conn::Firebird(c) => c.commit().map_err(firebird::fb("Magazyn: commit")),
+        }
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
-        self.conn
-            .execute_batch("ROLLBACK")
-            .map_err(Error::sqlite("Magazyn: rollback"))
+        match &mut self.conn {
+            Conn::Sqlite(c) => c
+                .execute_batch("ROLLBACK")
+                .map_err(Error::sqlite("Magazyn: rollback")),
+            Conn::Firebird(c) => c.rollback().map_err(firebird::fb("Magazyn: rollback")),
+        }
     }
 
     // ---- ledger and links --------------------------------------------
@@ -878,8 +965,87 @@ impl Magazyn {
     }
 
     pub async fn close(self) {
-        let _ = self.conn.close();
+        match self.conn {
+            Conn::Sqlite(c) => {
+                let _ = c.close();
+            }
+            Conn::Firebird(c) => {
+                let _ = c.close();
+            }
+        }
     }
+}
+
+/// The one place a Magazyn statement runs, on either backend.
+fn run_on(
+    conn: &mut Conn,
+    name: &str,
+    text: &str,
+    values: &[&Value],
+    mut f: impl FnMut(&MRow) -> Result<()>,
+    changed: &mut u64,
+) -> Result<u64> {
+    let ctx = || format!("Magazyn: {name}");
+    let mut n = 0;
+    match conn {
+        Conn::Firebird(c) => {
+            let mut names: Option<std::sync::Arc<[String]>> = None;
+            *changed = firebird::run(c, name, text, values, |cols, vals| {
+                let names = names.get_or_insert_with(|| cols.into());
+                n += 1;
+                f(&MRow {
+                    names: names.clone(),
+                    values: vals,
+                })
+            })?;
+        }
+        Conn::Sqlite(c) => {
+            // Prepared once per connection, bound in the template's order,
+            // stepped with one reused row.
+            let mut st = c
+                .prepare_cached(text)
+                .map_err(|e| Error::sqlite(ctx())(e))?;
+            for (i, v) in values.iter().enumerate() {
+                let r = match v {
+                    Value::Null => st.raw_bind_parameter(i + 1, rusqlite::types::Null),
+                    Value::Int(x) => st.raw_bind_parameter(i + 1, x),
+                    Value::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
+                    Value::Bytes(b) => st.raw_bind_parameter(i + 1, b.as_slice()),
+                };
+                r.map_err(|e| Error::sqlite(ctx())(e))?;
+            }
+            let mut row = MRow {
+                names: st
+                    .column_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .into(),
+                values: Vec::new(),
+            };
+            let width = row.names.len();
+            let mut rows = st.raw_query();
+            while let Some(r) = rows.next().map_err(|e| Error::sqlite(ctx())(e))? {
+                row.values.clear();
+                for i in 0..width {
+                    use rusqlite::types::ValueRef;
+                    let v = match r.get_ref(i).map_err(|e| Error::sqlite(ctx())(e))? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(x) => Value::Int(x),
+                        ValueRef::Real(x) => Value::Text(x.to_string()),
+                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                    };
+                    row.values.push(v);
+                }
+                f(&row)?;
+                n += 1;
+            }
+            drop(rows);
+            *changed = c.changes();
+        }
+    }
+    Ok(n)
 }
 
 fn keys_source(name: &str, email: Option<&str>, nip: Option<&str>) -> String {

@@ -152,7 +152,7 @@ fn every_malformed_input_is_refused_by_name_without_a_panic() {
         checked += 1;
     }
     assert!(checked >= 50);
-    if dir.join("magazyn.db").exists() {
+    if magazyn_exists(&dir) {
         assert_eq!(
             magazyn_count(&dir, "SELECT COUNT(*) FROM customers"),
             0,

@@ -83,20 +83,10 @@ fn catalog_creates_each_good_once_and_never_overwrites_a_definition() {
 
     // A good renamed in the Magazyn keeps its name through a full re-sync.
     let code = &data.products[0].model;
-    rt().block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::sqlite::SqliteConnection::connect(&format!(
-            "sqlite://{}",
-            dir.join("magazyn.db").display()
-        ))
-        .await
-        .unwrap();
-        sqlx::query("UPDATE goods SET name = 'Nazwa nadana w Magazynie' WHERE code = ?")
-            .bind(code)
-            .execute(&mut c)
-            .await
-            .unwrap();
-    });
+    magazyn_exec(
+        &dir,
+        &format!("UPDATE goods SET name = 'Nazwa nadana w Magazynie' WHERE code = '{code}'"),
+    );
     let stamps = || {
         magazyn_rows(
             &dir,
@@ -162,11 +152,7 @@ fn prices_update_the_list_and_add_only_when_asked() {
         .map(|r| r[0].clone())
         .collect();
     rt().block_on(async {
-        let url = format!("sqlite://{}", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&url, false, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         let list = mag.price_list_id("Sklep1").await.unwrap();
         for code in codes.iter().step_by(2) {
             let id = mag.good_by_code(code).await.unwrap().unwrap();
@@ -180,7 +166,7 @@ fn prices_update_the_list_and_add_only_when_asked() {
     let entries = || {
         magazyn_rows(
             &dir,
-            "SELECT g.code, p.net, p.gross FROM prices p JOIN goods g ON g.id = p.good_id JOIN price_lists l ON l.id = p.price_list_id WHERE l.name = 'Sklep1' ORDER BY g.code",
+            "SELECT g.code, CAST(p.net AS VARCHAR(40)), CAST(p.gross AS VARCHAR(40)) FROM prices p JOIN goods g ON g.id = p.good_id JOIN price_lists l ON l.id = p.price_list_id WHERE l.name = 'Sklep1' ORDER BY g.code",
         )
     };
 

@@ -175,11 +175,7 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
         })
         .unwrap();
     rt().block_on(async {
-        let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         let row = |code: &str, name: String, nip: Option<String>| magsync::magazyn::CustomerRow {
             code: code.into(),
             name,

@@ -9,17 +9,10 @@ use std::time::Instant;
 /// the load (`before`) or what a complete load leaves (`after`), as `state`
 /// sees it; then a rerun completes the job, and loading again is a no-op.
 fn assert_all_or_nothing(dir: &Dir, batch: &str, state: &dyn Fn() -> Vec<i64>) {
-    let db = dir.join("magazyn.db");
-    let pristine = dir.join("magazyn.pristine");
-    let restore = || {
-        for f in ["magazyn.db-wal", "magazyn.db-shm"] {
-            let _ = std::fs::remove_file(dir.join(f));
-        }
-        std::fs::copy(&pristine, &db).unwrap();
-    };
+    let restore = || magazyn_restore(dir);
     // Set the Magazyn up (schema, warehouse) without loading anything.
     dir.magsync(&["load", batch, "--dry-run"]).ok();
-    std::fs::copy(&db, &pristine).unwrap();
+    magazyn_save(dir);
     let before = state();
     let t0 = Instant::now();
     dir.magsync(&["load", batch]).ok();
@@ -41,7 +34,7 @@ fn assert_all_or_nothing(dir: &Dir, batch: &str, state: &dyn Fn() -> Vec<i64>) {
             now == before || now == after,
             "after a kill at {delay:?}: {now:?}, neither {before:?} nor {after:?}"
         );
-        assert_eq!(magazyn_rows(dir, "PRAGMA integrity_check")[0][0], "ok");
+        magazyn_integrity(dir).unwrap();
         if !finished && now == before {
             killed_midway += 1;
         }

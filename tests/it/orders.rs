@@ -10,7 +10,7 @@ const CANCEL_MAP: &str = "[shops.s1.map.order_status]\n\"Anulowane\" = \"cancell
 fn reserved(dir: &Dir) -> BTreeMap<String, Decimal> {
     magazyn_rows(
         dir,
-        "SELECT g.code, s.reserved FROM stock s JOIN goods g ON g.id = s.good_id",
+        "SELECT g.code, CAST(s.reserved AS VARCHAR(40)) FROM stock s JOIN goods g ON g.id = s.good_id",
     )
     .into_iter()
     .map(|r| (r[0].clone(), r[1].parse::<Decimal>().unwrap()))
@@ -82,7 +82,7 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
         let rows = magazyn_rows(
             &dir,
             &format!(
-                "SELECT id, total_gross, description, currency, status, confirmed_number FROM orders WHERE number = '{number}'"
+                "SELECT id, CAST(total_gross AS VARCHAR(40)), description, currency, status, confirmed_number FROM orders WHERE number = '{number}'"
             ),
         );
         if o.status == 6 {

@@ -66,11 +66,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
     ];
     let mut expected = std::collections::BTreeMap::new();
     rt().block_on(async {
-        let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
             .await
             .unwrap();
@@ -234,11 +230,7 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
         ),
     );
     rt().block_on(async {
-        let murl = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&murl, true, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
             .await
             .unwrap();

@@ -13,11 +13,7 @@ fn synced() -> (Dir, ShopData) {
     let url = sqlite_shop_with(&dir, &data);
     dir.write("magsync.toml", &config_with(&url, "csv", "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n"));
     rt().block_on(async {
-        let murl = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&murl, true, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         mag.seed(
             &["MAG".to_string()],
             &["Detal".to_string(), "Sklep1".to_string()],

@@ -279,12 +279,11 @@ fn reconcile_compares_without_writing() {
     .ok();
     // The Magazyn's stock of one good changes after the push.
     rt().block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", dir.join("magazyn.db").display())).await.unwrap();
-        sqlx::query("INSERT INTO stock (warehouse_id, good_id, quantity, reserved) VALUES (1, 1, '99', '0') ON CONFLICT (warehouse_id, good_id) DO UPDATE SET quantity = '99'")
-            .execute(&mut c)
+        let mut mag = open_magazyn(dir.path()).await;
+        mag.set_quantity(1, 1, rust_decimal::Decimal::from(99))
             .await
             .unwrap();
+        mag.close().await;
     });
     let shop_before = std::fs::read(dir.join("shop.db")).unwrap();
     let mag_before = magazyn_rows(&dir, "SELECT COUNT(*), MAX(updated_at) FROM orders");

@@ -121,10 +121,7 @@ fn a_tampered_transformed_batch_is_not_loaded() {
         "{}",
         run.stderr
     );
-    assert!(
-        !dir.join("magazyn.db").exists()
-            || magazyn_count(&dir, "SELECT COUNT(*) FROM customers") == 0
-    );
+    assert!(!magazyn_exists(&dir) || magazyn_count(&dir, "SELECT COUNT(*) FROM customers") == 0);
 }
 
 #[test]

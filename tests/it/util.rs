@@ -1,5 +1,12 @@
 //! Test helpers: a temporary work directory, the magsync binary, a MariaDB
-//! shop database per test, and the Magazyn SQLite file.
+//! shop database per test, and the Magazyn.
+//!
+//! The Magazyn is an SQLite file in the test's directory, or, with
+//! `MAGSYNC_TEST_MAGAZYN=firebird`, a Firebird 3 database of its own on the
+//! local server (the same tests, the other backend). Configurations name
+//! the Magazyn as `sqlite://magazyn.db`; [`Dir::write`] puts the test's
+//! Firebird database in its place, and [`magazyn_rows`] / [`open_magazyn`]
+//! reach whichever backend the test runs on.
 
 use magsync::shop::ShopDb;
 use sqlx::Connection;
@@ -28,6 +35,16 @@ impl Dir {
     pub fn write(&self, p: &str, text: &str) -> PathBuf {
         let path = self.join(p);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text = match firebird() {
+            Some(fb) if p.ends_with("magsync.toml") => text.replace(
+                "url = \"sqlite://magazyn.db\"",
+                &format!(
+                    "url = \"{}\"\npassword_env = \"{FIREBIRD_PASSWORD_ENV}\"",
+                    fb.url(path.parent().unwrap())
+                ),
+            ),
+            _ => text.to_string(),
+        };
         std::fs::write(&path, text).unwrap();
         path
     }
@@ -40,6 +57,9 @@ impl Dir {
         let mut c = Command::new(env!("CARGO_BIN_EXE_magsync"));
         c.arg("--config").arg(self.join("magsync.toml")).args(args);
         c.current_dir(self.path());
+        if let Some(fb) = firebird() {
+            c.env(FIREBIRD_PASSWORD_ENV, &fb.password);
+        }
         c
     }
     /// Every batch directory under staging/<sub>.
@@ -59,6 +79,214 @@ impl Dir {
         v.extend(self.batches("undo"));
         v
     }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        if let Some(fb) = firebird() {
+            fb.drop_database(self.path());
+            for d in std::fs::read_dir(self.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if d.path().is_dir() {
+                    fb.drop_database(&d.path());
+                }
+            }
+        }
+    }
+}
+
+/// The environment variable the test configurations name for the
+/// Firebird password (set on every magsync the tests run).
+pub const FIREBIRD_PASSWORD_ENV: &str = "MAGSYNC_TEST_FIREBIRD_PASSWORD";
+
+/// The Firebird server the tests use, when `MAGSYNC_TEST_MAGAZYN=firebird`.
+pub struct Firebird {
+    pub password: String,
+    server: String,
+    data_dir: String,
+}
+
+pub fn firebird() -> Option<&'static Firebird> {
+    static FB: std::sync::OnceLock<Option<Firebird>> = std::sync::OnceLock::new();
+    FB.get_or_init(|| {
+        if std::env::var("MAGSYNC_TEST_MAGAZYN").ok()?.as_str() != "firebird" {
+            return None;
+        }
+        // The password: the environment, else Debian's SYSDBA.password file.
+        let password = std::env::var(FIREBIRD_PASSWORD_ENV).ok().or_else(|| {
+            let text = std::fs::read_to_string("/etc/firebird/3.0/SYSDBA.password").ok()?;
+            text.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("ISC_PASSWORD=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        });
+        Some(Firebird {
+            password: password.expect(
+                "MAGSYNC_TEST_MAGAZYN=firebird needs MAGSYNC_TEST_FIREBIRD_PASSWORD or /etc/firebird/3.0/SYSDBA.password",
+            ),
+            server: std::env::var("MAGSYNC_TEST_FIREBIRD_SERVER")
+                .unwrap_or_else(|_| "SYSDBA@127.0.0.1:3050".into()),
+            data_dir: std::env::var("MAGSYNC_TEST_FIREBIRD_DIR")
+                .unwrap_or_else(|_| "var/lib/firebird/3.0/data".into()),
+        })
+    })
+    .as_ref()
+}
+
+impl Firebird {
+    /// The Firebird database of the Magazyn of a test directory.
+    pub fn url(&self, dir: &Path) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        dir.hash(&mut h);
+        format!(
+            "firebird://{}/{}/magsync_it_{:016x}.fdb",
+            self.server,
+            self.data_dir.trim_matches('/'),
+            h.finish()
+        )
+    }
+
+    fn drop_database(&self, dir: &Path) {
+        let target = magsync::magazyn::firebird::FbTarget::parse(&self.url(dir)).unwrap();
+        if let Ok((conn, _)) = target.connect(&self.password, false) {
+            let _ = conn.drop_database();
+        }
+    }
+}
+
+impl Firebird {
+    fn database(&self, dir: &Path) -> String {
+        magsync::magazyn::firebird::FbTarget::parse(&self.url(dir))
+            .unwrap()
+            .database
+    }
+
+    /// A Firebird tool through the server's service manager.
+    fn tool(&self, program: &str, args: &[&str]) -> Output {
+        let service = format!(
+            "{}:service_mgr",
+            self.server.rsplit_once('@').unwrap().1.replace(':', "/")
+        );
+        let args = args.iter().map(|a| a.replace("SERVICE", &service));
+        let mut c = Command::new(program);
+        if program == "fbsvcmgr" {
+            // fbsvcmgr SERVICE user U password P action_… (credentials first)
+            let mut args = args;
+            c.arg(args.next().unwrap())
+                .args(["user", "SYSDBA", "password", &self.password])
+                .args(args);
+        } else {
+            c.args(args)
+                .args(["-user", "SYSDBA", "-password", &self.password]);
+        }
+        c.output().unwrap_or_else(|e| panic!("{program}: {e}"))
+    }
+}
+
+/// Whether the test's Magazyn has been created.
+pub fn magazyn_exists(dir: &Dir) -> bool {
+    match firebird() {
+        None => dir.join("magazyn.db").exists(),
+        Some(fb) => magsync::magazyn::firebird::FbTarget::parse(&fb.url(dir.path()))
+            .unwrap()
+            .connect(&fb.password, false)
+            .is_ok(),
+    }
+}
+
+/// Keep the Magazyn as it is now, to go back to with [`magazyn_restore`].
+pub fn magazyn_save(dir: &Dir) {
+    match firebird() {
+        None => {
+            std::fs::copy(dir.join("magazyn.db"), dir.join("magazyn.pristine")).unwrap();
+        }
+        Some(fb) => {
+            let db = fb.database(dir.path());
+            let o = fb.tool("gbak", &["-b", "-se", "SERVICE", &db, &format!("{db}.fbk")]);
+            assert!(
+                o.status.success(),
+                "gbak -b: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
+/// Put the Magazyn back as [`magazyn_save`] kept it.
+pub fn magazyn_restore(dir: &Dir) {
+    match firebird() {
+        None => {
+            for f in ["magazyn.db-wal", "magazyn.db-shm"] {
+                let _ = std::fs::remove_file(dir.join(f));
+            }
+            std::fs::copy(dir.join("magazyn.pristine"), dir.join("magazyn.db")).unwrap();
+        }
+        Some(fb) => {
+            // gbak refuses while a killed client's attachment lingers: retry.
+            let db = fb.database(dir.path());
+            for _ in 0..50 {
+                let o = fb.tool(
+                    "gbak",
+                    &["-rep", "-se", "SERVICE", &format!("{db}.fbk"), &db],
+                );
+                if o.status.success() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            panic!("gbak -rep {db}: the database stays in use");
+        }
+    }
+}
+
+/// The Magazyn's own consistency check: SQLite's integrity_check, or
+/// Firebird's online validation of every table and index.
+pub fn magazyn_integrity(dir: &Dir) -> Result<(), String> {
+    match firebird() {
+        None => match magazyn_rows(dir, "PRAGMA integrity_check")[0][0].as_str() {
+            "ok" => Ok(()),
+            other => Err(other.to_string()),
+        },
+        Some(fb) => {
+            let db = fb.database(dir.path());
+            let o = fb.tool("fbsvcmgr", &["SERVICE", "action_validate", "dbname", &db]);
+            let text = String::from_utf8_lossy(&o.stdout).to_lowercase();
+            if o.status.success()
+                && text.contains("validation finished")
+                && !text.contains("error")
+                && !text.contains("corrupt")
+            {
+                Ok(())
+            } else {
+                Err(format!("{text}{}", String::from_utf8_lossy(&o.stderr)))
+            }
+        }
+    }
+}
+
+/// The Magazyn URL of a test directory (the backend the tests run on).
+pub fn magazyn_url(dir: &Path) -> String {
+    match firebird() {
+        Some(fb) => fb.url(dir),
+        None => format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display()),
+    }
+}
+
+/// Open (creating if needed) the Magazyn of a test directory.
+pub async fn open_magazyn(dir: &Path) -> magsync::magazyn::Magazyn {
+    magsync::magazyn::Magazyn::open(
+        &magazyn_url(dir),
+        firebird().map(|f| f.password.as_str()),
+        true,
+        magsync::templates::Templates::new(None),
+    )
+    .await
+    .unwrap()
 }
 
 pub struct Run {
@@ -257,30 +485,24 @@ order_prefix = "S1/"
 }
 
 /// Rows of a query on the Magazyn, each as strings.
+/// Money columns are NUMERIC on Firebird: select them as
+/// `CAST(col AS VARCHAR(40))` and compare them as decimals.
 pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
-    use sqlx::Row;
-    let url = format!("sqlite://{}", dir.join("magazyn.db").display());
     rt().block_on(async {
-        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
-        rows.iter()
-            .map(|r| {
-                (0..r.columns().len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i)
-                            .ok()
-                            .flatten()
-                            .or_else(|| {
-                                r.try_get::<Option<i64>, _>(i)
-                                    .ok()
-                                    .flatten()
-                                    .map(|v| v.to_string())
-                            })
-                            .unwrap_or_default()
-                    })
-                    .collect()
-            })
-            .collect()
+        let mut m = open_magazyn(dir.path()).await;
+        let rows = m.raw_rows(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        m.close().await;
+        rows
+    })
+}
+
+/// A statement on the Magazyn, as another program editing it would run.
+pub fn magazyn_exec(dir: &Dir, sql: &str) -> u64 {
+    rt().block_on(async {
+        let mut m = open_magazyn(dir.path()).await;
+        let n = m.raw_exec(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        m.close().await;
+        n
     })
 }
 
@@ -350,11 +572,7 @@ impl ShopData {
 /// flow links lines to), creating the Magazyn if needed.
 pub fn magazyn_goods(dir: &Dir, products: &[magsync::demo::Product]) {
     rt().block_on(async {
-        let url = format!("sqlite://{}?mode=rwc", dir.join("magazyn.db").display());
-        let mut mag =
-            magsync::magazyn::Magazyn::open(&url, true, magsync::templates::Templates::new(None))
-                .await
-                .unwrap();
+        let mut mag = open_magazyn(dir.path()).await;
         mag.seed(&["MAG".to_string()], &[]).await.unwrap();
         for p in products {
             mag.good_insert(&magsync::magazyn::GoodRow::new(

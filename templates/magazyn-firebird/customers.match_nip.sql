@@ -1,0 +1,11 @@
+-- customers flow, matching step "nip": Magazyn customers whose nip equals
+-- the shop customer's (keys are normalised by magsync: see customers.set_keys.sql).
+-- A customer already linked to another customer of the same shop is not a candidate.
+SELECT c.id FROM customers c
+WHERE c.nip_key = :value
+  AND NOT EXISTS (
+    SELECT 1 FROM magsync_links l
+    WHERE l.entity = 'customer' AND l.shop = :shop
+      AND l.magazyn_id = c.id AND l.shop_id <> :shop_id)
+ORDER BY c.id
+FETCH FIRST 5 ROWS ONLY

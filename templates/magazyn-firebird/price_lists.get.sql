@@ -1,0 +1,1 @@
+SELECT id FROM price_lists WHERE name = :name

@@ -1,0 +1,1 @@
+SELECT id FROM warehouses WHERE symbol = :symbol
