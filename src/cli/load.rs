@@ -51,6 +51,9 @@ pub fn report(
                 }
             }
         }
+        if loaded.changes_not_kept > 0 {
+            println!("  … and {} more", loaded.changes_not_kept);
+        }
     }
     for (key, code, msg) in &loaded.rejects {
         println!("  rejected {key}: {msg} [{code}]");

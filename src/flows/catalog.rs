@@ -231,7 +231,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             None => {
                 let id = mag.good_insert(&wanted).await?;
                 out.counts.inserted += 1;
-                out.changes.push(Change::Insert {
+                out.change(Change::Insert {
                     key: code.clone(),
                     what: wanted.name.clone(),
                 });
@@ -278,7 +278,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 } else {
                     mag.good_update(id, &merged).await?;
                     out.counts.updated += 1;
-                    out.changes.push(Change::Update {
+                    out.change(Change::Update {
                         key: code.clone(),
                         fields,
                     });

@@ -250,14 +250,14 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
         match upsert(mag, &shop, &shop_id, &wanted, batch.id(), true).await? {
             Upsert::Inserted(_) => {
                 out.counts.inserted += 1;
-                out.changes.push(Change::Insert {
+                out.change(Change::Insert {
                     key: wanted.code.clone(),
                     what: wanted.name.clone(),
                 });
             }
             Upsert::Updated(_, fields) => {
                 out.counts.updated += 1;
-                out.changes.push(Change::Update { key, fields });
+                out.change(Change::Update { key, fields });
             }
             Upsert::Unchanged(_) => out.counts.unchanged += 1,
             Upsert::Ambiguous(code, message) => {

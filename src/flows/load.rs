@@ -13,6 +13,19 @@ use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Item, RecordReader, 
 /// How many times a load meets a lock conflict before it gives up.
 const LOCK_ATTEMPTS: u64 = 3;
 
+/// How many changes a load keeps to show (`--dry-run`).
+pub const CHANGES_KEPT: usize = 1000;
+
+impl LoadOutcome {
+    pub fn change(&mut self, c: Change) {
+        if self.changes.len() < CHANGES_KEPT {
+            self.changes.push(c);
+        } else {
+            self.changes_not_kept += 1;
+        }
+    }
+}
+
 /// One change a load makes (or would make, in a dry run).
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -32,7 +45,10 @@ pub type Note = (String, String, String);
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
     pub counts: Counts,
+    /// The first [`CHANGES_KEPT`] changes (a dry run prints them); the
+    /// rest are only counted, so a million-order load stays small.
     pub changes: Vec<Change>,
+    pub changes_not_kept: u64,
     pub rejects: Vec<Note>,
     pub warnings: Vec<Note>,
     /// Set when the batch had been applied before (nothing was done).

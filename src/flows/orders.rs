@@ -723,6 +723,9 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         std::collections::HashMap::new();
     let mut new_reservations: std::collections::BTreeMap<i64, Decimal> =
         std::collections::BTreeMap::new();
+    // Buyers already linked in this load (a customer's later orders skip
+    // the matching): bounded by the customers in the batch, not its orders.
+    let mut buyers: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let mut out = LoadOutcome::default();
     while reader.next(&mut g)? {
         out.counts.records += 1;
@@ -769,7 +772,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     description.clone(),
                 ));
             }
-            out.changes.push(Change::Update {
+            out.change(Change::Update {
                 key: number,
                 fields,
             });
@@ -779,6 +782,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         // A new order: its buyer first (linked, or matched/created on the fly).
         let customer_id = match get("shop_customer_id").as_str() {
             "" => None,
+            cid if buyers.contains_key(cid) => buyers.get(cid).copied(),
             cid => {
                 let buyer = CustomerRow {
                     code: format!("{}{cid}", shop.customer_code_prefix),
@@ -797,6 +801,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     .await?
                 {
                     Upsert::Inserted(id) | Upsert::Updated(id, _) | Upsert::Unchanged(id) => {
+                        buyers.insert(cid.to_string(), id);
                         Some(id)
                     }
                     Upsert::Ambiguous(code, msg) => {
@@ -931,7 +936,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             }
         }
         out.counts.inserted += 1;
-        out.changes.push(Change::Insert {
+        out.change(Change::Insert {
             key: number,
             what: format!(
                 "{} lines, {} {}",

@@ -118,7 +118,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             Some((n, g)) => {
                 mag.set_price(list, good, net, gross).await?;
                 out.counts.updated += 1;
-                out.changes.push(Change::Update {
+                out.change(Change::Update {
                     key: code,
                     fields: vec![
                         ("net".into(), money::fmt(n, 4), money::fmt(net, 4)),
@@ -129,7 +129,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             None if shop.prices.add_missing => {
                 mag.set_price(list, good, net, gross).await?;
                 out.counts.inserted += 1;
-                out.changes.push(Change::Insert { key: code, what: format!("{} net, {} gross", money::fmt(net, 4), money::fmt(gross, 2)) });
+                out.change(Change::Insert { key: code, what: format!("{} net, {} gross", money::fmt(net, 4), money::fmt(gross, 2)) });
             }
             None => out.warnings.push((
                 code.clone(),

@@ -648,13 +648,13 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     if dry_run {
         // The batch is the diff; the shop is not even opened.
         for p in &plan {
-            out.changes.push(Change::Update {
+            out.change(Change::Update {
                 key: format!("{} {}", p.model, p.name),
                 fields: fields(p.old, p.new),
             });
         }
         for c in &creates {
-            out.changes.push(Change::Insert {
+            out.change(Change::Insert {
                 key: c.model.clone(),
                 what: created_what(c),
             });
@@ -721,7 +721,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             .set("old_status", p.old.2);
         if shop.db.execute(&update, &params).await? == 1 {
             out.counts.updated += 1;
-            out.changes.push(Change::Update {
+            out.change(Change::Update {
                 key: format!("{} {}", p.model, p.name),
                 fields: fields(p.old, p.new),
             });
@@ -786,7 +786,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 )),
             }
             out.counts.inserted += 1;
-            out.changes.push(Change::Insert {
+            out.change(Change::Insert {
                 key: c.model.clone(),
                 what: created_what(c),
             });
