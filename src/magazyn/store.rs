@@ -27,6 +27,8 @@ pub struct Magazyn {
     /// Templates parsed once per open, by name.
     parsed: HashMap<String, Sql>,
     url: String,
+    /// The file, as errors name it.
+    file: String,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
 }
@@ -258,6 +260,7 @@ impl Magazyn {
             templates,
             parsed: HashMap::new(),
             url: url.to_string(),
+            file: path.to_string(),
             created: false,
         };
         m.migrate()?;
@@ -386,7 +389,7 @@ impl Magazyn {
     ) -> Result<u64> {
         self.sql(name)?;
         let sql = &self.parsed[name];
-        let ctx = || format!("Magazyn: {name}");
+        let ctx = || format!("Magazyn {}: {name}", self.file);
         let values = params.ordered(sql)?;
         let mut st = self
             .conn
@@ -438,21 +441,33 @@ impl Magazyn {
 
     /// Start the write transaction of a batch (takes the write lock now).
     pub async fn begin(&mut self) -> Result<()> {
+        // SQLite opens a write-protected file read-only without a word, and
+        // only the first write would fail, naming a template, not the file.
+        let ro = self
+            .conn
+            .is_readonly(rusqlite::DatabaseName::Main)
+            .map_err(Error::sqlite(format!("Magazyn {}: begin", self.file)))?;
+        if ro {
+            return Err(Error::Other(format!(
+                "Magazyn {}: the database is read-only (a write-protected file or a read-only file system): nothing was written",
+                self.file
+            )));
+        }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
-            .map_err(Error::sqlite("Magazyn: begin"))
+            .map_err(Error::sqlite(format!("Magazyn {}: begin", self.file)))
     }
 
     pub async fn commit(&mut self) -> Result<()> {
         self.conn
             .execute_batch("COMMIT")
-            .map_err(Error::sqlite("Magazyn: commit"))
+            .map_err(Error::sqlite(format!("Magazyn {}: commit", self.file)))
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
         self.conn
             .execute_batch("ROLLBACK")
-            .map_err(Error::sqlite("Magazyn: rollback"))
+            .map_err(Error::sqlite(format!("Magazyn {}: rollback", self.file)))
     }
 
     // ---- ledger and links --------------------------------------------
