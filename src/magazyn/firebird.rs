@@ -228,13 +228,13 @@ pub fn run(
 
 /// The write transaction of a batch: read committed (record version), wait
 /// up to `wait_secs` on a locked row, then fail as a lock conflict.
-pub fn begin_write(conn: &mut FbConn, wait_secs: u32) -> Result<()> {
+pub fn begin_write(conn: &mut FbConn, wait_secs: u32, ctx: &str) -> Result<()> {
     conn.begin_transaction_config(TransactionConfiguration {
         data_access: TrDataAccessMode::ReadWrite,
         isolation: TrIsolationLevel::ReadCommited(TrRecordVersion::RecordVersion),
         lock_resolution: TrLockResolution::Wait(Some(wait_secs)),
     })
-    .map_err(fb("Magazyn: begin"))
+    .map_err(fb(ctx))
 }
 
 /// A snapshot for reads (the products extract sees one moment).

@@ -45,6 +45,8 @@ pub struct Magazyn {
     /// Templates parsed once per open, by name.
     parsed: HashMap<String, Sql>,
     url: String,
+    /// The database (file or server path), as errors name it.
+    file: String,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
 }
@@ -252,6 +254,7 @@ impl Magazyn {
                 templates,
                 parsed: HashMap::new(),
                 url: url.to_string(),
+                file: target.database.clone(),
                 created: false,
             };
             m.migrate()?;
@@ -305,6 +308,7 @@ impl Magazyn {
             templates,
             parsed: HashMap::new(),
             url: url.to_string(),
+            file: path.to_string(),
             created: false,
         };
         m.migrate()?;
@@ -455,7 +459,8 @@ impl Magazyn {
         self.sql(name)?;
         let sql = &self.parsed[name];
         let values = params.ordered(sql)?;
-        run_on(&mut self.conn, name, &sql.text, &values, f, changed)
+        let name = format!("{}: {name}", self.file);
+        run_on(&mut self.conn, &name, &sql.text, &values, f, changed)
     }
 
     /// A read-only query given as text, every value as a string (NULL as
@@ -506,11 +511,23 @@ impl Magazyn {
     /// Start the write transaction of a batch (on SQLite it takes the
     /// write lock now; on Firebird row locks wait [`FIREBIRD_LOCK_WAIT`]).
     pub async fn begin(&mut self) -> Result<()> {
+        let ctx = format!("Magazyn {}: begin", self.file);
         match &mut self.conn {
-            Conn::Sqlite(c) => c
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(Error::sqlite("Magazyn: begin")),
-            Conn::Firebird(c) => firebird::begin_write(c, FIREBIRD_LOCK_WAIT),
+            Conn::Sqlite(c) => {
+                // SQLite opens a write-protected file read-only without a
+                // word; only the first write would fail, naming a template.
+                if c.is_readonly(rusqlite::DatabaseName::Main)
+                    .map_err(Error::sqlite(&ctx))?
+                {
+                    return Err(Error::Other(format!(
+                        "Magazyn {}: the database is read-only (a write-protected file or a read-only file system): nothing was written",
+                        self.file
+                    )));
+                }
+                c.execute_batch("BEGIN IMMEDIATE")
+                    .map_err(Error::sqlite(ctx))
+            }
+            Conn::Firebird(c) => firebird::begin_write(c, FIREBIRD_LOCK_WAIT, &ctx),
         }
     }
 
@@ -528,8 +545,10 @@ impl Magazyn {
         match &mut self.conn {
             Conn::Sqlite(c) => c
                 .execute_batch("COMMIT")
-                .map_err(Error::sqlite("Magazyn: commit")),
-            Conn::Firebird(c) => c.commit().map_err(firebird::fb("Magazyn: commit")),
+                .map_err(Error::sqlite(format!("Magazyn {}: commit", self.file))),
+            Conn::Firebird(c) => c
+                .commit()
+                .map_err(firebird::fb(format!("Magazyn {}: commit", self.file))),
         }
     }
 
@@ -537,8 +556,10 @@ impl Magazyn {
         match &mut self.conn {
             Conn::Sqlite(c) => c
                 .execute_batch("ROLLBACK")
-                .map_err(Error::sqlite("Magazyn: rollback")),
-            Conn::Firebird(c) => c.rollback().map_err(firebird::fb("Magazyn: rollback")),
+                .map_err(Error::sqlite(format!("Magazyn {}: rollback", self.file))),
+            Conn::Firebird(c) => c
+                .rollback()
+                .map_err(firebird::fb(format!("Magazyn {}: rollback", self.file))),
         }
     }
 

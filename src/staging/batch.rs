@@ -197,6 +197,20 @@ pub struct BatchWriter {
     warnings: Option<RecordWriter>,
     pub rejected: u64,
     pub warned: u64,
+    /// Set once the batch is renamed into place.
+    published: bool,
+}
+
+/// A batch that is not finished (an error on the way: a dropped shop
+/// connection, a full disk) takes its temporary directory with it, so the
+/// space it used is given back and the next run starts clean. (A killed
+/// process leaves it behind, hidden and never taken for a batch.)
+impl Drop for BatchWriter {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
 }
 
 impl BatchWriter {
@@ -224,6 +238,7 @@ impl BatchWriter {
             warnings: None,
             rejected: 0,
             warned: 0,
+            published: false,
         })
     }
 
@@ -376,12 +391,13 @@ impl BatchWriter {
         sync_dir(&self.tmp.join("data"));
         sync_dir(&self.tmp);
         std::fs::rename(&self.tmp, &self.final_dir).at(&self.final_dir)?;
+        self.published = true;
         if let Some(parent) = self.final_dir.parent() {
             sync_dir(parent);
         }
         Ok(Batch {
-            dir: self.final_dir,
-            meta: self.meta,
+            dir: self.final_dir.clone(),
+            meta: self.meta.clone(),
             tag_sha256: tag_sha,
         })
     }

@@ -13,6 +13,7 @@ mod corruption;
 mod customers;
 mod demo;
 mod encoding;
+mod faults;
 mod fixture;
 mod kill;
 mod orders;
