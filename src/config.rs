@@ -117,8 +117,10 @@ pub struct Policy {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MagazynConfig {
-    /// `sqlite://path` (relative paths are relative to the config file).
-    /// Absent at a site that cannot reach the Magazyn.
+    /// `sqlite://path` (relative paths are relative to the config file) or
+    /// `firebird://user@host:3050/path/to/db.fdb` (password from
+    /// `password_env` / `password_file`). Absent at a site that cannot
+    /// reach the Magazyn.
     pub url: Option<String>,
     /// The site the Magazyn is at (names the channel batches travel on).
     pub site: Option<String>,
@@ -128,6 +130,15 @@ pub struct MagazynConfig {
     /// lists) when the database is new. Default true for SQLite.
     #[serde(default = "yes")]
     pub create: bool,
+    /// Seconds a load waits for data another program holds (a row on
+    /// Firebird, the file on SQLite) before it rolls back and tries again
+    /// (three attempts in all).
+    #[serde(default = "lock_wait")]
+    pub lock_wait: u32,
+}
+
+fn lock_wait() -> u32 {
+    10
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]

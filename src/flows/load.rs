@@ -101,8 +101,11 @@ where
     // number of times, then the conflict is reported.
     let mut attempt = 1;
     let mut out = loop {
-        mag.begin().await?;
-        match apply(&mut mag, batch).await {
+        let attempt_result = match mag.begin().await {
+            Ok(()) => apply(&mut mag, batch).await,
+            Err(e) => Err(e),
+        };
+        match attempt_result {
             Ok(o) => break o,
             Err(e) => {
                 let _ = mag.rollback().await;

@@ -328,6 +328,7 @@ pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
     let url = resolve_sqlite_url(cfg, url);
     let password = crate::config::password(&m.password_env, &m.password_file, cfg, "magazyn")?;
     let mut mag = Magazyn::open(&url, password.as_deref(), m.create, templates(cfg)).await?;
+    mag.set_lock_wait(m.lock_wait)?;
     if mag.created {
         let warehouses: Vec<String> = cfg.shops.values().map(|s| s.warehouse.clone()).collect();
         let lists: Vec<String> = cfg

@@ -33,9 +33,6 @@ enum Conn {
     Firebird(Box<FbConn>),
 }
 
-/// How long a Firebird load waits on a row another program holds, in seconds.
-const FIREBIRD_LOCK_WAIT: u32 = 10;
-
 pub struct Magazyn {
     conn: Conn,
     /// The template profile of this backend, and its dialect.
@@ -47,6 +44,8 @@ pub struct Magazyn {
     url: String,
     /// The database (file or server path), as errors name it.
     file: String,
+    /// Seconds to wait for data another program holds.
+    lock_wait: u32,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
 }
@@ -255,6 +254,7 @@ impl Magazyn {
                 parsed: HashMap::new(),
                 url: url.to_string(),
                 file: target.database.clone(),
+                lock_wait: 10,
                 created: false,
             };
             m.migrate()?;
@@ -292,7 +292,7 @@ impl Magazyn {
         } else {
             rusqlite::Connection::open_with_flags(path, flags).map_err(cant)?
         };
-        conn.busy_timeout(Duration::from_secs(30)).map_err(cant)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(cant)?;
         conn.set_prepared_statement_cache_capacity(64);
         // WAL: readers (review, reports) never block a load; FULL: a
         // committed batch survives a power cut; a 32 MB page cache keeps a
@@ -309,10 +309,22 @@ impl Magazyn {
             parsed: HashMap::new(),
             url: url.to_string(),
             file: path.to_string(),
+            lock_wait: 10,
             created: false,
         };
         m.migrate()?;
         Ok(m)
+    }
+
+    /// How long a write waits for data another program holds before it
+    /// fails as a lock conflict (the load then tries again).
+    pub fn set_lock_wait(&mut self, seconds: u32) -> Result<()> {
+        self.lock_wait = seconds;
+        if let Conn::Sqlite(c) = &self.conn {
+            c.busy_timeout(Duration::from_secs(seconds.into()))
+                .map_err(Error::sqlite(format!("Magazyn {}", self.file)))?;
+        }
+        Ok(())
     }
 
     /// What the Magazyn is, for `check`: engine, version, character set.
@@ -509,7 +521,7 @@ impl Magazyn {
     // ---- transactions -------------------------------------------------
 
     /// Start the write transaction of a batch (on SQLite it takes the
-    /// write lock now; on Firebird row locks wait [`FIREBIRD_LOCK_WAIT`]).
+    /// write lock now; on Firebird row locks wait `lock_wait` seconds).
     pub async fn begin(&mut self) -> Result<()> {
         let ctx = format!("Magazyn {}: begin", self.file);
         match &mut self.conn {
@@ -527,7 +539,7 @@ impl Magazyn {
                 c.execute_batch("BEGIN IMMEDIATE")
                     .map_err(Error::sqlite(ctx))
             }
-            Conn::Firebird(c) => firebird::begin_write(c, FIREBIRD_LOCK_WAIT, &ctx),
+            Conn::Firebird(c) => firebird::begin_write(c, self.lock_wait, &ctx),
         }
     }
 

@@ -16,6 +16,7 @@ mod encoding;
 mod faults;
 mod fixture;
 mod kill;
+mod magazyn;
 mod orders;
 mod products;
 mod review;

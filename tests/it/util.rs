@@ -156,6 +156,8 @@ impl Firebird {
         if let Ok((conn, _)) = target.connect(&self.password, false) {
             let _ = conn.drop_database();
         }
+        // A copy magazyn_save kept (the server is local in the tests).
+        let _ = std::fs::remove_file(format!("{}.fbk", target.database));
     }
 }
 

@@ -1,0 +1,176 @@
+//! The Magazyn store itself, on whichever backend the tests run on
+//! (SQLite, or Firebird 3 with `MAGSYNC_TEST_MAGAZYN=firebird`): money kept
+//! exactly, and a load that meets another program's lock.
+
+use crate::util::*;
+use rust_decimal::Decimal;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// Awkward amounts go in and come back exactly: the smallest unit, the
+/// largest NUMERIC(18,4) holds, values a double cannot represent.
+#[test]
+fn money_round_trips_exactly() {
+    let dir = Dir::new();
+    // (net with 4 places, gross with 2)
+    let cases = [
+        ("0.0001", "0.01"),
+        ("0.1", "0.10"),
+        ("16.2520", "19.99"),
+        ("12345678901234.5678", "15185185048518.52"),
+        ("99999999999999.9999", "99999999999999.99"),
+        ("-0.0001", "-0.01"),
+        ("0", "0.00"),
+        ("1.0005", "1.23"),
+    ];
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path()).await;
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        mag.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for (i, (net, gross)) in cases.iter().enumerate() {
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &format!("M-{i}"),
+                    "Kwota",
+                    "23",
+                ))
+                .await
+                .unwrap();
+            mag.set_price(list, id, d(net), d(gross)).await.unwrap();
+            mag.set_quantity(wh, id, d(net).abs()).await.unwrap();
+            // A reservation of the smallest unit.
+            mag.reserve(wh, id, d("0.0001")).await.unwrap();
+            ids.push(id);
+        }
+        mag.commit().await.unwrap();
+        for ((net, gross), id) in cases.iter().zip(&ids) {
+            let (n, g) = mag.price_get(list, *id).await.unwrap().unwrap();
+            assert_eq!((n, g), (d(net), d(gross)), "good {id}");
+        }
+        mag.close().await;
+    });
+    // The same through a query, as text: no digit lost anywhere.
+    let rows = magazyn_rows(
+        &dir,
+        "SELECT g.code, CAST(p.net AS VARCHAR(40)), CAST(p.gross AS VARCHAR(40)), CAST(s.quantity AS VARCHAR(40)), CAST(s.reserved AS VARCHAR(40)) FROM goods g JOIN prices p ON p.good_id = g.id JOIN stock s ON s.good_id = g.id ORDER BY g.id",
+    );
+    assert_eq!(rows.len(), cases.len());
+    for (r, (net, gross)) in rows.iter().zip(&cases) {
+        assert_eq!(d(&r[1]), d(net), "{r:?}");
+        assert_eq!(d(&r[2]), d(gross), "{r:?}");
+        assert_eq!(d(&r[3]), d(net).abs(), "{r:?}");
+        assert_eq!(d(&r[4]), d("0.0001"), "{r:?}");
+    }
+    // And the columns are exact types: NUMERIC on Firebird (a scaled
+    // integer), never DOUBLE PRECISION; decimal text on SQLite.
+    match firebird() {
+        Some(_) => {
+            let types = magazyn_rows(
+                &dir,
+                "SELECT TRIM(r.RDB$RELATION_NAME) || '.' || TRIM(r.RDB$FIELD_NAME), f.RDB$FIELD_TYPE, f.RDB$FIELD_SCALE FROM RDB$RELATION_FIELDS r JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = r.RDB$FIELD_SOURCE WHERE r.RDB$FIELD_NAME IN ('NET', 'GROSS', 'QUANTITY', 'RESERVED', 'TOTAL_NET', 'TOTAL_GROSS', 'UNIT_NET', 'UNIT_GROSS') AND NOT (r.RDB$RELATION_NAME = 'ORDERS' AND r.RDB$FIELD_NAME = 'RESERVED') ORDER BY 1",
+            );
+            assert!(types.len() >= 10, "{types:?}");
+            for t in &types {
+                // 16 = BIGINT storage; a negative scale makes it NUMERIC(18, -scale).
+                assert_eq!(t[1], "16", "{} is not NUMERIC(18,n): {t:?}", t[0]);
+                assert!(
+                    t[2].starts_with('-'),
+                    "{} has no decimal places: {t:?}",
+                    t[0]
+                );
+            }
+        }
+        None => {
+            let kinds = magazyn_rows(
+                &dir,
+                "SELECT DISTINCT typeof(net) || ' ' || typeof(gross) FROM prices",
+            );
+            assert_eq!(kinds, vec![vec!["text text".to_string()]]);
+        }
+    }
+}
+
+/// Another program holds data the load must change: the load waits
+/// `lock_wait`, rolls back, tries twice more, then says so with nothing
+/// applied; once the other program lets go, the rerun loads everything.
+#[test]
+fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
+    let data = ShopData::new(20, 8, 30, 5);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write(
+        "magsync.toml",
+        &config(&url, "csv").replace(
+            "url = \"sqlite://magazyn.db\"",
+            "url = \"sqlite://magazyn.db\"\nlock_wait = 1",
+        ),
+    );
+    magazyn_goods(&dir, &data.products);
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path()).await;
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        for p in &data.products {
+            let id = mag.good_by_code(&p.model).await.unwrap().unwrap();
+            mag.set_quantity(wh, id, Decimal::from(100)).await.unwrap();
+        }
+        mag.close().await;
+    });
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let extracted = dir.batches("outbox").pop().unwrap();
+    dir.magsync(&["transform", extracted.to_str().unwrap()])
+        .ok();
+    let batch = dir.batches("work").pop().unwrap();
+    let batch = batch.to_str().unwrap();
+
+    // The other program: a write transaction holding every stock row
+    // (Firebird: row locks; SQLite: the database's write lock).
+    let held = rt().block_on(async {
+        let mut other = open_magazyn(dir.path()).await;
+        other.begin().await.unwrap();
+        other
+            .raw_exec("UPDATE stock SET quantity = quantity")
+            .unwrap();
+        other
+    });
+    let t0 = std::time::Instant::now();
+    let run = dir.magsync(&["load", batch]);
+    let took = t0.elapsed();
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("gave up after 3 attempts")
+            && run.stderr.contains("nothing was applied"),
+        "{}",
+        run.stderr
+    );
+    // Three waits of lock_wait (1 s) and the pauses between them.
+    assert!(took.as_secs_f64() >= 3.0, "gave up after only {took:?}");
+    rt().block_on(async {
+        let mut other = held;
+        other.rollback().await.unwrap();
+        other.close().await;
+    });
+    for t in ["orders", "order_lines", "magsync_batches"] {
+        assert_eq!(
+            magazyn_count(&dir, &format!("SELECT COUNT(*) FROM {t}")),
+            0,
+            "{t}: nothing of the batch may be there"
+        );
+    }
+
+    let run = dir.magsync(&["load", batch]);
+    run.ok();
+    let public = data.orders.iter().filter(|o| o.status != 6).count() as i64;
+    assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM orders"), public);
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM magsync_batches"),
+        1
+    );
+}
