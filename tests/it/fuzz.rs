@@ -45,9 +45,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// The test process's peak resident memory must stay below this (64 KiB
 /// inputs: a parser that allocates hundreds of MB for one shows here).
 const MEMORY_LIMIT: u64 = 1 << 30;
-/// Default (CI) iterations per target (the tag file's are four times as
-/// slow: each opens and verifies a whole batch).
-const CI_ITERATIONS: u64 = 4000;
+/// Default (CI) iterations per target (halved for the slow ones, which
+/// open and check a whole batch each time).
+const CI_ITERATIONS: u64 = 6000;
 
 // ---------------------------------------------------------------- corpus
 
@@ -413,6 +413,21 @@ const TOKENS: &[&[u8]] = &[
     b"rows = 18446744073709551616\n",
     b"[[files]]\npath = \"data/../x\"\nentity = \"customers\"\nrows = 1\n",
     b"#",
+    // Names the tag file and the readers look up.
+    b"customers",
+    b"orders",
+    b"order_lines",
+    b"price_entries",
+    b"reject_errors",
+    b"shop_customer_id",
+    b"number",
+    b"data/orders.csv",
+    b"data/order_lines.csv",
+    b"data/orders.xml",
+    b"data/warnings.csv",
+    b"data/rejects/customers.csv",
+    b"child_rows = 3\n",
+    b"format = \"xml\"\n",
 ];
 
 /// A token made on the spot: deep nesting, long lines, repetition.
@@ -598,6 +613,8 @@ fn kind_of(msg: &str, names: &[String]) -> String {
         [one] => one.to_string(),
         [first, .., last] => format!("{first} / {}", last.trim()),
     };
+    let mut names: Vec<&String> = names.iter().collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     for n in names {
         m = m.replace(n.as_str(), "FILE");
     }
@@ -654,7 +671,7 @@ fn fuzz(mut target: Target) {
     let name = target.name;
     // Saved inputs are named as `tests/data/fuzz/` wants them.
     let ext = |s: &Seed| match name {
-        "staging-csv" => format!("{}.csv", s.entity.file),
+        "staging-csv" | "staging-csv-orders" => format!("{}.csv", s.entity.file),
         "staging-xml" => format!("{}.xml", s.entity.file),
         "tag-file" => format!("{}.tag.toml", s.entity.file),
         _ => "config.toml".to_string(),
@@ -862,6 +879,61 @@ fn staging_target(name: &'static str, format: Format) -> Target {
     }
 }
 
+/// Orders in CSV are two files read together (`GroupReader`): a sealed
+/// batch of them, one of the two replaced by the input, checked as
+/// `verify` checks it.
+fn csv_group_target() -> Target {
+    let dir = Dir::new();
+    let meta = fixed_meta("orders", Format::Csv, "s1.orders.transformed.fuzz");
+    let mut bw = BatchWriter::create(&dir.join("staging/work"), meta).unwrap();
+    let mut g = magsync::staging::group::GroupWriter::create(&mut bw, &entities::ORDERS).unwrap();
+    for (o, lines) in orders() {
+        g.write(&o, &lines).unwrap();
+    }
+    g.finish(&mut bw).unwrap();
+    let batch = bw.finish().unwrap();
+    let files = [&entities::ORDERS, &entities::ORDER_LINES].map(|e| {
+        let rel = batch.file_of(e).unwrap().path.clone();
+        let bytes = std::fs::read(batch.dir.join(&rel)).unwrap();
+        (e, rel, bytes)
+    });
+    let mut seeds: Vec<Seed> = files
+        .iter()
+        .map(|(e, _, bytes)| Seed::new(e.file, bytes.clone(), e))
+        .collect();
+    // Any CSV at all in place of either file.
+    for (i, mut s) in staging_seeds(&dir, Format::Csv).into_iter().enumerate() {
+        s.entity = files[i % 2].0;
+        seeds.push(s);
+    }
+    let names = vec![batch.dir.display().to_string(), batch.id().to_string()];
+    println!("fuzz staging-csv-orders: batch {}", batch.dir.display());
+    Target {
+        name: "staging-csv-orders",
+        seeds,
+        names,
+        slowness: 2,
+        run: Box::new(move |seed, input| {
+            let _keep = &dir;
+            for (e, rel, bytes) in &files {
+                let data: &[u8] = if e.name == seed.entity.name {
+                    input
+                } else {
+                    bytes
+                };
+                std::fs::write(batch.dir.join(rel), data).unwrap();
+            }
+            let mut o = Outcome::default();
+            if let Err(e) = batch.verify_rows() {
+                let msg = e.to_string();
+                o.named = files.iter().any(|(_, rel, _)| msg.contains(rel.as_str()));
+                o.error = Some(msg);
+            }
+            o
+        }),
+    }
+}
+
 fn source() -> Source {
     Source {
         site: "office".into(),
@@ -880,8 +952,10 @@ fn fixed_meta(flow: &str, format: Format, id: &str) -> BatchMeta {
     m
 }
 
-/// Two sealed batches: customers in CSV, and orders in XML with all the
-/// optional parts of a tag file (parent, channel, watermark, settings).
+/// Three sealed batches: customers in CSV; orders in XML with all the
+/// optional parts of a tag file (parent, channel, watermark, settings) and
+/// a rejects file; orders in CSV with their lines in a file of their own.
+/// Tag seeds are named after them: `customers`, `orders`, `order_lines`.
 fn tag_bags(dir: &Dir) -> Vec<PathBuf> {
     let parent = dir.join("staging/work");
     let meta = fixed_meta("customers", Format::Csv, "s1.customers.transformed.fuzz");
@@ -932,7 +1006,17 @@ fn tag_bags(dir: &Dir) -> Vec<PathBuf> {
     )
     .unwrap();
     let b = bw.finish().unwrap();
-    vec![a.dir, b.dir]
+
+    // Orders in CSV: the lines in a file of their own, read together.
+    let meta = fixed_meta("orders", Format::Csv, "s1.orders.transformed.fuzz-csv");
+    let mut bw = BatchWriter::create(&parent, meta).unwrap();
+    let mut g = magsync::staging::group::GroupWriter::create(&mut bw, &entities::ORDERS).unwrap();
+    for (o, lines) in orders() {
+        g.write(&o, &lines).unwrap();
+    }
+    g.finish(&mut bw).unwrap();
+    let c = bw.finish().unwrap();
+    vec![a.dir, b.dir, c.dir]
 }
 
 /// Put `tag` into the batch and the tag manifest (so that the bag stays
@@ -982,7 +1066,11 @@ fn tag_target() -> Target {
             &entities::CUSTOMERS,
         );
         s.bag = i;
-        s.entity = [&entities::CUSTOMERS, &entities::ORDERS][i];
+        s.entity = [
+            &entities::CUSTOMERS,
+            &entities::ORDERS,
+            &entities::ORDER_LINES,
+        ][i];
         seeds.push(s);
     }
     seeds.extend(bad_files(".tag.toml"));
@@ -1040,6 +1128,11 @@ fn fuzz_the_staging_csv_reader() {
 }
 
 #[test]
+fn fuzz_the_staging_csv_reader_of_orders_and_their_lines() {
+    fuzz(csv_group_target());
+}
+
+#[test]
 fn fuzz_the_staging_xml_reader() {
     fuzz(staging_target("staging-xml", Format::Xml));
 }
@@ -1055,8 +1148,9 @@ fn fuzz_the_configuration() {
 }
 
 /// Every input fuzzing once broke (`tests/data/fuzz/`, named like the
-/// corpus of `tests/data/bad/`: `<what>.<entity>.csv|xml`, `<what>.tag.toml`,
-/// `<what>.config.toml`) is refused cleanly, naming its file.
+/// corpus of `tests/data/bad/`: `<what>.<entity>.csv|xml`, `<what>.config.toml`,
+/// `<what>.<bag>.tag.toml` with the bag of [`tag_bags`] it was found in) is
+/// refused cleanly, naming its file.
 #[test]
 fn regressions_from_earlier_fuzzing_stay_fixed() {
     let dir = Dir::new();
@@ -1073,7 +1167,14 @@ fn regressions_from_earlier_fuzzing_stay_fixed() {
         let o = if name.ends_with(".config.toml") {
             load_config(&dir.join("magsync.toml"), &input)
         } else if name.ends_with(".tag.toml") {
-            let i = usize::from(name.ends_with(".orders.tag.toml"));
+            let i = [
+                ".customers.tag.toml",
+                ".orders.tag.toml",
+                ".order_lines.tag.toml",
+            ]
+            .iter()
+            .position(|e| name.ends_with(e))
+            .unwrap_or(0);
             open_with_tag(&bags[i], &manifests[i], &input)
         } else {
             let entity = entity_of_name(&name);
