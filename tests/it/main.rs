@@ -15,6 +15,7 @@ mod demo;
 mod encoding;
 mod faults;
 mod fixture;
+mod fuzz;
 mod kill;
 mod magazyn;
 mod orders;
