@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
 use crate::staging::entities::LOAD_COUNTS;
-use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Item, RecordReader, Stage};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Item, Stage};
 
 /// How many times a load meets a lock conflict before it gives up.
 const LOCK_ATTEMPTS: u64 = 3;
@@ -226,17 +226,17 @@ pub fn write_receipt(
         bw.warn(entity.name, key, "", code, msg)?;
     }
     if !out.rejects.is_empty() {
-        let f = batch
+        let (mut reader, _) = batch.reader(entity)?;
+        let path = batch
             .file_of(entity)
-            .ok_or_else(|| Error::batch(batch.id(), format!("holds no {} file", entity.name)))?;
-        let display = format!("{}/{}", batch.id(), f.path);
-        let mut reader = RecordReader::open(&batch.dir.join(&f.path), entity, &display)?;
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
         let mut rec = Vec::new();
         while let Some(item) = reader.next(&mut rec)? {
             if let Item::Record(line) = item {
                 let key = entity.key_of(&rec);
                 if let Some((_, code, msg)) = out.rejects.iter().find(|(k, _, _)| *k == key) {
-                    bw.reject(entity, &rec, &f.path, line, "", code, msg)?;
+                    bw.reject(entity, &rec, &path, line, "", code, msg)?;
                 }
             }
         }

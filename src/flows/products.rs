@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::money::{self, round4};
 use crate::shop::ShopDb;
 use crate::staging::entities::{MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, RecordReader, Source, Stage};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Source, Stage};
 use crate::templates::{Params, Sql, Templates};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -870,11 +870,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
     super::expect(batch, FLOW, Stage::Undo, "undo")?;
     batch.verify_rows()?;
     let e = &PRODUCT_UNDO;
-    let f = batch
-        .file_of(e)
-        .ok_or_else(|| Error::batch(batch.id(), "holds no product_undo file"))?;
-    let display = format!("{}/{}", batch.id(), f.path);
-    let mut reader = RecordReader::open(&batch.dir.join(&f.path), e, &display)?;
+    let (mut reader, _) = batch.reader(e)?;
     let mut shop = Shop::open(cfg, &m.source.shop).await?;
     let (begin, restore, commit) = (
         shop.sql("transaction.sql")?,

@@ -18,7 +18,7 @@ pub mod import;
 use crate::error::{Error, Result};
 use crate::staging::entities;
 use crate::staging::group::{Group, GroupReader};
-use crate::staging::{Batch, Entity, Item, RecordReader};
+use crate::staging::{Batch, Entity, Item};
 
 /// The entities of a batch a person reviews, parents before children.
 pub fn entities_of(batch: &Batch) -> Vec<&'static Entity> {
@@ -57,11 +57,7 @@ pub fn records(batch: &Batch, e: &'static Entity) -> Result<Vec<Vec<String>>> {
         }
         return Ok(out);
     }
-    let f = batch
-        .file_of(e)
-        .ok_or_else(|| Error::batch(batch.id(), format!("holds no {} file", e.name)))?;
-    let display = format!("{}/{}", batch.id(), f.path);
-    let mut r = RecordReader::open(&batch.dir.join(&f.path), e, &display)?;
+    let (mut r, display) = batch.reader(e)?;
     let mut rec = Vec::new();
     while let Some(item) = r.next(&mut rec)? {
         if let Item::Invalid {

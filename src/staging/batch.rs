@@ -488,9 +488,12 @@ impl Batch {
     }
 
     pub fn reader(&self, entity: &'static Entity) -> Result<(RecordReader, String)> {
-        let f = self
-            .file_of(entity)
-            .ok_or_else(|| Error::batch(self.id(), format!("holds no {} file", entity.name)))?;
+        let f = self.file_of(entity).ok_or_else(|| {
+            Error::batch(
+                self.id(),
+                format!("{TAG_FILE} lists no {} file (data/)", entity.name),
+            )
+        })?;
         let display = format!("{}/{}", self.id(), f.path);
         Ok((
             RecordReader::open(&self.dir.join(&f.path), entity, &display)?,
@@ -623,11 +626,20 @@ pub fn parse_tag_file(text: &str) -> std::result::Result<BatchMeta, String> {
         .get("format_version")
         .and_then(|v| v.as_str())
         .ok_or("format_version is missing")?;
-    let major: u64 = version
+    // MAJOR.MINOR.PATCH, digits only.
+    let parts: Vec<u64> = version
         .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .ok_or_else(|| format!("format_version `{version}` is not a semantic version"))?;
+        .map(|p| {
+            (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u64>>>()
+        .filter(|p| p.len() == 3)
+        .ok_or_else(|| {
+            format!("format_version `{version}` is not a version (MAJOR.MINOR.PATCH)")
+        })?;
+    let major = parts[0];
     if major > FORMAT_MAJOR {
         return Err(format!(
             "staging format {version} is newer than this magsync reads ({FORMAT_MAJOR}.x): upgrade magsync to read it"

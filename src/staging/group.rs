@@ -80,7 +80,7 @@ impl GroupReader {
         let child_entity = parent
             .child
             .expect("a GroupReader is for an entity with a child");
-        let (p, _) = batch.reader(parent)?;
+        let (p, parent_file) = batch.reader(parent)?;
         match p {
             RecordReader::Xml(x) => Ok(GroupReader::Xml(x)),
             RecordReader::Csv(pc) => {
@@ -88,7 +88,10 @@ impl GroupReader {
                 let RecordReader::Csv(cc) = c else {
                     return Err(Error::batch(
                         batch.id(),
-                        format!("{} is CSV but {} is not", parent.name, child_entity.name),
+                        format!(
+                            "{}: {parent_file} is CSV but {child_file} is not (their lines go in a file of the same format)",
+                            crate::staging::batch::TAG_FILE
+                        ),
                     ));
                 };
                 Ok(GroupReader::Csv {
