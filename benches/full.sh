@@ -6,7 +6,11 @@
 #   - transform + load of the orders batch into the embedded Magazyn vs
 #     `sqlite3 .import` of the same rows;
 #   - an incremental sync after 1 000 changed orders vs the full sync;
-#   - peak RSS of every magsync step.
+#   - peak RSS of every magsync step;
+#   - where a Firebird 3 server answers on 127.0.0.1:3050 (SYSDBA password in
+#     /etc/firebird/3.0/SYSDBA.password or MAGSYNC_BENCH_FIREBIRD_PASSWORD),
+#     the load of the same batch into a Magazyn on Firebird, for sizes up to
+#     MAGSYNC_BENCH_FIREBIRD_MAX orders (default 100000).
 #
 #   benches/full.sh [ORDERS ...]        (default: 10000 100000)
 #
@@ -67,6 +71,18 @@ TOML
   read -r l_s l_m < <(timed load $bin --config magsync.toml load "$tbatch")
   rm -f import.db
   read -r i_s i_m < <(timed import sqlite3 import.db ".import --csv $tbatch/data/orders.csv orders" ".import --csv $tbatch/data/order_lines.csv order_lines")
+  fb_line=""
+  fb_pass=${MAGSYNC_BENCH_FIREBIRD_PASSWORD:-$(sed -n 's/^ISC_PASSWORD="\(.*\)"$/\1/p' /etc/firebird/3.0/SYSDBA.password 2>/dev/null || true)}
+  if [ -n "$fb_pass" ] && ss -ltn | grep -q ':3050 ' && [ "$n" -le "${MAGSYNC_BENCH_FIREBIRD_MAX:-100000}" ]; then
+    fdb=/var/lib/firebird/3.0/data/magsync_bench_$n.fdb
+    rm -f "$fdb"
+    sed -e "s|^url = \"sqlite://magazyn.db\"|url = \"firebird://SYSDBA@127.0.0.1:3050$fdb\"\npassword_env = \"FB_BENCH_PASSWORD\"|" magsync.toml > fb.toml
+    export FB_BENCH_PASSWORD="$fb_pass"
+    $bin --config fb.toml sync --shop b --flow catalog customers >/dev/null
+    read -r b_s b_m < <(timed fbload $bin --config fb.toml load "$tbatch")
+    fb_line=$(printf '%-44s %9s %9s %12s  (vs SQLite load: %s)' "magsync load into Firebird 3" "$b_s" "$b_m" "$(ratio "$i_s" "$b_s")" "$(ratio "$l_s" "$b_s")")
+    rm -f "$fdb"
+  fi
   read -r f_s f_m < <(timed full $bin --config magsync.toml sync --shop b --flow orders --full)
   mysql -h127.0.0.1 -uroot "$db" -e "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id IN (SELECT orders_id FROM (SELECT orders_id FROM orders ORDER BY RAND() LIMIT 1000) x)"
   read -r u_s u_m < <(timed incr $bin --config magsync.toml sync --shop b --flow orders)
@@ -76,9 +92,10 @@ TOML
   printf '%-44s %9s %9s %12s\n' "python pymysql + csv" "$p_s" "$p_m" "$(ratio "$c_s" "$p_s")"
   printf '%-44s %9s %9s %12s  (vs client; vs python: %s)\n' "magsync extract --full (checksummed bag)" "$x_s" "$x_m" "$(ratio "$c_s" "$x_s")" "$(ratio "$p_s" "$x_s")"
   printf '%-44s %9s %9s\n' "magsync transform" "$t_s" "$t_m"
-  printf '%-44s %9s %9s\n' "magsync load (one transaction)" "$l_s" "$l_m"
+  printf '%-44s %9s %9s %12s\n' "magsync load (one transaction)" "$l_s" "$l_m" "$(ratio "$i_s" "$l_s")"
   printf '%-44s %9s %9s %12s\n' "sqlite3 .import of the same two files" "$i_s" "$i_m" "1.00"
   printf '%-44s %9s %9s %12s\n' "magsync transform + load" "$(echo "$t_s + $l_s" | bc)" "-" "$(ratio "$i_s" "$(echo "$t_s + $l_s" | bc)")"
+  [ -z "$fb_line" ] || echo "$fb_line"
   printf '%-44s %9s %9s\n' "magsync sync --full (all unchanged)" "$f_s" "$f_m"
   printf '%-44s %9s %9s %12s  (%s)\n' "magsync sync after 1000 changed orders" "$u_s" "$u_m" "$(ratio "$u_s" "$f_s")" "$updated"
   cd "$OLDPWD"

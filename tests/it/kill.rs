@@ -1,5 +1,6 @@
-//! A load killed part-way (SIGKILL, for real) leaves the Magazyn with all of
-//! the batch or none of it, and the rerun completes.
+//! A load killed part-way (SIGKILL, for real) leaves the target with all of
+//! the batch or none of it, and the rerun completes: loads into the Magazyn
+//! (whichever backend the tests run on) and the products push into a shop.
 
 use crate::util::*;
 use std::time::Instant;
@@ -8,11 +9,39 @@ use std::time::Instant;
 /// load's duration. After every kill the Magazyn must be what it was before
 /// the load (`before`) or what a complete load leaves (`after`), as `state`
 /// sees it; then a rerun completes the job, and loading again is a no-op.
-fn assert_all_or_nothing(dir: &Dir, batch: &str, state: &dyn Fn() -> Vec<i64>) {
-    let restore = || magazyn_restore(dir);
+fn assert_all_or_nothing<T: PartialEq + std::fmt::Debug>(
+    dir: &Dir,
+    batch: &str,
+    state: &dyn Fn() -> T,
+) {
     // Set the Magazyn up (schema, warehouse) without loading anything.
     dir.magsync(&["load", batch, "--dry-run"]).ok();
     magazyn_save(dir);
+    let target = Target {
+        restore: &|| magazyn_restore(dir),
+        integrity: &|| magazyn_integrity(dir),
+        again_says: "already applied",
+    };
+    kill_nine_times(dir, batch, state, &target);
+}
+
+/// What a kill test needs of the database a load writes.
+struct Target<'a> {
+    /// Back to the state before the load.
+    restore: &'a dyn Fn(),
+    /// The database's own consistency check.
+    integrity: &'a dyn Fn() -> Result<(), String>,
+    /// What a second load of the same batch says.
+    again_says: &'a str,
+}
+
+fn kill_nine_times<T: PartialEq + std::fmt::Debug>(
+    dir: &Dir,
+    batch: &str,
+    state: &dyn Fn() -> T,
+    target: &Target,
+) {
+    let restore = target.restore;
     let before = state();
     let t0 = Instant::now();
     dir.magsync(&["load", batch]).ok();
@@ -34,7 +63,7 @@ fn assert_all_or_nothing(dir: &Dir, batch: &str, state: &dyn Fn() -> Vec<i64>) {
             now == before || now == after,
             "after a kill at {delay:?}: {now:?}, neither {before:?} nor {after:?}"
         );
-        magazyn_integrity(dir).unwrap();
+        (target.integrity)().unwrap();
         if !finished && now == before {
             killed_midway += 1;
         }
@@ -43,7 +72,7 @@ fn assert_all_or_nothing(dir: &Dir, batch: &str, state: &dyn Fn() -> Vec<i64>) {
         assert_eq!(state(), after);
         let again = dir.magsync(&["load", batch]);
         again.ok();
-        assert!(again.stdout.contains("already applied"));
+        assert!(again.stdout.contains(target.again_says), "{}", again.stdout);
     }
     assert!(
         killed_midway >= 3,
@@ -75,7 +104,7 @@ fn a_killed_customers_load_is_all_or_nothing_and_the_rerun_completes() {
         ["customers", "magsync_links", "magsync_batches"]
             .iter()
             .map(|t| magazyn_count(&dir, &format!("SELECT COUNT(*) FROM {t}")))
-            .collect()
+            .collect::<Vec<i64>>()
     };
     assert_all_or_nothing(&dir, &batch, &state);
 }
@@ -107,4 +136,89 @@ fn a_killed_orders_load_is_all_or_nothing_and_the_rerun_completes() {
         v
     };
     assert_all_or_nothing(&dir, &batch, &state);
+}
+
+/// The products push into a shop (Magazyn → shop), killed at nine points:
+/// the shop has every product's new price, stock and status or none of
+/// them; the rerun writes what is left; a third load changes nothing.
+#[test]
+fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
+    let data = ShopData::new(10, 3000, 0, 41);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &url,
+            "csv",
+            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n",
+        ),
+    );
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path()).await;
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        mag.begin().await.unwrap();
+        for p in &data.products {
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &p.model,
+                    &p.name_pl,
+                    &p.rate.to_string(),
+                ))
+                .await
+                .unwrap();
+            let gross = rust_decimal::Decimal::new(1000 + p.id * 7, 2);
+            let net =
+                gross / (rust_decimal::Decimal::ONE + p.rate / rust_decimal::Decimal::from(100));
+            mag.set_price(list, id, net, gross).await.unwrap();
+            mag.set_quantity(wh, id, rust_decimal::Decimal::from(p.id % 17))
+                .await
+                .unwrap();
+        }
+        mag.commit().await.unwrap();
+        mag.close().await;
+    });
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "products"])
+        .ok();
+    let extracted = dir.batches("outbox").pop().unwrap();
+    dir.magsync(&["transform", extracted.to_str().unwrap()])
+        .ok();
+    let batch = dir.batches("work").pop().unwrap();
+    let batch = batch.to_str().unwrap().to_string();
+
+    let shop = dir.join("shop.db");
+    let pristine = dir.join("shop.pristine");
+    std::fs::copy(&shop, &pristine).unwrap();
+    let shop_query = |sql: &str| -> Vec<String> {
+        rt().block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+            c.close().await.unwrap();
+            rows.iter().map(|r| r.get::<String, _>(0)).collect()
+        })
+    };
+    let state = || {
+        shop_query(
+            "SELECT products_id || '|' || products_price || '|' || products_quantity || '|' || products_status FROM products ORDER BY products_id",
+        )
+    };
+    let target = Target {
+        restore: &|| {
+            for f in ["shop.db-wal", "shop.db-shm"] {
+                let _ = std::fs::remove_file(dir.join(f));
+            }
+            std::fs::copy(&pristine, &shop).unwrap();
+        },
+        integrity: &|| match shop_query("PRAGMA integrity_check")[0].as_str() {
+            "ok" => Ok(()),
+            other => Err(other.to_string()),
+        },
+        again_says: " 0 updated",
+    };
+    kill_nine_times(&dir, &batch, &state, &target);
 }
