@@ -7,6 +7,7 @@ mod check;
 mod demo;
 mod discover;
 mod extract;
+mod index;
 mod init;
 mod load;
 mod reconcile;
@@ -58,6 +59,8 @@ pub enum Command {
     Check(check::Args),
     /// List the statuses, payment methods, delivery titles and tax classes a shop uses, as a value-map skeleton.
     Discover(discover::Args),
+    /// Add (or with --drop remove) the opt-in shop indexes that make incremental orders extracts cheap.
+    Index(index::Args),
     /// Read one side into an extracted batch in the outbox.
     Extract(extract::Args),
     /// Turn an extracted batch into a transformed batch.
@@ -111,6 +114,7 @@ pub fn main() -> anyhow::Result<Exit> {
         Command::Init(a) => rt.block_on(init::run(a)),
         Command::Check(a) => rt.block_on(check::run(&cfg_path, a)),
         Command::Discover(a) => rt.block_on(discover::run(&load_config(&cfg_path)?, a)),
+        Command::Index(a) => rt.block_on(index::run(&load_config(&cfg_path)?, a)),
         Command::Extract(a) => rt.block_on(extract::run(&load_config(&cfg_path)?, a)),
         Command::Transform(a) => rt.block_on(transform::run(&load_config(&cfg_path)?, a)),
         Command::Undo(a) => rt.block_on(undo::run(&load_config(&cfg_path)?, a)),

@@ -360,3 +360,79 @@ fn discover_writes_a_value_map_skeleton_that_parses() {
     dir.write("magsync.toml", &cfg);
     dir.magsync(&["discover", "--shop", "s1"]).ok();
 }
+
+/// `magsync index`: the two watermark indexes are added only on request,
+/// the incremental extract finds changed orders through them, and `--drop`
+/// removes exactly them (the shop's own indexes stay).
+#[test]
+fn the_opt_in_watermark_indexes_come_and_go_on_request() {
+    let Some(db) = mariadb("index") else { return };
+    let data = ShopData::new(20, 10, 60, 23);
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        data.populate(&mut shop).await;
+        shop.close().await;
+    });
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    magazyn_goods(&dir, &data.products);
+    let indexes = || -> Vec<String> {
+        rt().block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::mysql::MySqlConnection::connect(&db.url).await.unwrap();
+            sqlx::query("SELECT DISTINCT CAST(index_name AS CHAR) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'orders' ORDER BY 1")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect()
+        })
+    };
+    let own = indexes();
+    assert!(own.iter().all(|i| !i.starts_with("magsync_")), "{own:?}");
+    let check = dir.magsync(&["check", "--shop", "s1"]);
+    assert!(
+        check.stdout.contains("`magsync index --shop s1` adds"),
+        "{}",
+        check.stdout
+    );
+
+    let run = dir.magsync(&["index", "--shop", "s1"]);
+    run.ok();
+    let with = indexes();
+    assert_eq!(with.len(), own.len() + 2, "{with:?}");
+    assert!(with.contains(&"magsync_orders_last_modified".to_string()));
+    assert!(with.contains(&"magsync_orders_date_purchased".to_string()));
+    assert!(
+        run.stdout
+            .contains("magsync_orders_last_modified on orders"),
+        "{}",
+        run.stdout
+    );
+    dir.magsync(&["index", "--shop", "s1"]).ok(); // again: nothing new
+    assert_eq!(indexes(), with);
+    assert!(
+        dir.magsync(&["check", "--shop", "s1"])
+            .stdout
+            .contains("added by `magsync index`")
+    );
+
+    // The incremental extract is the same with the indexes: a status change
+    // (last_modified) is found.
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    let public = data.orders.iter().filter(|o| o.status != 6).count() as i64;
+    assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM orders"), public);
+    let changed = data.orders.iter().find(|o| o.status == 1).unwrap().id;
+    db.exec(&format!(
+        "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id = {changed}"
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    assert_eq!(run.load_counts_of("orders").updated, 1, "{}", run.stdout);
+
+    let run = dir.magsync(&["index", "--shop", "s1", "--drop"]);
+    run.ok();
+    assert!(run.stdout.contains("no magsync indexes"), "{}", run.stdout);
+    assert_eq!(indexes(), own, "exactly magsync's indexes removed");
+}
