@@ -402,31 +402,11 @@ fn a_lock_wait_timeout_during_the_products_push_applies_nothing_and_the_rerun_co
     let dir = Dir::new();
     dir.write("magsync.toml", &config_with(&db.url, "csv", extra));
     // The Magazyn: a new gross price and stock for every product.
-    rt().block_on(async {
+    magazyn_stocked(dir.path(), &data.products, &["Detal"], |p| {
         use rust_decimal::Decimal;
-        let mut mag = open_magazyn(dir.path()).await;
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
-            .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        for p in &data.products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .await
-                .unwrap();
-            let gross = Decimal::new(1000 + p.id * 137, 2);
-            let net = gross / (Decimal::ONE + p.rate / Decimal::from(100));
-            mag.set_price(list, id, net, gross).await.unwrap();
-            mag.set_quantity(wh, id, Decimal::from(500 + p.id))
-                .await
-                .unwrap();
-        }
-        mag.close().await;
+        let gross = Decimal::new(1000 + p.id * 137, 2);
+        let net = gross / (Decimal::ONE + p.rate / Decimal::from(100));
+        (Some((net, gross)), Some(Decimal::from(500 + p.id)))
     });
     let batch = transformed(&dir, "products");
     let ids: Vec<i64> = csv::Reader::from_path(Path::new(&batch).join("data/product_updates.csv"))

@@ -154,33 +154,13 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
             "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n",
         ),
     );
-    rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
-            .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        mag.begin().await.unwrap();
-        for p in &data.products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .await
-                .unwrap();
-            let gross = rust_decimal::Decimal::new(1000 + p.id * 7, 2);
-            let net =
-                gross / (rust_decimal::Decimal::ONE + p.rate / rust_decimal::Decimal::from(100));
-            mag.set_price(list, id, net, gross).await.unwrap();
-            mag.set_quantity(wh, id, rust_decimal::Decimal::from(p.id % 17))
-                .await
-                .unwrap();
-        }
-        mag.commit().await.unwrap();
-        mag.close().await;
+    magazyn_stocked(dir.path(), &data.products, &["Detal"], |p| {
+        let gross = rust_decimal::Decimal::new(1000 + p.id * 7, 2);
+        let net = gross / (rust_decimal::Decimal::ONE + p.rate / rust_decimal::Decimal::from(100));
+        (
+            Some((net, gross)),
+            Some(rust_decimal::Decimal::from(p.id % 17)),
+        )
     });
     dir.magsync(&["extract", "--shop", "s1", "--flow", "products"])
         .ok();

@@ -12,29 +12,8 @@ fn synced() -> (Dir, ShopData) {
     let dir = Dir::new();
     let url = sqlite_shop_with(&dir, &data);
     dir.write("magsync.toml", &config_with(&url, "csv", "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n"));
-    rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        mag.seed(
-            &["MAG".to_string()],
-            &["Detal".to_string(), "Sklep1".to_string()],
-        )
-        .await
-        .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        for p in &data.products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .await
-                .unwrap();
-            mag.set_price(list, id, p.price, p.gross + rust_decimal::Decimal::ONE)
-                .await
-                .unwrap();
-        }
-        mag.close().await;
+    magazyn_stocked(dir.path(), &data.products, &["Detal", "Sklep1"], |p| {
+        (Some((p.price, p.gross + rust_decimal::Decimal::ONE)), None)
     });
     let r = dir.magsync(&["sync", "--shop", "s1"]);
     assert!(r.code <= 1, "{}\n{}", r.stdout, r.stderr);

@@ -30,29 +30,9 @@ fn sites(extra_shop: &str, extra_office: &str) -> Sites {
         ),
     );
     // The office's Magazyn: the goods, a price list with prices, stock.
-    rt().block_on(async {
-        let mut mag = open_magazyn(office.path()).await;
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
-            .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        for p in &data.products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .await
-                .unwrap();
-            let gross = p.gross + rust_decimal::Decimal::ONE;
-            mag.set_price(list, id, gross, gross).await.unwrap();
-            mag.set_quantity(wh, id, rust_decimal::Decimal::from(50))
-                .await
-                .unwrap();
-        }
-        mag.close().await;
+    magazyn_stocked(office.path(), &data.products, &["Detal"], |p| {
+        let gross = p.gross + rust_decimal::Decimal::ONE;
+        (Some((gross, gross)), Some(rust_decimal::Decimal::from(50)))
     });
     Sites { shop, office, data }
 }

@@ -9,6 +9,7 @@
 //! reach whichever backend the test runs on.
 
 use magsync::shop::ShopDb;
+use rust_decimal::Decimal;
 use sqlx::Connection;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -573,18 +574,50 @@ impl ShopData {
 /// Goods in the Magazyn for the shop's products (the register the orders
 /// flow links lines to), creating the Magazyn if needed.
 pub fn magazyn_goods(dir: &Dir, products: &[magsync::demo::Product]) {
+    magazyn_stocked(dir.path(), products, &[], |_| (None, None));
+}
+
+/// What [`magazyn_stocked`] gives one good: (net, gross) on the first
+/// price list, and the quantity in warehouse `MAG`.
+pub type Stocking = (Option<(Decimal, Decimal)>, Option<Decimal>);
+
+/// The shop's products as goods of the Magazyn at `dir` (created if
+/// needed, warehouse `MAG` and the `lists` price lists seeded), each priced
+/// on `lists[0]` and stocked as `stocking` says, in one transaction.
+pub fn magazyn_stocked(
+    dir: &Path,
+    products: &[magsync::demo::Product],
+    lists: &[&str],
+    stocking: impl Fn(&magsync::demo::Product) -> Stocking,
+) {
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        mag.seed(&["MAG".to_string()], &[]).await.unwrap();
+        let mut mag = open_magazyn(dir).await;
+        let lists: Vec<String> = lists.iter().map(|l| l.to_string()).collect();
+        mag.seed(&["MAG".to_string()], &lists).await.unwrap();
+        let wh = mag.warehouse_id("MAG").await.unwrap();
+        let list = match lists.first() {
+            Some(l) => Some(mag.price_list_id(l).await.unwrap()),
+            None => None,
+        };
+        mag.begin().await.unwrap();
         for p in products {
-            mag.good_insert(&magsync::magazyn::GoodRow::new(
-                &p.model,
-                &p.name_pl,
-                &p.rate.to_string(),
-            ))
-            .await
-            .unwrap();
+            let id = mag
+                .good_insert(&magsync::magazyn::GoodRow::new(
+                    &p.model,
+                    &p.name_pl,
+                    &p.rate.to_string(),
+                ))
+                .await
+                .unwrap();
+            let (price, quantity) = stocking(p);
+            if let (Some(list), Some((net, gross))) = (list, price) {
+                mag.set_price(list, id, net, gross).await.unwrap();
+            }
+            if let Some(q) = quantity {
+                mag.set_quantity(wh, id, q).await.unwrap();
+            }
         }
+        mag.commit().await.unwrap();
         mag.close().await;
     });
 }
