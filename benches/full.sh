@@ -37,7 +37,7 @@ timed() { # timed NAME CMD... : seconds and peak RSS (MB) into $work/NAME.t
   /usr/bin/time -f '%e %M' -o "$work/$name.t" "$@" > "$work/$name.out" 2>&1
   read -r s k < "$work/$name.t"; echo "$s $((k / 1024))"
 }
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+ratio() { printf "%.3f" "$(echo "scale=4; $1 / $2" | bc -l)"; }
 
 for n in "${sizes[@]}"; do
   db="magsync_bench_$n"

@@ -4,7 +4,10 @@
 //! into place only once every file is synced and the bag is sealed, so a
 //! crash never leaves something that looks like a finished batch. A batch is
 //! immutable once sealed: an edit (review) or the next stage is a new batch
-//! whose `parent` names this one.
+//! whose `parent` names this one. A writer that fails removes its partial;
+//! one killed outright (SIGKILL, power cut) leaves it behind, hidden, and the
+//! next writer in the same directory sweeps it once nothing in it has
+//! changed for [`STALE_PARTIAL`] (a live writer keeps its files moving).
 
 use super::bag;
 use super::codec::{Format, Item, RecordReader, RecordWriter, WrittenFile};
@@ -213,9 +216,46 @@ impl Drop for BatchWriter {
     }
 }
 
+/// How long an unfinished batch may sit untouched before it counts as left
+/// by a killed writer.
+pub const STALE_PARTIAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the `.<id>.partial` directories under `dir` that nothing has
+/// touched for `older_than`; returns how many went.
+pub fn sweep_partials(dir: &Path, older_than: std::time::Duration) -> Result<usize> {
+    let mut swept = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with('.') && name.ends_with(".partial")) {
+            continue;
+        }
+        let newest = walkdir::WalkDir::new(e.path())
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.metadata().ok()?.modified().ok())
+            .max();
+        let stale = newest
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= older_than);
+        if stale {
+            std::fs::remove_dir_all(e.path()).at(e.path())?;
+            tracing::warn!(
+                "removed {}: an unfinished batch left by a killed run",
+                e.path().display()
+            );
+            swept += 1;
+        }
+    }
+    Ok(swept)
+}
+
 impl BatchWriter {
     pub fn create(parent_dir: &Path, mut meta: BatchMeta) -> Result<BatchWriter> {
         std::fs::create_dir_all(parent_dir).at(parent_dir)?;
+        sweep_partials(parent_dir, STALE_PARTIAL)?;
         // Unique name: add a counter if a batch of that name exists.
         let base = meta.batch_id.clone();
         let mut n = 1;
@@ -658,4 +698,38 @@ pub fn parse_tag_file(text: &str) -> std::result::Result<BatchMeta, String> {
         ));
     }
     Ok(meta)
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_left_untouched_is_swept_a_recent_one_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let old = root
+            .path()
+            .join(".s1.orders.extracted.20260101t000000z.partial");
+        let new = root
+            .path()
+            .join(".s1.orders.extracted.20260102t000000z.partial");
+        let done = root.path().join("s1.orders.extracted.20260101t000000z");
+        for d in [&old, &new, &done] {
+            std::fs::create_dir_all(d.join("data")).unwrap();
+            std::fs::write(d.join("data/x.csv"), "a\n").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        // Directories cannot be opened for writing: set their times through
+        // a read handle (set_modified needs only the handle on Linux).
+        for p in [old.join("data/x.csv"), old.join("data"), old.clone()] {
+            std::fs::File::open(&p)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        assert_eq!(sweep_partials(root.path(), STALE_PARTIAL).unwrap(), 1);
+        assert!(!old.exists(), "the stale partial is gone");
+        assert!(new.exists(), "a partial being written is kept");
+        assert!(done.exists(), "finished batches are never touched");
+    }
 }

@@ -202,3 +202,52 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
     };
     kill_nine_times(&dir, &batch, &state, &target);
 }
+
+/// A transform killed at nine points leaves no transformed batch that looks
+/// finished but is not (anything visible verifies); the rerun writes exactly
+/// one batch, which verifies.
+#[test]
+fn a_killed_transform_leaves_nothing_half_finished() {
+    let data = ShopData::new(300, 40, 3000, 13);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    let extracted = dir.batches("outbox").pop().unwrap();
+    let extracted = extracted.to_str().unwrap();
+    let clear = || {
+        for b in dir.batches("work") {
+            std::fs::remove_dir_all(b).unwrap();
+        }
+    };
+    let t0 = Instant::now();
+    dir.magsync(&["transform", extracted]).ok();
+    let full = t0.elapsed();
+    clear();
+    let mut inside = 0;
+    for tenth in 1..=9 {
+        let mut child = dir.magsync_cmd(&["transform", extracted]).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(tenth as f64 / 10.0));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok();
+        child.wait().unwrap();
+        let visible = dir.batches("work");
+        assert!(visible.len() <= 1, "{visible:?}");
+        for b in &visible {
+            dir.magsync(&["verify", b.to_str().unwrap()]).ok();
+        }
+        if visible.is_empty() && !finished {
+            inside += 1;
+        }
+        clear();
+    }
+    assert!(
+        inside >= 3,
+        "only {inside} kills landed inside the transform ({full:?})"
+    );
+    dir.magsync(&["transform", extracted]).ok();
+    let work = dir.batches("work");
+    assert_eq!(work.len(), 1, "{work:?}");
+    dir.magsync(&["verify", work[0].to_str().unwrap()]).ok();
+}

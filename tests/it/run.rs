@@ -92,8 +92,12 @@ fn the_nightly_run_syncs_two_shops_and_reports() {
     let html = std::fs::read_to_string(dir.join("staging/report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("sync s2 orders"));
     assert!(std::fs::read_dir(dir.join("staging/logs")).unwrap().count() >= 1);
-    // No password hash in any batch, log or report.
+    // No password hash in any batch, log or report; on Firebird, not the
+    // Magazyn's password either.
     assert_nowhere(&dir.join("staging"), magsync::demo::SECRET_MARKER);
+    if let Some(fb) = firebird() {
+        assert_nowhere(&dir.join("staging"), &fb.password);
+    }
 
     // Again: exit 0, nothing changed.
     let orders = magazyn_rows(

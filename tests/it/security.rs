@@ -62,3 +62,51 @@ fn shop_text_that_looks_like_sql_round_trips_as_data() {
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "--full"])
         .ok();
 }
+
+/// The Magazyn's password (Firebird) comes from the environment or a 0600
+/// file, is refused in the URL, and never appears in what magsync prints or
+/// writes, even when the connection fails.
+#[test]
+fn the_firebird_password_is_never_printed_or_written() {
+    let dir = Dir::new();
+    let url = sqlite_shop(&dir, 3, 1);
+    let secret = "sekret-FB-9d4e";
+    // In the URL: refused, and not echoed.
+    let cfg = config(&url, "csv").replace(
+        "url = \"sqlite://magazyn.db\"",
+        &format!("url = \"firebird://sysdba:{secret}@127.0.0.1:1/x.fdb\""),
+    );
+    std::fs::write(dir.join("magsync.toml"), &cfg).unwrap();
+    let r = dir.magsync(&["check"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stdout.contains("password") || r.stderr.contains("password"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(!format!("{}{}", r.stdout, r.stderr).contains(secret));
+    // From a file: a readable-by-others file is refused; at 0600 it is used,
+    // and a server that is not there fails naming the database, not the secret.
+    let pw = dir.write("fb.pw", &format!("{secret}\n"));
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cfg = config(&url, "csv").replace(
+        "url = \"sqlite://magazyn.db\"",
+        "url = \"firebird://sysdba@127.0.0.1:1/var/lib/x.fdb\"\npassword_file = \"fb.pw\"",
+    );
+    std::fs::write(dir.join("magsync.toml"), &cfg).unwrap();
+    let r = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("fb.pw") && r.stderr.contains("chmod 600"),
+        "{}",
+        r.stderr
+    );
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("/var/lib/x.fdb"), "{}", r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains(secret), "{all}");
+    assert_nowhere(&dir.join("staging"), secret);
+}
