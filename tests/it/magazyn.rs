@@ -174,3 +174,54 @@ fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
         1
     );
 }
+
+/// A DGCS company database may be WIN1250: `check` names the engine and the
+/// character set, and Polish text goes in and comes back exactly (the server
+/// converts between the database's character set and the UTF-8 connection).
+/// Firebird only (SQLite is UTF-8 throughout).
+#[test]
+fn a_win1250_firebird_magazyn_keeps_polish_text() {
+    let Some(fb) = firebird() else {
+        println!("SKIPPED: the Magazyn is not on Firebird in this run");
+        return;
+    };
+    let dir = Dir::new();
+    // The company database exists already, in WIN1250 (as DGCS makes them).
+    let target = magsync::magazyn::firebird::FbTarget::parse(&magazyn_url(dir.path())).unwrap();
+    {
+        use rsfbclient::Execute;
+        let (mut conn, created) = target.connect(&fb.password, true).unwrap();
+        assert!(created);
+        conn.execute("ALTER DATABASE SET DEFAULT CHARACTER SET WIN1250", ())
+            .unwrap();
+        conn.close().unwrap();
+    }
+    let mut data = ShopData::new(12, 2, 0, 8);
+    data.customers[0].lastname = "Żółkiewska-Gęślą".into();
+    data.customers[0].company = Some("Zakład Ślusarski „Łoś” sp. z o.o.".into());
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    let check = dir.magsync(&["check"]);
+    assert!(
+        check.stdout.contains("Firebird 3.") && check.stdout.contains("character set WIN1250"),
+        "{}",
+        check.stdout
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    let names: Vec<String> = magazyn_rows(&dir, "SELECT name FROM customers ORDER BY id")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(names.len(), data.customers.len());
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("Zakład Ślusarski „Łoś” sp. z o.o.")),
+        "{names:?}"
+    );
+    // A second sync finds every customer unchanged: nothing was mangled.
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "--full"]);
+    let c = run.load_counts_of("customers");
+    assert_eq!((c.inserted, c.updated), (0, 0), "{}", run.stdout);
+}
