@@ -211,9 +211,11 @@ pub fn run(
     };
     match kind(text) {
         Kind::Select => {
-            let rows: Vec<Row> = conn.query(text, params).map_err(fb(ctx()))?;
+            // Streamed: a cursor, one row at a time (the products extract
+            // reads every good).
+            let rows = conn.query_iter::<_, Row>(text, params).map_err(fb(ctx()))?;
             for r in rows {
-                emit(r)?;
+                emit(r.map_err(fb(ctx()))?)?;
             }
             Ok(0)
         }
