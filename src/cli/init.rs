@@ -40,10 +40,16 @@ warnings_count = false
 
 [magazyn]
 # The Magazyn database. sqlite://PATH is the embedded reference schema,
-# created on first use.
+# created on first use. A Firebird 3 database (what DGCS System uses):
+#   url = "firebird://SYSDBA@server:3050/path/to/FIRMA.FDB"
+#   password_file = "magazyn.password"      # mode 0600; or password_env
+# (docs/templates.md: mapping onto an existing DGCS database, on a copy first).
 url = "sqlite://magazyn.db"
 # Create the schema, warehouses and price lists if the database is new.
 create = true
+# Seconds a load waits for data another program holds, before it rolls back
+# and tries again (three attempts in all).
+lock_wait = 10
 # At a site that cannot reach the Magazyn, leave out url and name the
 # site where it is:  site = "office"
 
