@@ -138,7 +138,7 @@ pub struct MagazynConfig {
 }
 
 fn lock_wait() -> u32 {
-    10
+    crate::magazyn::store::DEFAULT_LOCK_WAIT
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]

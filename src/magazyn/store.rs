@@ -28,6 +28,10 @@ const MIGRATIONS: &[&str] = &[
     "0003_base_prices",
 ];
 
+/// Seconds a write waits for data another program holds, unless
+/// `[magazyn] lock_wait` says otherwise.
+pub const DEFAULT_LOCK_WAIT: u32 = 10;
+
 enum Conn {
     Sqlite(rusqlite::Connection),
     Firebird(Box<FbConn>),
@@ -237,7 +241,7 @@ impl Magazyn {
         create: bool,
         templates: Templates,
     ) -> Result<Magazyn> {
-        if url.starts_with("firebird://") {
+        let (conn, file) = if url.starts_with("firebird://") {
             let target = FbTarget::parse(url)?;
             let password = password.ok_or_else(|| {
                 Error::Other(format!(
@@ -246,70 +250,23 @@ impl Magazyn {
                 ))
             })?;
             let (conn, _) = target.connect(password, create)?;
-            let mut m = Magazyn {
-                conn: Conn::Firebird(Box::new(conn)),
-                profile: "magazyn-firebird",
-                dialect: "firebird",
-                templates,
-                parsed: HashMap::new(),
-                url: url.to_string(),
-                file: target.database.clone(),
-                lock_wait: 10,
-                created: false,
-            };
-            m.migrate()?;
-            return Ok(m);
-        }
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                Error::Other(format!(
-                    "Magazyn: `{}` is neither a sqlite:// nor a firebird:// URL",
-                    crate::config::redact_url(url)
-                ))
-            })?;
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let mode = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("mode="))
-            .unwrap_or(if create { "rwc" } else { "rw" });
-        use rusqlite::OpenFlags as F;
-        let flags = F::SQLITE_OPEN_NO_MUTEX
-            | match mode {
-                "ro" => F::SQLITE_OPEN_READ_ONLY,
-                "rw" => F::SQLITE_OPEN_READ_WRITE,
-                "rwc" => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
-                other => {
-                    return Err(Error::Other(format!(
-                        "Magazyn {url}: unknown mode `{other}` (ro, rw or rwc)"
-                    )));
-                }
-            };
-        let cant = |e| Error::sqlite(format!("Magazyn: cannot open {url}"))(e);
-        let conn = if path == ":memory:" {
-            rusqlite::Connection::open_in_memory().map_err(cant)?
+            (Conn::Firebird(Box::new(conn)), target.database)
         } else {
-            rusqlite::Connection::open_with_flags(path, flags).map_err(cant)?
+            open_sqlite(url, create)?
         };
-        conn.busy_timeout(Duration::from_secs(10)).map_err(cant)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        // WAL: readers (review, reports) never block a load; FULL: a
-        // committed batch survives a power cut; a 32 MB page cache keeps a
-        // large load from re-reading its own indexes.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
-        )
-        .map_err(cant)?;
+        let (profile, dialect) = match conn {
+            Conn::Sqlite(_) => ("magazyn", "sqlite"),
+            Conn::Firebird(_) => ("magazyn-firebird", "firebird"),
+        };
         let mut m = Magazyn {
-            conn: Conn::Sqlite(conn),
-            profile: "magazyn",
-            dialect: "sqlite",
+            conn,
+            profile,
+            dialect,
             templates,
             parsed: HashMap::new(),
             url: url.to_string(),
-            file: path.to_string(),
-            lock_wait: 10,
+            file,
+            lock_wait: DEFAULT_LOCK_WAIT,
             created: false,
         };
         m.migrate()?;
@@ -1007,6 +964,54 @@ impl Magazyn {
             }
         }
     }
+}
+
+/// Open the SQLite Magazyn of `sqlite://path[?mode=ro|rw|rwc]`; returns the
+/// connection and the file, as errors name it.
+fn open_sqlite(url: &str, create: bool) -> Result<(Conn, String)> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "Magazyn: `{}` is neither a sqlite:// nor a firebird:// URL",
+                crate::config::redact_url(url)
+            ))
+        })?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mode = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("mode="))
+        .unwrap_or(if create { "rwc" } else { "rw" });
+    use rusqlite::OpenFlags as F;
+    let flags = F::SQLITE_OPEN_NO_MUTEX
+        | match mode {
+            "ro" => F::SQLITE_OPEN_READ_ONLY,
+            "rw" => F::SQLITE_OPEN_READ_WRITE,
+            "rwc" => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
+            other => {
+                return Err(Error::Other(format!(
+                    "Magazyn {url}: unknown mode `{other}` (ro, rw or rwc)"
+                )));
+            }
+        };
+    let cant = |e| Error::sqlite(format!("Magazyn: cannot open {url}"))(e);
+    let conn = if path == ":memory:" {
+        rusqlite::Connection::open_in_memory().map_err(cant)?
+    } else {
+        rusqlite::Connection::open_with_flags(path, flags).map_err(cant)?
+    };
+    conn.busy_timeout(Duration::from_secs(DEFAULT_LOCK_WAIT.into()))
+        .map_err(cant)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // WAL: readers (review, reports) never block a load; FULL: a
+    // committed batch survives a power cut; a 32 MB page cache keeps a
+    // large load from re-reading its own indexes.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
+    )
+    .map_err(cant)?;
+    Ok((Conn::Sqlite(conn), path.to_string()))
 }
 
 /// The one place a Magazyn statement runs, on either backend.

@@ -4,7 +4,6 @@
 
 use crate::util::*;
 use magsync::staging::{BatchMeta, BatchWriter, Format, Source, Stage, entities};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Vec<PathBuf> {
@@ -67,29 +66,6 @@ fn batch_with(
     std::fs::write(&tag, t).unwrap();
     reseal(&b.dir);
     b.dir
-}
-
-fn reseal(dir: &Path) {
-    let mut payload = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir.join("data")) {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            payload.insert(rel, magsync::staging::bag::sha256_file(e.path()).unwrap());
-        }
-    }
-    magsync::staging::bag::seal(
-        dir,
-        &payload,
-        &[("Source-Organization", "test".into())],
-        &["magsync-batch.toml"],
-    )
-    .unwrap();
 }
 
 #[test]

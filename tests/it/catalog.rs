@@ -7,11 +7,7 @@ use rust_decimal::Decimal;
 fn shop_with_awkward_models(test: &str) -> Option<(MyDb, ShopData)> {
     let db = mariadb(test)?;
     let data = ShopData::new(5, 30, 0, 23);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     db.exec(
         "UPDATE products SET products_model = 'PL-00002' WHERE products_id = 3;
          UPDATE products SET products_model = NULL WHERE products_id = 4;

@@ -253,11 +253,7 @@ fn a_shop_connection_dropped_mid_extract_leaves_no_batch_and_the_rerun_loads_eve
         return;
     };
     let data = ShopData::new(300, 40, 4000, 41);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     let dir = Dir::new();
     dir.write("magsync.toml", &config(&db.url, "csv"));
     magazyn_goods(&dir, &data.products);
@@ -391,11 +387,7 @@ fn a_lock_wait_timeout_during_the_products_push_applies_nothing_and_the_rerun_co
     };
     let data = ShopData::new(5, 30, 0, 23);
     for d in [&db, &twin] {
-        rt().block_on(async {
-            let mut shop = d.shop().await;
-            data.populate(&mut shop).await;
-            shop.close().await;
-        });
+        d.populate(&data);
     }
     let extra =
         "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n";

@@ -112,15 +112,8 @@ fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
             "url = \"sqlite://magazyn.db\"\nlock_wait = 1",
         ),
     );
-    magazyn_goods(&dir, &data.products);
-    rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        for p in &data.products {
-            let id = mag.good_by_code(&p.model).await.unwrap().unwrap();
-            mag.set_quantity(wh, id, Decimal::from(100)).await.unwrap();
-        }
-        mag.close().await;
+    magazyn_stocked(dir.path(), &data.products, &[], |_| {
+        (None, Some(Decimal::from(100)))
     });
     dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
         .ok();

@@ -37,11 +37,7 @@ fn expected_reserved(data: &ShopData, cancelled: &[i64]) -> BTreeMap<String, Dec
 fn every_public_order_lands_once_with_its_lines_and_totals() {
     let Some(db) = mariadb("orders") else { return };
     let data = ShopData::new(80, 30, 300, 21);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     let dir = Dir::new();
     dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
     magazyn_goods(&dir, &data.products);
@@ -368,11 +364,7 @@ fn discover_writes_a_value_map_skeleton_that_parses() {
 fn the_opt_in_watermark_indexes_come_and_go_on_request() {
     let Some(db) = mariadb("index") else { return };
     let data = ShopData::new(20, 10, 60, 23);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     let dir = Dir::new();
     dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
     magazyn_goods(&dir, &data.products);

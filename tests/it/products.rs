@@ -39,11 +39,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
         return;
     };
     let data = ShopData::new(10, 60, 0, 17);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     // What real shops have: a copied product (same model), models left empty.
     db.exec(
         "UPDATE products SET products_model = 'PL-00002' WHERE products_id = 3;

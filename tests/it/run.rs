@@ -8,11 +8,7 @@ fn two_shops() -> Option<(MyDb, MyDb, Dir)> {
     let b = mariadb("run_b")?;
     for (db, seed) in [(&a, 41u64), (&b, 42u64)] {
         let data = ShopData::new(12, 15, 40, seed);
-        rt().block_on(async {
-            let mut shop = db.shop().await;
-            data.populate(&mut shop).await;
-            shop.close().await;
-        });
+        db.populate(&data);
     }
     let dir = Dir::new();
     let shop = |id: &str, url: &str, n: u32| {
@@ -229,11 +225,7 @@ fn one_run_at_a_time_and_a_dead_holder_is_taken_over() {
 fn an_edited_template_changes_the_result_without_a_rebuild() {
     let Some(db) = mariadb("tmpl") else { return };
     let data = ShopData::new(6, 2, 0, 3);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        data.populate(&mut shop).await;
-        shop.close().await;
-    });
+    db.populate(&data);
     let dir = Dir::new();
     let t = dir.join("my-templates");
     let out = dir.magsync(&["templates", "export", t.to_str().unwrap()]);

@@ -1,34 +1,7 @@
 //! Staging batches as files: integrity, versions, formats, rejects.
 
 use crate::util::*;
-use magsync::staging::bag;
-use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Re-seal a bag after a test edited it on purpose (as a program that
-/// writes batches would), so a check past the checksums can be reached.
-fn reseal(dir: &Path) {
-    let mut payload = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir.join("data")) {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            payload.insert(rel, bag::sha256_file(e.path()).unwrap());
-        }
-    }
-    bag::seal(
-        dir,
-        &payload,
-        &[("Source-Organization", "test".into())],
-        &["magsync-batch.toml"],
-    )
-    .unwrap();
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     for e in walkdir::WalkDir::new(from) {

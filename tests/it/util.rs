@@ -439,6 +439,15 @@ impl MyDb {
         ShopDb::connect(&self.url, None, "test shop").await.unwrap()
     }
     /// Run SQL statements on the shop (test set-up and shop-side edits).
+    /// Fill the shop with a generated one.
+    pub fn populate(&self, data: &ShopData) {
+        rt().block_on(async {
+            let mut shop = self.shop().await;
+            data.populate(&mut shop).await;
+            shop.close().await;
+        });
+    }
+
     pub fn exec(&self, sql: &str) {
         rt().block_on(async {
             let mut c = sqlx::mysql::MySqlConnection::connect(&self.url)
@@ -683,4 +692,29 @@ pub fn assert_nowhere(root: &Path, needle: &str) {
             );
         }
     }
+}
+
+/// Re-seal a bag after a test edited it on purpose (as a program that
+/// writes batches would), so a check past the checksums can be reached.
+pub fn reseal(dir: &Path) {
+    let mut payload = std::collections::BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir.join("data")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            payload.insert(rel, magsync::staging::bag::sha256_file(e.path()).unwrap());
+        }
+    }
+    magsync::staging::bag::seal(
+        dir,
+        &payload,
+        &[("Source-Organization", "test".into())],
+        &["magsync-batch.toml"],
+    )
+    .unwrap();
 }
