@@ -25,6 +25,13 @@ struct Args {
     products: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// A shop that displays gross prices (DISPLAY_PRICE_WITH_TAX = true).
+    #[arg(long)]
+    gross: bool,
+    /// The order-total modules in the fresh-install order (ot_tax before
+    /// ot_shipping: the delivery's VAT in ot_total only).
+    #[arg(long)]
+    fresh_install_totals: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,11 +69,20 @@ fn main() -> anyhow::Result<()> {
         demo::populate_customers(&mut db, &customers).await?;
         let products = demo::products(a.products, a.seed);
         demo::populate_catalog(&mut db, &products).await?;
+        let checkout = demo::Checkout {
+            prices_with_tax: a.gross,
+            tax_before_shipping: a.fresh_install_totals,
+            ..demo::Checkout::default()
+        };
+        demo::set_checkout(&mut db, &checkout).await?;
         let chunk = 20_000;
         let mut first = 1;
         while first <= a.orders as i64 {
             let n = chunk.min(a.orders + 1 - first as usize);
-            let orders = demo::orders_from(first, n, &customers, &products, a.seed);
+            let mut orders = demo::orders_from(first, n, &customers, &products, a.seed);
+            for o in &mut orders {
+                o.checkout = checkout;
+            }
             demo::populate_orders(&mut db, &orders).await?;
             first += n as i64;
             eprint!("\r{} orders", first - 1);

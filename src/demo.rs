@@ -572,8 +572,10 @@ pub async fn populate_catalog(db: &mut ShopDb, products: &[Product]) -> Result<(
     let conf = exec(
         "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, date_added) VALUES (:key, :key, :value, '', 1, :now)",
     )?;
+    let [display, modules] = Checkout::default().settings();
     for (key, value) in [
-        ("DISPLAY_PRICE_WITH_TAX", "false"),
+        display,
+        modules,
         ("DEFAULT_CURRENCY", "PLN"),
         ("STORE_COUNTRY", "1"),
     ] {
@@ -679,62 +681,141 @@ pub struct Order {
     pub currency_value: Decimal,
     pub lines: Vec<OrderLine>,
     pub shipping_title: String,
+    /// Net, as the shipping module quotes it.
     pub shipping_cost: Decimal,
     pub date_purchased: String,
+    /// How the shop computed the totals.
+    pub checkout: Checkout,
+}
+
+/// The shop settings an order's totals were computed under, the ones
+/// osCommerce 2.3.3's `order::cart()` and order-total modules depend on.
+///
+/// The real checkout (`../shared/storefront`) is the reference: unit prices
+/// are rounded to the currency's decimals before the quantity multiplies
+/// them (`currencies::calculate_price`), net or gross as the shop displays
+/// them, and the modules run in `MODULE_ORDER_TOTAL_INSTALLED` order, not in
+/// sort order: in the fresh-install order (subtotal, tax, shipping, total)
+/// `ot_tax` is written before `ot_shipping` adds the delivery's VAT, which
+/// then reaches `ot_total` but no `ot_tax` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkout {
+    /// `DISPLAY_PRICE_WITH_TAX`.
+    pub prices_with_tax: bool,
+    /// VAT rate (%) of the delivery's tax class; zero: untaxed (class 0).
+    pub shipping_rate: Decimal,
+    /// `ot_tax` runs before `ot_shipping` (the fresh-install module order).
+    pub tax_before_shipping: bool,
+}
+
+impl Default for Checkout {
+    /// The generated shops: net prices, delivery in the 23 % class, the
+    /// modules in sort order.
+    fn default() -> Self {
+        Checkout {
+            prices_with_tax: false,
+            shipping_rate: Decimal::from(23),
+            tax_before_shipping: false,
+        }
+    }
+}
+
+impl Checkout {
+    /// The shop's `configuration` values that say so.
+    pub fn settings(&self) -> [(&'static str, &'static str); 2] {
+        [
+            (
+                "DISPLAY_PRICE_WITH_TAX",
+                if self.prices_with_tax {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+            (
+                "MODULE_ORDER_TOTAL_INSTALLED",
+                if self.tax_before_shipping {
+                    "ot_subtotal.php;ot_tax.php;ot_shipping.php;ot_total.php"
+                } else {
+                    "ot_subtotal.php;ot_shipping.php;ot_tax.php;ot_total.php"
+                },
+            ),
+        ]
+    }
 }
 
 impl Order {
-    /// The order totals as osCommerce 2.3.3's checkout writes them with
-    /// DISPLAY_PRICE_WITH_TAX = false (net prices, tax per description,
-    /// flat shipping in tax class 1): (class, title, value, sort order).
+    /// The order totals as osCommerce 2.3.3's checkout writes them under
+    /// `self.checkout`: (class, title, value, sort order), values in the
+    /// default currency to 4 places as the `orders_total` column keeps them.
     pub fn totals(&self) -> Vec<(&'static str, String, Decimal, i64)> {
+        let c = &self.checkout;
         let hundred = Decimal::from(100);
         let mut subtotal = Decimal::ZERO;
-        let mut tax: Vec<(String, Decimal)> = Vec::new();
-        let mut add_tax =
-            |title: String, v: Decimal| match tax.iter_mut().find(|(t, _)| *t == title) {
+        let mut tax_sum = Decimal::ZERO;
+        // tax_groups: one per tax description, in the order first met.
+        let mut groups: Vec<(String, Decimal)> = Vec::new();
+        fn add(groups: &mut Vec<(String, Decimal)>, title: String, v: Decimal) {
+            match groups.iter_mut().find(|(t, _)| *t == title) {
                 Some((_, s)) => *s += v,
-                None => tax.push((title, v)),
-            };
-        for l in &self.lines {
-            let shown = crate::money::round2(l.final_price) * Decimal::from(l.quantity);
-            subtotal += shown;
-            add_tax(
-                format!("VAT {}%:", l.product.rate),
-                l.product.rate / hundred * shown,
-            );
-        }
-        let shipping_tax = self.shipping_cost * Decimal::from(23) / hundred;
-        if !shipping_tax.is_zero() {
-            add_tax("VAT 23%:".into(), shipping_tax);
-        }
-        let tax_sum: Decimal = tax.iter().map(|(_, v)| *v).sum();
-        let total = subtotal + tax_sum + self.shipping_cost;
-        let mut out = vec![
-            (
-                "ot_subtotal",
-                "Suma częściowa:".to_string(),
-                crate::money::round4(subtotal),
-                1,
-            ),
-            (
-                "ot_shipping",
-                self.shipping_title.clone(),
-                self.shipping_cost,
-                2,
-            ),
-        ];
-        for (title, v) in tax {
-            if v > Decimal::ZERO {
-                out.push(("ot_tax", title, crate::money::round4(v), 3));
+                None => groups.push((title, v)),
             }
         }
-        out.push((
-            "ot_total",
-            "Razem:".to_string(),
-            crate::money::round4(total),
-            4,
-        ));
+        for l in &self.lines {
+            let rate = l.product.rate / hundred;
+            let unit = if c.prices_with_tax {
+                crate::money::round2(l.final_price + l.final_price * rate)
+            } else {
+                crate::money::round2(l.final_price)
+            };
+            let shown = unit * Decimal::from(l.quantity);
+            subtotal += shown;
+            let tax = if c.prices_with_tax {
+                shown - shown / (Decimal::ONE + rate)
+            } else {
+                rate * shown
+            };
+            tax_sum += tax;
+            add(&mut groups, format!("VAT {}%:", l.product.rate), tax);
+        }
+        let mut total = if c.prices_with_tax {
+            subtotal + self.shipping_cost
+        } else {
+            subtotal + tax_sum + self.shipping_cost
+        };
+        let r4 = crate::money::round4;
+        let mut out = vec![(
+            "ot_subtotal",
+            "Suma częściowa:".to_string(),
+            r4(subtotal),
+            1,
+        )];
+        let tax_rows = |groups: &[(String, Decimal)]| {
+            groups
+                .iter()
+                .filter(|(_, v)| *v > Decimal::ZERO)
+                .map(|(t, v)| ("ot_tax", t.clone(), r4(*v), 3))
+                .collect::<Vec<_>>()
+        };
+        let mut rows_tax = Vec::new();
+        if c.tax_before_shipping {
+            rows_tax = tax_rows(&groups);
+        }
+        let ship_tax = self.shipping_cost * c.shipping_rate / hundred;
+        let mut shipping = self.shipping_cost;
+        if !c.shipping_rate.is_zero() {
+            add(&mut groups, format!("VAT {}%:", c.shipping_rate), ship_tax);
+            total += ship_tax;
+            if c.prices_with_tax {
+                shipping += ship_tax;
+            }
+        }
+        if !c.tax_before_shipping {
+            rows_tax = tax_rows(&groups);
+        }
+        out.push(("ot_shipping", self.shipping_title.clone(), r4(shipping), 2));
+        out.extend(rows_tax);
+        out.push(("ot_total", "Razem:".to_string(), r4(total), 4));
         out
     }
 
@@ -847,9 +928,24 @@ pub fn orders_from(
                     id % 60,
                     id % 60
                 ),
+                checkout: Checkout::default(),
             }
         })
         .collect()
+}
+
+/// Record in the shop's `configuration` that its orders were computed
+/// under `checkout` (a shop made by [`populate_catalog`] has the default).
+pub async fn set_checkout(db: &mut ShopDb, checkout: &Checkout) -> Result<()> {
+    let sql = Sql::parse(
+        "demo:checkout",
+        "UPDATE configuration SET configuration_value = :value WHERE configuration_key = :key",
+    )?;
+    for (key, value) in checkout.settings() {
+        db.execute(&sql, &Params::new().set("key", key).set("value", value))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Write orders the way `checkout_process.php` does: the order, its totals,
