@@ -24,5 +24,6 @@ mod review;
 mod run;
 mod security;
 mod staging;
+mod storefront;
 mod transfer;
 mod util;

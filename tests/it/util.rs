@@ -718,3 +718,383 @@ pub fn reseal(dir: &Path) {
     )
     .unwrap();
 }
+
+// ------------------------------------------------------------ storefront
+
+/// The real osCommerce 2.3.3 shop of `../shared/storefront` (the shop's own
+/// PHP code on `php -S`, its own install SQL in MariaDB), one per test:
+/// database `oscreal_it_<test>_<pid>` on a free port, stopped and dropped
+/// when the value is dropped, also when the test fails.
+///
+/// Orders, totals, taxes and prices in it are what osCommerce computes; the
+/// tests compare magsync with that, never with a formula of their own.
+pub struct Storefront {
+    pub db: String,
+    pub port: u16,
+    /// The shop's text storage: `utf8` or `latin1-utf8` (setup.sh's OSC_ENCODING).
+    pub encoding: &'static str,
+    scripts: PathBuf,
+}
+
+/// How a storefront is set up (setup.sh's environment).
+#[derive(Clone, Copy)]
+pub struct ShopSetup {
+    /// DISPLAY_PRICE_WITH_TAX.
+    pub gross: bool,
+    /// `utf8` or `latin1-utf8`.
+    pub encoding: &'static str,
+}
+
+impl ShopSetup {
+    pub const GROSS: ShopSetup = ShopSetup {
+        gross: true,
+        encoding: "utf8",
+    };
+    pub const NET: ShopSetup = ShopSetup {
+        gross: false,
+        encoding: "utf8",
+    };
+}
+
+/// A customer as the storefront's registration form takes one.
+pub struct Buyer {
+    pub email: &'static str,
+    pub first: &'static str,
+    pub last: &'static str,
+    pub street: &'static str,
+    pub postcode: &'static str,
+    pub city: &'static str,
+    pub company: Option<&'static str>,
+}
+
+/// Two Polish customers with every letter of the alphabet's diacritics between them.
+pub const BUYERS: [Buyer; 2] = [
+    Buyer {
+        email: "zazolc@example.com",
+        first: "Zażółć",
+        last: "Gęślą",
+        street: "ul. Świętokrzyska 11/13",
+        postcode: "00-950",
+        city: "Łódź",
+        company: Some("Żółw Sp. z o.o."),
+    },
+    Buyer {
+        email: "anna@example.com",
+        first: "Anna",
+        last: "Wąsowska-Źdźbło",
+        street: "ul. Żeromskiego 5 m. 7",
+        postcode: "31-000",
+        city: "Kraków",
+        company: None,
+    },
+];
+
+/// The storefront's customer password (shop.py's default).
+const STOREFRONT_PASSWORD: &str = "oscreal-Klient-1";
+
+fn storefront_scripts() -> PathBuf {
+    match std::env::var_os("MAGSYNC_STOREFRONT_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/storefront"),
+    }
+}
+
+/// Why no storefront can start here, if none can (and the test should skip).
+fn storefront_missing() -> Option<String> {
+    let scripts = storefront_scripts();
+    if !scripts.join("setup.sh").exists() {
+        return Some(format!(
+            "no storefront at {} (set MAGSYNC_STOREFRONT_DIR)",
+            scripts.display()
+        ));
+    }
+    // setup.sh installs PHP from Debian when it is missing; a test run does
+    // that only where it was asked to (CI), never behind a developer's back.
+    let php = Command::new("php").arg("-m").output();
+    match php {
+        Ok(o) if o.status.success() => {
+            let mods = String::from_utf8_lossy(&o.stdout);
+            let has = |m: &str| mods.lines().any(|l| l.trim() == m);
+            if !has("mysqli") || !has("mbstring") {
+                return Some(
+                    "PHP lacks mysqli or mbstring (apt-get install php-mysql php-mbstring)".into(),
+                );
+            }
+        }
+        _ => return Some("no PHP (apt-get install php-cli php-mysql php-mbstring)".into()),
+    }
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh storefront for `test`, or `None` (after saying why) where PHP
+/// or the storefront is missing, unless `MAGSYNC_REQUIRE_STOREFRONT` makes
+/// that a failure (then setup.sh installs PHP itself).
+pub fn storefront(test: &str, setup: ShopSetup) -> Option<Storefront> {
+    let required = std::env::var_os("MAGSYNC_REQUIRE_STOREFRONT").is_some();
+    // Required and only PHP missing: setup.sh installs it.
+    if let Some(why) = storefront_missing()
+        && (!required || !storefront_scripts().join("setup.sh").exists())
+    {
+        assert!(
+            !required,
+            "the storefront is required (MAGSYNC_REQUIRE_STOREFRONT) but {why}"
+        );
+        eprintln!("SKIPPED {test}: {why}; set MAGSYNC_REQUIRE_STOREFRONT=1 to install and run it");
+        return None;
+    }
+    let db = format!("oscreal_it_{test}_{}", std::process::id());
+    let scripts = storefront_scripts();
+    // One setup.sh at a time: its `php -m | grep -q` check can fail on
+    // SIGPIPE under load (pipefail) and then runs apt-get, and two apt-gets
+    // at once fail on the dpkg lock.
+    static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let mut last = String::new();
+    // A port found free can be taken before php -S binds it: try another.
+    for _ in 0..5 {
+        let port = free_port();
+        let o = Command::new("bash")
+            .arg(scripts.join("setup.sh"))
+            .args([&db, &port.to_string()])
+            .env(
+                "DISPLAY_PRICE_WITH_TAX",
+                if setup.gross { "true" } else { "false" },
+            )
+            .env("OSC_ENCODING", setup.encoding)
+            .env("OSC_CURRENCY", "PLN")
+            .env("OSC_PL_VAT", "23")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("bash");
+        if o.status.success() {
+            return Some(Storefront {
+                db,
+                port,
+                encoding: setup.encoding,
+                scripts,
+            });
+        }
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        if !last.contains("already in use") {
+            break;
+        }
+    }
+    let _ = Command::new("bash")
+        .arg(scripts.join("stop.sh"))
+        .arg(&db)
+        .output();
+    panic!("storefront setup.sh {db} failed:\n{last}");
+}
+
+impl Storefront {
+    /// The shop's database URL for magsync.
+    pub fn url(&self) -> String {
+        format!("mysql://root@127.0.0.1:3306/{}", self.db)
+    }
+
+    /// A magsync configuration with this shop as `s1` (English, the only
+    /// language of the stock install), warehouse `MAG`, price list `Detal`.
+    pub fn config(&self, extra: &str) -> String {
+        config_with(
+            &self.url(),
+            "csv",
+            &format!("price_list = \"Detal\"\n{extra}"),
+        )
+        .replace(
+            "encoding = \"utf8\"",
+            &format!("encoding = \"{}\"", self.encoding),
+        )
+    }
+
+    fn shop_py(&self, args: &[&str]) -> String {
+        let o = Command::new("python3")
+            .arg(self.scripts.join("shop.py"))
+            .args(args)
+            .args(["--port", &self.port.to_string()])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("python3");
+        assert!(
+            o.status.success(),
+            "shop.py {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    }
+
+    /// Register through create_account.php.
+    pub fn register(&self, b: &Buyer) {
+        let mut args = vec![
+            "register",
+            "--email",
+            b.email,
+            "--first",
+            b.first,
+            "--last",
+            b.last,
+            "--street",
+            b.street,
+            "--postcode",
+            b.postcode,
+            "--city",
+            b.city,
+        ];
+        if let Some(c) = b.company {
+            args.extend(["--company", c]);
+        }
+        self.shop_py(&args);
+    }
+
+    /// The whole checkout (Flat Rate, Cash on Delivery) of `cart`
+    /// (products_id, quantity); returns the new orders_id.
+    pub fn order(&self, b: &Buyer, cart: &[(i64, i64)]) -> i64 {
+        let specs: Vec<String> = cart.iter().map(|(p, q)| format!("{p}:{q}")).collect();
+        let mut args = vec![
+            "order",
+            "--email",
+            b.email,
+            "--password",
+            STOREFRONT_PASSWORD,
+        ];
+        for s in &specs {
+            args.extend(["--product", s]);
+        }
+        let out = self.shop_py(&args);
+        out.lines().last().unwrap().parse().unwrap()
+    }
+
+    /// Change an order's status in admin/orders.php.
+    pub fn status(&self, order: i64, status_id: i64, comment: &str) {
+        self.shop_py(&[
+            "status",
+            "--order",
+            &order.to_string(),
+            "--status-id",
+            &status_id.to_string(),
+            "--comment",
+            comment,
+        ]);
+    }
+
+    /// The price product_info.php shows (the special price where one runs),
+    /// as a decimal ("49,19zł" → 49.19).
+    pub fn shown_price(&self, product: i64) -> Decimal {
+        let text = self.shop_py(&["price", "--product", &product.to_string()]);
+        let number: String = text
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
+            .collect();
+        number
+            .replace(',', ".")
+            .parse()
+            .unwrap_or_else(|e| panic!("price {text:?} of product {product}: {e}"))
+    }
+
+    fn client(&self) -> Command {
+        let mut c = Command::new("mariadb");
+        // The connection character set the shop itself uses, so text comes
+        // back as the bytes the shop stored.
+        let cs = if self.encoding == "latin1-utf8" {
+            "latin1"
+        } else {
+            "utf8mb4"
+        };
+        c.args(["-h127.0.0.1", "-P3306", "-uroot", "-N", "-B", "-r"])
+            .arg(format!("--default-character-set={cs}"))
+            .arg(&self.db);
+        c
+    }
+
+    /// Rows of a query on the shop's database, each column as text
+    /// (NULL as "NULL").
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let o = self.client().arg("-e").arg(sql).output().expect("mariadb");
+        assert!(
+            o.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect()
+    }
+
+    /// Set configuration values as the admin's module pages would.
+    pub fn configure(&self, settings: &[(&str, &str)]) {
+        for (key, value) in settings {
+            let n = self.rows(&format!(
+                "UPDATE configuration SET configuration_value = '{value}' WHERE configuration_key = '{key}';
+                 SELECT COUNT(*) FROM configuration WHERE configuration_key = '{key}'"
+            ));
+            assert_eq!(n[0][0], "1", "configuration key {key} is not there");
+        }
+    }
+
+    /// The shop's products as the Magazyn register needs them (code =
+    /// products_model, English name, the shop's VAT of 23 %).
+    pub fn products(&self) -> Vec<magsync::demo::Product> {
+        self.rows(
+            "SELECT p.products_id, p.products_model, d.products_name, p.products_tax_class_id, p.products_price, p.products_quantity
+             FROM products p JOIN products_description d ON d.products_id = p.products_id AND d.language_id = 1
+             ORDER BY p.products_id",
+        )
+        .into_iter()
+        .map(|r| {
+            let price: Decimal = r[4].parse().unwrap();
+            let rate = Decimal::from(23);
+            magsync::demo::Product {
+                id: r[0].parse().unwrap(),
+                model: r[1].clone(),
+                name_pl: r[2].clone(),
+                name_en: r[2].clone(),
+                tax_class: r[3].parse().unwrap(),
+                rate,
+                gross: magsync::money::round2(price * Decimal::new(123, 2)),
+                price,
+                quantity: r[5].parse().unwrap(),
+            }
+        })
+        .collect()
+    }
+
+    /// What the customer paid for an order: `ot_total × currency_value`
+    /// to the grosz, as the shop wrote it.
+    pub fn paid(&self, order: i64) -> Decimal {
+        let r = &self.rows(&format!(
+            "SELECT t.value, o.currency_value FROM orders_total t JOIN orders o ON o.orders_id = t.orders_id WHERE t.orders_id = {order} AND t.class = 'ot_total'"
+        ))[0];
+        let v: Decimal = r[0].parse().unwrap();
+        let cv: Decimal = r[1].parse().unwrap();
+        magsync::money::round2(v * cv)
+    }
+}
+
+impl Drop for Storefront {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(self.scripts.join("stop.sh"))
+            .arg(&self.db)
+            .output();
+        let _ = Command::new("mariadb")
+            .args(["-h127.0.0.1", "-P3306", "-uroot", "-e"])
+            .arg(format!("DROP DATABASE IF EXISTS `{}`", self.db))
+            .output();
+        let _ = std::fs::remove_dir_all(format!("/tmp/oscreal-{}", self.db));
+    }
+}
