@@ -226,6 +226,28 @@ pub struct ShopConfig {
     pub site: Option<String>,
 }
 
+/// Status codes of the stock osCommerce statuses, used where the shop's
+/// `map.order_status` does not name the status: Pending and Processing stay
+/// open (their name), Delivered is realized.
+pub const DEFAULT_ORDER_STATUS: &[(&str, &str)] = &[("Delivered", "realized")];
+
+impl Maps {
+    /// The Magazyn status of a shop status name: the shop's map, else the
+    /// defaults for the stock statuses, else the name itself.
+    pub fn order_status_code<'a>(&'a self, name: &'a str) -> &'a str {
+        self.order_status
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| {
+                DEFAULT_ORDER_STATUS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, c)| *c)
+            })
+            .unwrap_or(name)
+    }
+}
+
 /// How Magazyn goods become shop prices and stock (`[shops.<id>.products]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -320,7 +342,8 @@ impl Default for ProductsConfig {
 #[serde(deny_unknown_fields)]
 pub struct OrdersConfig {
     /// The order description; `{payment}`, `{shipping}`, `{status}`,
-    /// `{order}` (shop order number) and `{currency}` are filled in.
+    /// `{order}` (shop order number), `{currency}` and `{comment}` (what the
+    /// customer wrote at checkout, also kept in `customer_comment`) are filled in.
     #[serde(default = "default_description")]
     pub description: String,
     /// Service code of the delivery line when `map.shipping` has no entry.
@@ -395,6 +418,11 @@ pub struct Maps {
     pub tax_class: BTreeMap<String, String>,
     #[serde(default)]
     pub payment: BTreeMap<String, String>,
+    /// Order totals that become fee or discount lines: the total's class
+    /// (`ot_loworderfee`) or title → Magazyn service code. Default `OPLATA`
+    /// for fees, `RABAT` for discounts.
+    #[serde(default)]
+    pub fees: BTreeMap<String, String>,
 }
 
 fn default_site() -> String {

@@ -572,13 +572,11 @@ pub async fn populate_catalog(db: &mut ShopDb, products: &[Product]) -> Result<(
     let conf = exec(
         "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, date_added) VALUES (:key, :key, :value, '', 1, :now)",
     )?;
-    let [display, modules] = Checkout::default().settings();
-    for (key, value) in [
-        display,
-        modules,
-        ("DEFAULT_CURRENCY", "PLN"),
-        ("STORE_COUNTRY", "1"),
-    ] {
+    let checkout = Checkout::default().settings();
+    for (key, value) in checkout
+        .into_iter()
+        .chain([("DEFAULT_CURRENCY", "PLN"), ("STORE_COUNTRY", "1")])
+    {
         db.execute(
             &conf,
             &Params::new()
@@ -721,8 +719,10 @@ impl Default for Checkout {
 }
 
 impl Checkout {
-    /// The shop's `configuration` values that say so.
-    pub fn settings(&self) -> [(&'static str, &'static str); 2] {
+    /// The shop's `configuration` values that say so (the delivery is the
+    /// flat module; tax class 1 is the 23 % class of [`TAX_CLASSES`] and of
+    /// the real storefront).
+    pub fn settings(&self) -> [(&'static str, &'static str); 4] {
         [
             (
                 "DISPLAY_PRICE_WITH_TAX",
@@ -738,6 +738,15 @@ impl Checkout {
                     "ot_subtotal.php;ot_tax.php;ot_shipping.php;ot_total.php"
                 } else {
                     "ot_subtotal.php;ot_shipping.php;ot_tax.php;ot_total.php"
+                },
+            ),
+            ("MODULE_SHIPPING_INSTALLED", "flat.php"),
+            (
+                "MODULE_SHIPPING_FLAT_TAX_CLASS",
+                if self.shipping_rate.is_zero() {
+                    "0"
+                } else {
+                    "1"
                 },
             ),
         ]

@@ -51,6 +51,7 @@ customer_code_prefix = "DEMO-"
 "Odbiór osobisty (W sklepie)" = "ODBIOR"
 
 [shops.demo.map.order_status]
+"Wysłane" = "realized"
 "Anulowane" = "cancelled"
 
 # The shop's prices fill the (new, empty) list "Sklep demo".

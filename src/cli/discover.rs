@@ -78,12 +78,12 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     .await?;
     let _ = writeln!(
         out,
-        "\n# Order statuses (language {}) -> Magazyn status; \"cancelled\" releases reservations.",
+        "\n# Order statuses (language {}) -> Magazyn status. Open orders reserve their goods;\n# \"realized\" (goods issued) and \"cancelled\" reserve nothing and release what an order held.",
         shop.language_id
     );
     let _ = writeln!(out, "[shops.{id}.map.order_status]");
     for ((v, n), public) in rows.iter().zip(&public) {
-        let current = shop.map.order_status.get(v).unwrap_or(v);
+        let current = shop.map.order_status_code(v);
         let note = if *public {
             String::new()
         } else {

@@ -88,7 +88,12 @@ overlap_minutes = 120
 # Value maps (shop value = Magazyn value).
 [shops.sklep1.map.shipping]
 # "Kurier DPD" = "TRANSPORT-DPD"
+# Order statuses: open orders reserve their goods in the warehouse;
+# "realized" (the goods have left) and "cancelled" reserve nothing and
+# release what the order held. The stock statuses need no line: Pending and
+# Processing stay open, Delivered is "realized". Name the others:
 [shops.sklep1.map.order_status]
+# "Wysłane" = "realized"
 # "Anulowane" = "cancelled"
 "#;
 

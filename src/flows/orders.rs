@@ -10,7 +10,8 @@
 //!           in the order's currency computed the way the shop computed it.
 //! load      insert new orders with their lines and reservations; an order
 //!           already there gets its status and description updated (lines
-//!           untouched); cancelling releases the reservation, exactly once.
+//!           untouched); an open order reserves its goods, a realized or
+//!           cancelled one releases them, exactly once.
 
 use super::extract::ExtractRun;
 use super::load::{Change, LoadOutcome};
@@ -28,8 +29,15 @@ use crate::templates::{Params, Value};
 use rust_decimal::Decimal;
 
 const FLOW: Flow = Flow::Orders;
-/// The mapped status that releases an order's reservation.
+/// The mapped statuses of a closed order: it reserves nothing, and an
+/// order moving to one releases its reservation (a realized order's goods
+/// have left the warehouse; a cancelled one's never will).
 pub const CANCELLED: &str = "cancelled";
+pub const REALIZED: &str = "realized";
+
+fn closed(status: &str) -> bool {
+    status == CANCELLED || status == REALIZED
+}
 
 // ---------------------------------------------------------------- extract
 
@@ -50,6 +58,15 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         Ok(())
     })
     .await?;
+    // The VAT of the delivery and of fees is their module's tax class, at
+    // the rate the shop applies to it (one tax reader: shop::tax).
+    let (home, rates) = (
+        x.sql("products.home_zone.sql")?,
+        x.sql("products.tax_rates.sql")?,
+    );
+    for (class, rate) in crate::shop::tax::home_rates(&mut x.db, &x.codec, &home, &rates).await? {
+        settings.insert(format!("tax_rate.{class}"), rate.to_string());
+    }
     x.bw.meta_mut().settings = settings;
     let (params, codec) = (x.params.clone(), x.codec);
     let (snapshot, orders_sql, lines_sql, snapshot_end) = (
@@ -98,6 +115,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             "delivery_country",
             "delivery_country_iso2",
             "payment_method",
+            "customer_comment",
             "status_name",
             "currency",
             "shipping_title",
@@ -128,6 +146,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
                     .to_string(),
             };
         }
+        rec[e.col("extra_totals")] = r.text_or_empty("extra_totals")?;
         screened.take(e, &rec, &mut tmp)
     })
     .await?;
@@ -210,43 +229,89 @@ pub struct Priced {
     pub total_gross: Decimal,
 }
 
+/// A total other than subtotal, tax, delivery and total (the core low
+/// order fee, add-ons' fees and discounts) as the shop wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraIn {
+    pub class: String,
+    pub title: String,
+    /// Default currency, as the shop displays amounts: gross in a gross
+    /// shop, net in a net shop (the core modules write it so).
+    pub value: Decimal,
+    /// The VAT rate of the module's tax class; `None` (no tax class known):
+    /// split over the goods' rates in proportion to their value.
+    pub rate: Option<Decimal>,
+}
+
+/// One Magazyn line made from an extra total (several when it is split
+/// over the goods' rates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PricedExtra {
+    /// Index into the extras given to [`price_order`].
+    pub extra: usize,
+    pub rate: Decimal,
+    pub money: Priced,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedOrder {
     pub lines: Vec<Priced>,
+    pub extras: Vec<PricedExtra>,
     pub shipping: Priced,
     pub shipping_rate: Decimal,
+    /// What was paid less what the lines come to (a `rounding` line at 0 %
+    /// when not zero): the shop rounds its own sum once, the lines each.
+    pub rounding: Decimal,
     pub total_net: Decimal,
     pub total_gross: Decimal,
 }
 
-const STANDARD_RATES: [i64; 4] = [23, 8, 5, 0];
+/// An amount already in the order's currency, at `rate`: gross as shown in
+/// a gross shop (net derived), net in a net shop (gross derived).
+fn priced_amount(amount: Decimal, rate: Decimal, gross_mode: bool) -> Priced {
+    let f = Decimal::ONE + rate / Decimal::from(100);
+    let (net, gross) = if gross_mode {
+        (round2(amount / f), amount)
+    } else {
+        (amount, round2(amount * f))
+    };
+    Priced {
+        unit_net: net,
+        unit_gross: gross,
+        total_net: net,
+        total_gross: gross,
+    }
+}
 
-/// Price an order the way the shop priced it, in the order's currency `cv`.
+/// Price an order the way the shop priced it, in the order's currency `cv`,
+/// so that its gross total is what the customer paid (`paid`, to the grosz).
 ///
-/// Net mode (`DISPLAY_PRICE_WITH_TAX = false`, the default): the shop shows
-/// line values `round(round(final, 2) × qty × cv, 2)`; the Magazyn gets those
-/// net values and VAT from the sum of nets per rate (the Polish invoice
-/// rule). Gross mode: line values are `round(round(final × (1 + r), 2) × qty
-/// × cv, 2)` gross, nets derived from them. The delivery's VAT rate is
-/// worked out from the shop's tax total unless configured.
+/// Goods: the shop rounds each unit price (net, or gross in a gross shop)
+/// before multiplying by the quantity (`currencies::calculate_price`); the
+/// Magazyn gets those unit prices and line values, in the order's currency.
+/// Delivery and fees: their shop value (gross or net as displayed) at the
+/// VAT rate of their module's tax class. Discounts and fees of unknown tax
+/// class: split over the goods' rates in proportion to the goods' value.
+/// Totals: a gross shop's lines add up; a net shop's VAT is computed from
+/// the sum of nets per rate (the Polish invoice rule). Where that differs
+/// from what the shop charged (its unrounded sum rounded once, or another
+/// currency), the difference is `rounding` and the total is `paid`.
 pub fn price_order(
     lines: &[LineIn],
+    extras: &[ExtraIn],
     shipping_value: Decimal,
-    tax_total: Decimal,
+    shipping_rate: Decimal,
     cv: Decimal,
     gross_mode: bool,
-    shipping_rate: Option<Decimal>,
+    paid: Option<Decimal>,
 ) -> PricedOrder {
     let hundred = Decimal::from(100);
     let mut out = Vec::with_capacity(lines.len());
-    let mut product_tax = Decimal::ZERO; // default currency, unrounded: as the shop summed it
     for l in lines {
         let f = Decimal::ONE + l.rate / hundred;
         if gross_mode {
             let unit_shown = round2(l.final_price * f);
-            let shown = unit_shown * l.quantity;
-            product_tax += shown - shown / f;
-            let total_gross = round2(shown * cv);
+            let total_gross = round2(unit_shown * l.quantity * cv);
             let unit_gross = round2(unit_shown * cv);
             out.push(Priced {
                 unit_net: round2(unit_gross / f),
@@ -256,9 +321,7 @@ pub fn price_order(
             });
         } else {
             let unit_shown = round2(l.final_price);
-            let shown = unit_shown * l.quantity;
-            product_tax += l.rate / hundred * shown;
-            let total_net = round2(shown * cv);
+            let total_net = round2(unit_shown * l.quantity * cv);
             let unit_net = round2(unit_shown * cv);
             out.push(Priced {
                 unit_net,
@@ -268,72 +331,95 @@ pub fn price_order(
             });
         }
     }
-    // The delivery's rate: what the shop charged on top of the goods' tax.
-    let rate = shipping_rate.unwrap_or_else(|| {
-        let shipping_tax = tax_total - product_tax;
-        let base = if gross_mode {
-            shipping_value - shipping_tax
+    // The goods' value per rate, as displayed: the key of every split.
+    let mut weights: Vec<(Decimal, Decimal)> = Vec::new();
+    for (l, p) in lines.iter().zip(&out) {
+        let v = if gross_mode {
+            p.total_gross
         } else {
-            shipping_value
+            p.total_net
         };
-        if shipping_value.is_zero() || base <= Decimal::ZERO {
-            return Decimal::from(23);
+        match weights.iter_mut().find(|(r, _)| *r == l.rate) {
+            Some((_, w)) => *w += v,
+            None => weights.push((l.rate, v)),
         }
-        let r = shipping_tax / base * hundred;
-        STANDARD_RATES
-            .iter()
-            .map(|s| Decimal::from(*s))
-            .find(|s| (r - s).abs() < Decimal::new(5, 1))
-            .unwrap_or_else(|| round2(r))
-    });
-    let f = Decimal::ONE + rate / hundred;
-    let shipping = if gross_mode {
-        let g = round2(shipping_value * cv);
-        Priced {
-            unit_net: round2(g / f),
-            unit_gross: g,
-            total_net: round2(g / f),
-            total_gross: g,
+    }
+    let mut priced_extras = Vec::new();
+    for (i, e) in extras.iter().enumerate() {
+        let amount = round2(e.value * cv);
+        match e.rate {
+            Some(rate) => priced_extras.push(PricedExtra {
+                extra: i,
+                rate,
+                money: priced_amount(amount, rate, gross_mode),
+            }),
+            None => {
+                for (rate, part) in split(amount, &weights) {
+                    priced_extras.push(PricedExtra {
+                        extra: i,
+                        rate,
+                        money: priced_amount(part, rate, gross_mode),
+                    });
+                }
+            }
         }
-    } else {
-        let n = round2(shipping_value * cv);
-        Priced {
-            unit_net: n,
-            unit_gross: round2(n * f),
-            total_net: n,
-            total_gross: round2(n * f),
-        }
-    };
-    let (total_net, total_gross) = if gross_mode {
-        (
-            out.iter().map(|p| p.total_net).sum::<Decimal>() + shipping.total_net,
-            out.iter().map(|p| p.total_gross).sum::<Decimal>() + shipping.total_gross,
-        )
+    }
+    let shipping = priced_amount(round2(shipping_value * cv), shipping_rate, gross_mode);
+
+    let items = lines
+        .iter()
+        .zip(&out)
+        .map(|(l, p)| (l.rate, *p))
+        .chain(priced_extras.iter().map(|e| (e.rate, e.money)))
+        .chain([(shipping_rate, shipping)]);
+    let (net, gross) = if gross_mode {
+        items.fold((Decimal::ZERO, Decimal::ZERO), |(n, g), (_, p)| {
+            (n + p.total_net, g + p.total_gross)
+        })
     } else {
         // VAT from the sum of nets per rate.
         let mut by_rate: Vec<(Decimal, Decimal)> = Vec::new();
-        let nets = lines
-            .iter()
-            .zip(&out)
-            .map(|(l, p)| (l.rate, p.total_net))
-            .chain([(rate, shipping.total_net)]);
-        for (r, n) in nets {
+        for (r, p) in items {
             match by_rate.iter_mut().find(|(x, _)| *x == r) {
-                Some((_, s)) => *s += n,
-                None => by_rate.push((r, n)),
+                Some((_, s)) => *s += p.total_net,
+                None => by_rate.push((r, p.total_net)),
             }
         }
         let net: Decimal = by_rate.iter().map(|(_, n)| *n).sum();
         let vat: Decimal = by_rate.iter().map(|(r, n)| round2(*n * *r / hundred)).sum();
         (net, net + vat)
     };
+    let rounding = paid.map_or(Decimal::ZERO, |p| p - gross);
     PricedOrder {
         lines: out,
+        extras: priced_extras,
         shipping,
-        shipping_rate: rate,
-        total_net,
-        total_gross,
+        shipping_rate,
+        rounding,
+        total_net: net + rounding,
+        total_gross: gross + rounding,
     }
+}
+
+/// `amount` split over `weights` (rate, value) in proportion, to the grosz,
+/// the parts adding up to `amount` exactly (the remainder on the largest
+/// weight). No goods: all of it at 0 %.
+fn split(amount: Decimal, weights: &[(Decimal, Decimal)]) -> Vec<(Decimal, Decimal)> {
+    let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
+    if total.is_zero() {
+        return vec![(Decimal::ZERO, amount)];
+    }
+    let mut parts: Vec<(Decimal, Decimal)> = weights
+        .iter()
+        .map(|(r, w)| (*r, round2(amount * *w / total)))
+        .collect();
+    let rest = amount - parts.iter().map(|(_, p)| *p).sum::<Decimal>();
+    let largest = (0..weights.len())
+        .max_by(|a, b| weights[*a].1.abs().cmp(&weights[*b].1.abs()).then(b.cmp(a)))
+        .unwrap_or(0);
+    parts[largest].1 += rest;
+    parts.retain(|(_, p)| !p.is_zero());
+    parts
 }
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
@@ -342,10 +428,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let shop_id = &m.source.shop;
     let shop = cfg.shop(shop_id)?;
     let dirs = Dirs::new(cfg);
-    let gross_mode = m
-        .settings
-        .get("DISPLAY_PRICE_WITH_TAX")
-        .is_some_and(|v| v == "true");
+    let pricing = Pricing::new(&m.settings, shop);
 
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&dirs.work(), meta)?;
@@ -405,7 +488,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             )?;
             continue;
         }
-        match build_order(shop_id, shop, gross_mode, &g, &mut row, &mut out_lines) {
+        match build_order(shop_id, shop, &pricing, &g, &mut row, &mut out_lines) {
             Ok(warnings) => {
                 for (field, code, msg) in warnings {
                     bw.warn(
@@ -432,12 +515,129 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 
 type Problem = (&'static str, &'static str, String);
 
+/// What the shop's configuration (recorded in the batch's `[settings]`)
+/// says about its amounts: the display mode and the VAT of the delivery and
+/// of fees, from their modules' tax classes.
+struct Pricing<'a> {
+    gross_mode: bool,
+    settings: &'a std::collections::BTreeMap<String, String>,
+    /// The rates of the installed shipping modules (the order does not say
+    /// which one it used: several distinct rates are told apart by which
+    /// one makes the order come to what was paid).
+    shipping_rates: Vec<Decimal>,
+}
+
+impl<'a> Pricing<'a> {
+    fn new(
+        settings: &'a std::collections::BTreeMap<String, String>,
+        shop: &crate::config::ShopConfig,
+    ) -> Pricing<'a> {
+        let mut p = Pricing {
+            gross_mode: settings
+                .get("DISPLAY_PRICE_WITH_TAX")
+                .is_some_and(|v| v == "true"),
+            settings,
+            shipping_rates: Vec::new(),
+        };
+        let mut rates: Vec<Decimal> = match shop.orders.shipping_rate() {
+            Some(r) => vec![r],
+            None => settings
+                .get("MODULE_SHIPPING_INSTALLED")
+                .map(|v| {
+                    v.split(';')
+                        .filter_map(|m| {
+                            let code = m.trim().trim_end_matches(".php").to_ascii_uppercase();
+                            p.class_rate(&format!("MODULE_SHIPPING_{code}_TAX_CLASS"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        if rates.is_empty() {
+            // No installed list: every shipping module's tax class there is.
+            rates = settings
+                .keys()
+                .filter(|k| k.starts_with("MODULE_SHIPPING_") && k.ends_with("_TAX_CLASS"))
+                .filter_map(|k| p.class_rate(k))
+                .collect();
+        }
+        rates.dedup();
+        let mut seen = Vec::new();
+        rates.retain(|r| {
+            let new = !seen.contains(r);
+            seen.push(*r);
+            new
+        });
+        p.shipping_rates = rates;
+        p
+    }
+
+    /// The rate of the tax class a configuration key names (`0`: untaxed;
+    /// a class with no rate in the home zone is taxed at 0 % by the shop).
+    fn class_rate(&self, key: &str) -> Option<Decimal> {
+        let class = self.settings.get(key)?.trim();
+        if class.is_empty() || class == "0" {
+            return Some(Decimal::ZERO);
+        }
+        Some(
+            self.settings
+                .get(&format!("tax_rate.{class}"))
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(Decimal::ZERO),
+        )
+    }
+
+    /// The rate of an order-total module's tax class
+    /// (`MODULE_ORDER_TOTAL_<CLASS>_TAX_CLASS`), where it has one.
+    fn extra_rate(&self, class: &str) -> Option<Decimal> {
+        let code = class.trim_start_matches("ot_").to_ascii_uppercase();
+        self.class_rate(&format!("MODULE_ORDER_TOTAL_{code}_TAX_CLASS"))
+            .or_else(|| {
+                self.class_rate(&format!(
+                    "MODULE_ORDER_TOTAL_{}_TAX_CLASS",
+                    code.replace('_', "")
+                ))
+            })
+    }
+}
+
+/// The extra totals of an order (`class value title` a line).
+fn extra_totals(text: &str, pricing: &Pricing) -> std::result::Result<Vec<ExtraIn>, Problem> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.trim().splitn(3, ' ');
+        let class = parts.next().unwrap_or_default().to_string();
+        let value = parts.next().unwrap_or_default();
+        let value = money::parse(value).map_err(|m| {
+            (
+                "extra_totals",
+                "not_decimal",
+                format!("total `{class}`: {m}"),
+            )
+        })?;
+        let title = parts
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches(':')
+            .trim()
+            .to_string();
+        out.push(ExtraIn {
+            rate: pricing.extra_rate(&class),
+            class,
+            title,
+            value,
+        });
+    }
+    Ok(out)
+}
+
 /// One shop order → one Magazyn order with its lines. `Err` rejects it;
 /// `Ok` carries the warnings to report.
 fn build_order(
     shop_id: &str,
     shop: &crate::config::ShopConfig,
-    gross_mode: bool,
+    pricing: &Pricing,
     g: &Group,
     row: &mut [String],
     out_lines: &mut Vec<Vec<String>>,
@@ -465,12 +665,7 @@ fn build_order(
         _ => Decimal::ONE,
     };
     let shop_status = get("status_name").to_string();
-    let status = shop
-        .map
-        .order_status
-        .get(&shop_status)
-        .cloned()
-        .unwrap_or_else(|| shop_status.clone());
+    let status = shop.map.order_status_code(&shop_status).to_string();
     let shipping_title = get("shipping_title")
         .trim_end()
         .trim_end_matches(':')
@@ -493,30 +688,64 @@ fn build_order(
             quantity: d("quantity")?,
         });
     }
-    let priced = price_order(
-        &ins,
-        dec("shipping_value")?,
-        dec("tax_total")?,
-        cv,
-        gross_mode,
-        shop.orders.shipping_rate(),
-    );
-    let shop_total = round2(dec("total")? * cv);
-    let diff = (priced.total_gross - shop_total).abs();
-    if diff > shop.orders.tolerance() {
+    let extras = extra_totals(get("extra_totals"), pricing)?;
+    let paid = match get("total") {
+        "" => None,
+        _ => Some(round2(dec("total")? * cv)),
+    };
+    let has_shipping = !(get("shipping_title").is_empty() && get("shipping_value").is_empty());
+    let shipping_value = if has_shipping {
+        dec("shipping_value")?
+    } else {
+        Decimal::ZERO
+    };
+    let price = |rate: Decimal| {
+        price_order(
+            &ins,
+            &extras,
+            shipping_value,
+            rate,
+            cv,
+            pricing.gross_mode,
+            paid,
+        )
+    };
+    // Of the installed shipping modules' rates, the one the order was
+    // charged at: the one that leaves the least to round.
+    let priced = match pricing.shipping_rates.as_slice() {
+        [] => {
+            if !shipping_value.is_zero() {
+                warnings.push((
+                    "shipping",
+                    "no_shipping_tax_class",
+                    "the shop's configuration names no shipping module tax class: delivery at 0 % VAT"
+                        .into(),
+                ));
+            }
+            price(Decimal::ZERO)
+        }
+        rates => rates
+            .iter()
+            .map(|r| price(*r))
+            .min_by_key(|p| p.rounding.abs())
+            .expect("not empty"),
+    };
+    let shop_total = paid.unwrap_or(priced.total_gross);
+    if priced.rounding.abs() > shop.orders.tolerance() {
         warnings.push((
             "total_gross",
             "total_mismatch",
             format!(
-                "Magazyn gross total {} {} differs from the shop's total {} by {}",
-                money::fmt(priced.total_gross, 2),
-                get("currency"),
+                "the lines come to {} {cur}, the shop charged {} {cur}: {} on a rounding line",
+                money::fmt(priced.total_gross - priced.rounding, 2),
                 money::fmt(shop_total, 2),
-                money::fmt(diff, 2)
+                money::fmt(priced.rounding, 2),
+                cur = get("currency"),
             ),
         ));
     }
-    if !dec("other_totals")?.is_zero() {
+    if extras.is_empty() && !dec("other_totals")?.is_zero() {
+        // A batch extracted before extra_totals were: only their sum is known.
         warnings.push((
             "total_gross",
             "other_totals",
@@ -553,7 +782,64 @@ fn build_order(
             money::fmt(p.total_gross, 2),
         ]);
     }
-    if get("shipping_title").is_empty() && get("shipping_value").is_empty() {
+    // Fees and discounts in the shop's sort order, then the rounding, then
+    // the delivery.
+    let mut no = g.children.len();
+    for e in &priced.extras {
+        let x = &extras[e.extra];
+        no += 1;
+        let discount = x.value < Decimal::ZERO;
+        let code = shop
+            .map
+            .fees
+            .get(&x.class)
+            .or_else(|| shop.map.fees.get(&x.title))
+            .cloned()
+            .unwrap_or_else(|| if discount { "RABAT" } else { "OPLATA" }.into());
+        let split = priced.extras.iter().filter(|o| o.extra == e.extra).count() > 1;
+        let title = if x.title.is_empty() {
+            x.class.clone()
+        } else {
+            x.title.clone()
+        };
+        let name = if split {
+            format!("{title} (VAT {}%)", e.rate.normalize())
+        } else {
+            title
+        };
+        let m = e.money;
+        out_lines.push(vec![
+            number.clone(),
+            no.to_string(),
+            if discount { "discount" } else { "service" }.into(),
+            code,
+            name,
+            "1".into(),
+            money::fmt(m.unit_net, 2),
+            money::fmt(e.rate, 2),
+            money::fmt(m.unit_gross, 2),
+            money::fmt(m.total_net, 2),
+            money::fmt(m.total_gross, 2),
+        ]);
+    }
+    if !priced.rounding.is_zero() {
+        no += 1;
+        let r = money::fmt(priced.rounding, 2);
+        out_lines.push(vec![
+            number.clone(),
+            no.to_string(),
+            "rounding".into(),
+            String::new(),
+            "Zaokrąglenie do kwoty zapłaconej".into(),
+            "1".into(),
+            r.clone(),
+            money::fmt(Decimal::ZERO, 2),
+            r.clone(),
+            r.clone(),
+            r,
+        ]);
+    }
+    if !has_shipping {
         warnings.push((
             "shipping",
             "no_shipping",
@@ -563,7 +849,7 @@ fn build_order(
         let s = priced.shipping;
         out_lines.push(vec![
             number.clone(),
-            (g.children.len() + 1).to_string(),
+            (no + 1).to_string(),
             "shipping".into(),
             shipping_code,
             if shipping_title.is_empty() {
@@ -621,7 +907,8 @@ fn build_order(
         .replace("{shipping}", &shipping_title)
         .replace("{status}", &shop_status)
         .replace("{order}", id)
-        .replace("{currency}", get("currency"));
+        .replace("{currency}", get("currency"))
+        .replace("{comment}", get("customer_comment"));
     let o = &ORDERS;
     row.iter_mut().for_each(String::clear);
     let mut set = |c: &str, v: String| row[o.col(c)] = v;
@@ -629,7 +916,16 @@ fn build_order(
     set("confirmed_number", id.to_string());
     set("shop", shop_id.to_string());
     set("shop_order_id", id.to_string());
-    set("shop_customer_id", get("customers_id").to_string());
+    // A guest ("purchase without account" add-ons write customers_id 0):
+    // the buyer lives only on the order, never a shared customer.
+    set(
+        "shop_customer_id",
+        match get("customers_id") {
+            "0" => String::new(),
+            c => c.to_string(),
+        },
+    );
+    set("customer_comment", get("customer_comment").to_string());
     set("ordered_at", get("date_purchased").to_string());
     set(
         "status",
@@ -733,7 +1029,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         let number = get("number");
         let status = get("status");
         let description = get("description");
-        let cancelled = status == CANCELLED;
+        let closed = closed(&status);
 
         if let Some(existing) = mag.order_get(&number).await? {
             if existing.status == status && existing.description == description {
@@ -743,12 +1039,12 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             // Status change: the reservation follows it, exactly once.
             let wh = existing.warehouse_id.unwrap_or(warehouse);
             let mut reserved = existing.reserved;
-            if cancelled && reserved {
+            if closed && reserved {
                 for (good, qty) in mag.order_reserved_goods(existing.id).await? {
                     mag.reserve(wh, good, -qty).await?;
                 }
                 reserved = false;
-            } else if !cancelled && !reserved {
+            } else if !closed && !reserved {
                 for (good, qty) in mag.order_reserved_goods(existing.id).await? {
                     mag.reserve(wh, good, qty).await?;
                 }
@@ -781,7 +1077,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
 
         // A new order: its buyer first (linked, or matched/created on the fly).
         let customer_id = match get("shop_customer_id").as_str() {
-            "" => None,
+            "" | "0" => None,
             cid if buyers.contains_key(cid) => buyers.get(cid).copied(),
             cid => {
                 let buyer = CustomerRow {
@@ -818,8 +1114,12 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         for (_, l) in &g.children {
             let kind = &l[ol.col("kind")];
             let code = &l[ol.col("code")];
-            if kind == "shipping" {
-                goods.push((None, "shipping"));
+            // Delivery, fees, discounts and rounding are no goods.
+            if let Some(k) = ["shipping", "service", "discount", "rounding"]
+                .into_iter()
+                .find(|k| k == kind)
+            {
+                goods.push((None, k));
                 continue;
             }
             // Goods recur across orders: look each code up once per load.
@@ -884,6 +1184,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             "recipient_email",
             "total_net",
             "total_gross",
+            "customer_comment",
         ] {
             let v = get(c);
             p = p.set(
@@ -898,7 +1199,8 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         let p = p
             .set("customer_id", customer_id.map_or(Value::Null, Value::Int))
             .set("warehouse_id", warehouse)
-            .set("reserved", !cancelled);
+            .set("reserved", !closed)
+            .set("buyer_is_company", get("buyer_is_company") == "1");
         let order_id = mag.order_insert(p).await?;
         for ((_, l), (good, kind)) in g.children.iter().zip(&goods) {
             let lg = |c: &str| l[ol.col(c)].clone();
@@ -928,7 +1230,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 );
             }
             mag.order_line_insert(lp).await?;
-            if let (Some(good), false) = (good, cancelled) {
+            if let (Some(good), false) = (good, closed) {
                 let qty = money::parse(&lg("quantity")).map_err(Error::Other)?;
                 // New orders' reservations are added up and written once per
                 // good at the end of the load (same transaction).
@@ -960,45 +1262,70 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn line(final_price: &str, rate: &str, quantity: &str) -> LineIn {
+        LineIn {
+            final_price: d(final_price),
+            rate: d(rate),
+            quantity: d(quantity),
+        }
+    }
+
     #[test]
     fn net_mode_prices_like_the_shop() {
         // 2 × 16.2520 (19.99 gross at 23 %) and 1 × 18.5093 (19.99 at 8 %),
-        // DPD 15.00 net with 23 % tax.
-        let lines = [
-            LineIn {
-                final_price: d("16.2520"),
-                rate: d("23"),
-                quantity: d("2"),
-            },
-            LineIn {
-                final_price: d("18.5093"),
-                rate: d("8"),
-                quantity: d("1"),
-            },
-        ];
-        let subtotal = d("16.25") * d("2") + d("18.51");
-        let tax = d("0.23") * d("32.50") + d("0.08") * d("18.51") + d("15") * d("0.23");
-        let total = subtotal + tax + d("15");
-        let p = price_order(&lines, d("15.0000"), tax, Decimal::ONE, false, None);
-        assert_eq!(p.shipping_rate, d("23"));
+        // DPD 15.00 net at 23 %; the shop wrote ot_total 78.4158.
+        let lines = [line("16.2520", "23", "2"), line("18.5093", "8", "1")];
+        let p = price_order(
+            &lines,
+            &[],
+            d("15.0000"),
+            d("23"),
+            Decimal::ONE,
+            false,
+            Some(d("78.42")),
+        );
         assert_eq!(p.lines[0].total_net, d("32.50"));
         assert_eq!(p.lines[0].unit_gross, d("19.99"));
         assert_eq!(p.lines[1].total_net, d("18.51"));
+        assert_eq!(p.shipping.total_gross, d("18.45"));
         assert_eq!(p.total_net, d("66.01"));
         // VAT per rate: 23 % of (32.50 + 15.00) = 10.93, 8 % of 18.51 = 1.48.
         assert_eq!(p.total_gross, d("78.42"));
-        assert!((p.total_gross - round2(total)).abs() <= d("0.02"));
+        assert_eq!(p.rounding, Decimal::ZERO);
+    }
+
+    #[test]
+    fn the_grosz_the_shop_rounds_differently_goes_on_a_rounding_line() {
+        // VAT per rate: 23 % of 0.02 = 0.0046 → 0.00, 8 % of 0.06 = 0.0048 →
+        // 0.00; the shop summed 0.0894 and charged 0.09.
+        let lines = [line("0.0200", "23", "1"), line("0.0600", "8", "1")];
+        let p = price_order(
+            &lines,
+            &[],
+            Decimal::ZERO,
+            Decimal::ZERO,
+            Decimal::ONE,
+            false,
+            Some(d("0.09")),
+        );
+        assert_eq!(p.rounding, d("0.01"));
+        assert_eq!((p.total_net, p.total_gross), (d("0.09"), d("0.09")));
+        let p = price_order(
+            &lines,
+            &[],
+            Decimal::ZERO,
+            Decimal::ZERO,
+            Decimal::ONE,
+            false,
+            None,
+        );
+        assert_eq!((p.rounding, p.total_gross), (Decimal::ZERO, d("0.08")));
     }
 
     #[test]
     fn foreign_currency_and_untaxed_free_delivery() {
-        let lines = [LineIn {
-            final_price: d("40.6423"),
-            rate: d("23"),
-            quantity: d("3"),
-        }];
-        let tax = d("0.23") * d("40.64") * d("3");
-        let p = price_order(&lines, Decimal::ZERO, tax, d("0.23"), false, None);
+        let lines = [line("40.6423", "23", "3")];
+        let p = price_order(&lines, &[], Decimal::ZERO, d("0"), d("0.23"), false, None);
         assert_eq!(p.lines[0].unit_net, d("9.35")); // 40.64 × 0.23 = 9.3472
         assert_eq!(p.lines[0].total_net, d("28.04")); // 121.92 × 0.23 = 28.0416
         assert_eq!(p.shipping.total_gross, Decimal::ZERO);
@@ -1007,38 +1334,79 @@ mod tests {
 
     #[test]
     fn gross_mode_keeps_the_gross_prices() {
-        let lines = [LineIn {
-            final_price: d("16.2520"),
-            rate: d("23"),
-            quantity: d("3"),
-        }];
-        let shown = d("19.99") * d("3");
-        let tax = shown - shown / d("1.23");
+        let lines = [line("16.2520", "23", "3")];
         let p = price_order(
             &lines,
-            Decimal::ZERO,
-            tax,
+            &[],
+            d("6.1500"),
+            d("23"),
             Decimal::ONE,
             true,
-            Some(d("23")),
+            Some(d("66.12")),
         );
         assert_eq!(p.lines[0].unit_gross, d("19.99"));
         assert_eq!(p.lines[0].total_gross, d("59.97"));
-        assert_eq!(p.total_gross, d("59.97"));
         assert_eq!(p.lines[0].total_net, d("48.76"));
+        assert_eq!(
+            (p.shipping.total_net, p.shipping.total_gross),
+            (d("5.00"), d("6.15"))
+        );
+        assert_eq!((p.total_gross, p.rounding), (d("66.12"), Decimal::ZERO));
     }
 
     #[test]
-    fn shipping_rate_is_worked_out_from_the_tax_total() {
-        let lines = [LineIn {
-            final_price: d("10.0000"),
-            rate: d("5"),
-            quantity: d("1"),
-        }];
-        let tax = d("0.5") + d("9.99") * d("0.08");
-        let p = price_order(&lines, d("9.9900"), tax, Decimal::ONE, false, None);
-        assert_eq!(p.shipping_rate, d("8"));
-        let p = price_order(&lines, d("9.9900"), d("0.5"), Decimal::ONE, false, None);
-        assert_eq!(p.shipping_rate, d("0"));
+    fn fees_take_their_rate_and_discounts_split_over_the_goods_rates() {
+        let lines = [line("16.2520", "23", "3"), line("9.2593", "8", "1")];
+        let extras = [
+            ExtraIn {
+                class: "ot_loworderfee".into(),
+                title: "Low Order Fee".into(),
+                value: d("6.1500"),
+                rate: Some(d("23")),
+            },
+            ExtraIn {
+                class: "ot_coupon".into(),
+                title: "Kupon".into(),
+                value: d("-10.0000"),
+                rate: None,
+            },
+        ];
+        let p = price_order(
+            &lines,
+            &extras,
+            Decimal::ZERO,
+            d("0"),
+            Decimal::ONE,
+            true,
+            None,
+        );
+        assert_eq!(p.lines[1].total_gross, d("10.00"));
+        let fee = p.extras[0];
+        assert_eq!(
+            (fee.rate, fee.money.total_net, fee.money.total_gross),
+            (d("23"), d("5.00"), d("6.15"))
+        );
+        // -10.00 over 59.97 at 23 % and 10.00 at 8 %: -8.57 and -1.43.
+        let parts: Vec<_> = p.extras[1..]
+            .iter()
+            .map(|e| (e.extra, e.rate, e.money.total_gross))
+            .collect();
+        assert_eq!(parts, [(1, d("23"), d("-8.57")), (1, d("8"), d("-1.43"))]);
+        assert_eq!(
+            p.total_gross,
+            d("59.97") + d("10.00") + d("6.15") - d("10.00")
+        );
+    }
+
+    #[test]
+    fn a_split_always_adds_up() {
+        let w = [
+            (d("23"), d("1.00")),
+            (d("8"), d("1.00")),
+            (d("5"), d("1.00")),
+        ];
+        let parts = split(d("-0.10"), &w);
+        assert_eq!(parts.iter().map(|p| p.1).sum::<Decimal>(), d("-0.10"));
+        assert_eq!(split(d("3.00"), &[]), [(Decimal::ZERO, d("3.00"))]);
     }
 }

@@ -157,52 +157,13 @@ impl Shop {
     }
 }
 
-/// The VAT rate (percent) the shop applies per tax class in its home zone,
-/// compounded across priorities as osCommerce does.
+/// The VAT rate (percent) the shop applies per tax class in its home zone.
 async fn shop_rates(shop: &mut Shop) -> Result<HashMap<i64, Decimal>> {
-    let (mut country, mut zone) = (0i64, 0i64);
-    let home = shop.sql("products.home_zone.sql")?;
-    shop.db
-        .for_each(&home, &Params::new(), &shop.codec, |r| {
-            let v = r.text_or_empty("value")?.trim().parse().unwrap_or(0);
-            match r.text_or_empty("name")?.as_str() {
-                "STORE_COUNTRY" => country = v,
-                "STORE_ZONE" => zone = v,
-                _ => {}
-            }
-            Ok(())
-        })
-        .await?;
-    let mut by_class: HashMap<i64, Vec<(i64, Decimal)>> = HashMap::new();
-    let sql = shop.sql("products.tax_rates.sql")?;
-    shop.db
-        .for_each(
-            &sql,
-            &Params::new().set("country", country).set("zone", zone),
-            &shop.codec,
-            |r| {
-                let class = r.int("tax_class_id")?.unwrap_or(0);
-                let prio = r.int("tax_priority")?.unwrap_or(1);
-                let rate = r.decimal("rate")?.unwrap_or_default();
-                let v = by_class.entry(class).or_default();
-                match v.iter_mut().find(|(p, _)| *p == prio) {
-                    Some((_, r)) => *r += rate,
-                    None => v.push((prio, rate)),
-                }
-                Ok(())
-            },
-        )
-        .await?;
-    let hundred = Decimal::from(100);
-    Ok(by_class
-        .into_iter()
-        .map(|(class, prios)| {
-            let f = prios.iter().fold(Decimal::ONE, |acc, (_, r)| {
-                acc * (Decimal::ONE + r / hundred)
-            });
-            (class, ((f - Decimal::ONE) * hundred).normalize())
-        })
-        .collect())
+    let (home, rates) = (
+        shop.sql("products.home_zone.sql")?,
+        shop.sql("products.tax_rates.sql")?,
+    );
+    crate::shop::tax::home_rates(&mut shop.db, &shop.codec, &home, &rates).await
 }
 
 pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {

@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     "0001_reference_schema",
     "0002_order_reservations",
     "0003_base_prices",
+    "0004_order_line_kinds",
+    "0005_order_buyer_and_comment",
 ];
 
 /// Seconds a write waits for data another program holds, unless

@@ -5,6 +5,7 @@
 pub mod db;
 pub mod detect;
 pub mod schema;
+pub mod tax;
 pub mod text;
 
 pub use db::{ShopDb, ShopRow};

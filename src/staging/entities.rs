@@ -160,6 +160,7 @@ pub static SHOP_ORDERS: Entity = Entity {
         C::new("delivery_country", Text),
         C::new("delivery_country_iso2", Code),
         C::new("payment_method", Text),
+        C::new("customer_comment", Text),
         C::new("date_purchased", DateTime),
         C::new("last_modified", DateTime),
         C::new("status_id", Int),
@@ -172,6 +173,9 @@ pub static SHOP_ORDERS: Entity = Entity {
         C::new("tax_total", Decimal(4)),
         C::new("other_totals", Decimal(4)),
         C::new("total", Decimal(4)),
+        // The totals other than subtotal, delivery, tax and total, one a
+        // line: `class value title` (fees and discounts).
+        C::new("extra_totals", Text),
     ],
 };
 
@@ -239,6 +243,7 @@ pub static ORDERS: Entity = Entity {
         C::new("total_gross", Decimal(2)).req(),
         C::new("shop_total", Decimal(2)).req(),
         C::new("source_modified", DateTime),
+        C::new("customer_comment", Text),
     ],
 };
 

@@ -138,7 +138,27 @@ fn assert_orders_as_paid(sf: &Storefront, dir: &Dir, orders: &[i64], gross: bool
             "SELECT products_model, products_name, final_price, products_tax, products_quantity
              FROM orders_products WHERE orders_id = {o} ORDER BY orders_products_id"
         ));
-        assert_eq!(m.lines.len(), shop_lines.len() + 1, "order {o}: {m:?}");
+        // Goods in shop order, then a line for every other total (fees,
+        // discounts) and the rounding, the delivery last.
+        let extras: Vec<(String, Decimal)> = shop_totals(sf, o)
+            .into_iter()
+            .filter(|(c, _)| {
+                !["ot_subtotal", "ot_shipping", "ot_tax", "ot_total"].contains(&c.as_str())
+            })
+            .collect();
+        let middle = &m.lines[shop_lines.len()..m.lines.len() - 1];
+        let fees: Vec<&MagLine> = middle.iter().filter(|l| l.kind != "rounding").collect();
+        assert_eq!(fees.len(), extras.len(), "order {o}: {m:?}");
+        for (l, (class, value)) in fees.iter().zip(&extras) {
+            let kind = if *value < Decimal::ZERO {
+                "discount"
+            } else {
+                "service"
+            };
+            assert_eq!(l.kind, kind, "order {o} {class}");
+            let shown = if gross { l.total_gross } else { l.unit_net };
+            assert_eq!(shown, magsync::money::round2(*value), "order {o} {class}");
+        }
         for (l, s) in m.lines.iter().zip(&shop_lines) {
             assert_eq!((l.kind.as_str(), l.code.as_str()), ("good", s[0].as_str()));
             assert!(l.name.starts_with(&s[1]), "{} / {}", l.name, s[1]);
@@ -206,6 +226,21 @@ fn orders_of_a_gross_shop_reach_the_magazyn_as_paid() {
     for a in &attrs {
         assert!(name.contains(&format!("{}: {}", a[0], a[1])), "{name}");
     }
+    // What the customer wrote at checkout, and whether an invoice (a
+    // company) or a receipt (a person) is due.
+    for (&o, company) in orders.iter().zip(["1", "0", "0"]) {
+        let comment = sf.rows(&format!(
+            "SELECT comments FROM orders_status_history WHERE orders_id = {o} ORDER BY orders_status_history_id LIMIT 1"
+        ));
+        assert!(comment[0][0].contains("zażółć gęślą jaźń"), "{comment:?}");
+        let m = magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT customer_comment, CAST(buyer_is_company AS VARCHAR(5)) FROM orders WHERE number = 'S1/{o}'"
+            ),
+        );
+        assert_eq!(m[0], [comment[0][0].as_str(), company], "order {o}");
+    }
 }
 
 #[test]
@@ -219,18 +254,22 @@ fn orders_of_a_net_shop_reach_the_magazyn_as_paid() {
     assert_orders_as_paid(&sf, &dir, &orders, false);
 }
 
-/// Flat delivery in tax class 1 with the order-total modules in sort order
-/// (subtotal, shipping, tax, total): the delivery's VAT is in `ot_tax`.
-fn taxed_delivery_in_sort_order(test: &str, setup: ShopSetup) {
+/// The order-total modules in sort order (subtotal, shipping, tax, total):
+/// the delivery's VAT is in `ot_tax`.
+const SORT_ORDER: &str = "ot_subtotal.php;ot_shipping.php;ot_tax.php;ot_total.php";
+/// As a fresh install has them (subtotal, tax, shipping, total): `ot_tax`
+/// is written before the delivery's VAT is added, which reaches only `ot_total`.
+const FRESH_INSTALL: &str = "ot_subtotal.php;ot_tax.php;ot_shipping.php;ot_total.php";
+
+/// Flat delivery in tax class 1 with the order-total modules in `modules`:
+/// every order as paid, the delivery at 23 % (5.00 net, 6.15 gross).
+fn taxed_delivery(test: &str, setup: ShopSetup, modules: &str) {
     let Some((sf, dir)) = shop_and_magazyn(test, setup, "") else {
         return;
     };
     sf.configure(&[
         ("MODULE_SHIPPING_FLAT_TAX_CLASS", "1"),
-        (
-            "MODULE_ORDER_TOTAL_INSTALLED",
-            "ot_subtotal.php;ot_shipping.php;ot_tax.php;ot_total.php",
-        ),
+        ("MODULE_ORDER_TOTAL_INSTALLED", modules),
     ]);
     let orders = place_carts(&sf);
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
@@ -246,12 +285,80 @@ fn taxed_delivery_in_sort_order(test: &str, setup: ShopSetup) {
 
 #[test]
 fn taxed_delivery_with_the_totals_in_sort_order_gross_shop() {
-    taxed_delivery_in_sort_order("taxed_sort_gross", ShopSetup::GROSS);
+    taxed_delivery("taxed_sort_gross", ShopSetup::GROSS, SORT_ORDER);
 }
 
 #[test]
 fn taxed_delivery_with_the_totals_in_sort_order_net_shop() {
-    taxed_delivery_in_sort_order("taxed_sort_net", ShopSetup::NET);
+    taxed_delivery("taxed_sort_net", ShopSetup::NET, SORT_ORDER);
+}
+
+#[test]
+fn taxed_delivery_with_the_totals_in_fresh_install_order_gross_shop() {
+    taxed_delivery("taxed_fresh_gross", ShopSetup::GROSS, FRESH_INSTALL);
+}
+
+#[test]
+fn taxed_delivery_with_the_totals_in_fresh_install_order_net_shop() {
+    taxed_delivery("taxed_fresh_net", ShopSetup::NET, FRESH_INSTALL);
+}
+
+/// The core low order fee (5.00 in tax class 1 on orders under 50), as its
+/// `install()` writes its settings, run between ot_tax and ot_shipping:
+/// a service line at 23 % on the small orders, every order as paid.
+fn low_order_fee(test: &str, setup: ShopSetup) {
+    let Some((sf, dir)) = shop_and_magazyn(
+        test,
+        setup,
+        "[shops.s1.map.fees]\not_loworderfee = \"OPL-MALE\"\n",
+    ) else {
+        return;
+    };
+    sf.install_low_order_fee("1");
+    sf.configure(&[
+        ("MODULE_SHIPPING_FLAT_TAX_CLASS", "1"),
+        (
+            "MODULE_ORDER_TOTAL_INSTALLED",
+            "ot_subtotal.php;ot_tax.php;ot_loworderfee.php;ot_shipping.php;ot_total.php",
+        ),
+    ]);
+    // Under 50 (a fee), over 50 (none), under 50 again.
+    let orders = vec![
+        sf.order(&BUYERS[0], &[(12, 1)]),
+        sf.order(&BUYERS[1], CARTS[0]),
+        sf.order(&BUYERS[1], &[(9, 1)]),
+    ];
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    assert_orders_as_paid(&sf, &dir, &orders, setup.gross);
+    let with_fee = shop_totals(&sf, orders[0]);
+    assert!(
+        with_fee.iter().any(|t| t.0 == "ot_loworderfee"),
+        "{with_fee:?}"
+    );
+    let m = mag_order(&dir, orders[0]);
+    let fee = m.lines.iter().find(|l| l.kind == "service").unwrap();
+    assert_eq!(
+        (fee.code.as_str(), fee.vat, fee.unit_net, fee.unit_gross),
+        ("OPL-MALE", Decimal::from(23), d("5.00"), d("6.15"))
+    );
+    assert_eq!(m.lines.last().unwrap().kind, "shipping");
+    assert!(
+        !mag_order(&dir, orders[1])
+            .lines
+            .iter()
+            .any(|l| l.kind == "service")
+    );
+}
+
+#[test]
+fn the_low_order_fee_is_a_line_of_its_own_gross_shop() {
+    low_order_fee("fee_gross", ShopSetup::GROSS);
+}
+
+#[test]
+fn the_low_order_fee_is_a_line_of_its_own_net_shop() {
+    low_order_fee("fee_net", ShopSetup::NET);
 }
 
 #[test]
@@ -435,8 +542,9 @@ fn the_generator_writes_the_totals_of_the_real_checkout(test: &str, setup: ShopS
             },
             tax_before_shipping,
         };
-        let [_, modules] = checkout.settings();
-        sf.configure(&[("MODULE_SHIPPING_FLAT_TAX_CLASS", shipping_class), modules]);
+        let [_, modules, _, class] = checkout.settings();
+        assert_eq!(class.1, shipping_class);
+        sf.configure(&[class, modules]);
         for cart in CARTS {
             let o = sf.order(&BUYERS[0], cart);
             let lines = sf

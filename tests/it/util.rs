@@ -1046,6 +1046,22 @@ impl Storefront {
         }
     }
 
+    /// Install the core low order fee module as its `install()` does
+    /// (admin/modules.php cannot on PHP 8), enabled, in `tax_class`.
+    pub fn install_low_order_fee(&self, tax_class: &str) {
+        self.rows(&format!(
+            "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, sort_order, set_function, use_function, date_added) VALUES
+             ('Display Low Order Fee', 'MODULE_ORDER_TOTAL_LOWORDERFEE_STATUS', 'true', 'Do you want to display the low order fee?', 6, 1, 'tep_cfg_select_option(array(\\'true\\', \\'false\\'), ', NULL, now()),
+             ('Sort Order', 'MODULE_ORDER_TOTAL_LOWORDERFEE_SORT_ORDER', '4', 'Sort order of display.', 6, 2, NULL, NULL, now()),
+             ('Allow Low Order Fee', 'MODULE_ORDER_TOTAL_LOWORDERFEE_LOW_ORDER_FEE', 'true', 'Do you want to allow low order fees?', 6, 3, 'tep_cfg_select_option(array(\\'true\\', \\'false\\'), ', NULL, now()),
+             ('Order Fee For Orders Under', 'MODULE_ORDER_TOTAL_LOWORDERFEE_ORDER_UNDER', '50', 'Add the low order fee to orders under this amount.', 6, 4, NULL, 'currencies->format', now()),
+             ('Order Fee', 'MODULE_ORDER_TOTAL_LOWORDERFEE_FEE', '5', 'Low order fee.', 6, 5, NULL, 'currencies->format', now()),
+             ('Attach Low Order Fee On Orders Made', 'MODULE_ORDER_TOTAL_LOWORDERFEE_DESTINATION', 'both', 'Attach low order fee for orders sent to the set destination.', 6, 6, 'tep_cfg_select_option(array(\\'national\\', \\'international\\', \\'both\\'), ', NULL, now()),
+             ('Tax Class', 'MODULE_ORDER_TOTAL_LOWORDERFEE_TAX_CLASS', '{tax_class}', 'Use the following tax class on the low order fee.', 6, 7, 'tep_cfg_pull_down_tax_classes(', 'tep_get_tax_class_title', now());
+             UPDATE configuration SET configuration_value = '5' WHERE configuration_key = 'MODULE_ORDER_TOTAL_TOTAL_SORT_ORDER'"
+        ));
+    }
+
     /// The shop's products as the Magazyn register needs them (code =
     /// products_model, English name, the shop's VAT of 23 %).
     pub fn products(&self) -> Vec<magsync::demo::Product> {
