@@ -21,7 +21,6 @@ use crate::magazyn::{GoodRow, Magazyn};
 use crate::money;
 use crate::staging::entities::{GOODS, SHOP_PRODUCTS};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
-use crate::templates::Params;
 
 const FLOW: Flow = Flow::Catalog;
 
@@ -38,24 +37,14 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
         "products.products_date_added/products_last_modified, products_id",
     )
     .await?;
-    // The shop's home zone decides the rate a product's tax class has.
-    let (mut country, mut zone) = (0i64, 0i64);
-    x.db.for_each(
-        &x.sql("products.home_zone.sql")?,
-        &Params::new(),
-        &x.codec,
-        |r| {
-            let v = r.text_or_empty("value")?.trim().parse().unwrap_or(0);
-            match r.text_or_empty("name")?.as_str() {
-                "STORE_COUNTRY" => country = v,
-                "STORE_ZONE" => zone = v,
-                _ => {}
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    let params = x.params.clone().set("country", country).set("zone", zone);
+    // The rate of each tax class, as the shop applies it in its home zone
+    // (one tax reader: shop::tax); a class with no rate there is 0 %.
+    let (home, rates) = (
+        x.sql("products.home_zone.sql")?,
+        x.sql("products.tax_rates.sql")?,
+    );
+    let rates = crate::shop::tax::home_rates(&mut x.db, &x.codec, &home, &rates).await?;
+    let params = x.params.clone();
     let sql = x.sql("catalog.extract.sql")?;
     let e = &SHOP_PRODUCTS;
     let mut out = x.bw.records(e)?;
@@ -81,7 +70,14 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
         for c in ["tax_class_id", "status"] {
             rec[e.col(c)] = r.int(c)?.map(|v| v.to_string()).unwrap_or_default();
         }
-        for c in ["tax_rate", "weight", "price", "special_price"] {
+        let class = r.int("tax_class_id")?.unwrap_or(0);
+        rec[e.col("tax_rate")] = rates
+            .get(&class)
+            .copied()
+            .unwrap_or_default()
+            .normalize()
+            .to_string();
+        for c in ["weight", "price", "special_price"] {
             rec[e.col(c)] = r
                 .decimal(c)?
                 .map(|d| d.normalize().to_string())

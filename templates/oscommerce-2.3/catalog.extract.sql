@@ -1,21 +1,17 @@
 -- catalog and prices flows, extract: shop products with their name and
--- description in the shop's language, tax class and the rate the shop
--- applies in its home zone, manufacturer, the active special, and how many
+-- description in the shop's language, tax class (magsync adds the rate the
+-- shop applies in its home zone: products.tax_rates.sql), manufacturer, the
+-- active special, and how many
 -- products share the model (a shared model cannot identify a good).
 --
 -- Parameters: :full, :since, :after_id, :max_id (see customers.extract.sql),
 -- :language_id, :now (the shop's clock: a special whose expires_date is past
--- is not active even before the shop's catalog pages expire it), :country,
--- :zone (STORE_COUNTRY, STORE_ZONE). An EAN comes from a column named `ean`
+-- is not active even before the shop's catalog pages expire it). An EAN comes from a column named `ean`
 -- where a copy of this template returns one (e.g. `p.products_ean AS ean`).
 SELECT
   p.products_id, p.products_model AS model, pd.products_name AS name,
   pd.products_description AS description,
   p.products_tax_class_id AS tax_class_id, tc.tax_class_title AS tax_class_title,
-  (SELECT SUM(tr.tax_rate) FROM tax_rates tr
-     JOIN zones_to_geo_zones z ON z.geo_zone_id = tr.tax_zone_id
-    WHERE tr.tax_class_id = p.products_tax_class_id AND z.zone_country_id = :country
-      AND (z.zone_id IS NULL OR z.zone_id = 0 OR z.zone_id = :zone)) AS tax_rate,
   p.products_weight AS weight, m.manufacturers_name AS manufacturer,
   p.products_price AS price,
   (SELECT MIN(s.specials_new_products_price) FROM specials s

@@ -616,3 +616,52 @@ fn the_generator_writes_the_totals_of_the_real_checkout_gross_shop() {
 fn the_generator_writes_the_totals_of_the_real_checkout_net_shop() {
     the_generator_writes_the_totals_of_the_real_checkout("gen_net", ShopSetup::NET);
 }
+
+/// A Polish VAT zone set up "for all countries" (zone_country_id 0, a
+/// common setup): the shop still charges 23 %, and so does every flow that
+/// reads a rate (one tax reader, `tep_get_tax_rate`'s rule).
+#[test]
+fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
+    let Some(sf) = storefront("allcountries", ShopSetup::GROSS) else {
+        return;
+    };
+    sf.exec(
+        "UPDATE zones_to_geo_zones SET zone_country_id = 0
+         WHERE geo_zone_id = (SELECT tax_zone_id FROM tax_rates WHERE tax_description = 'VAT 23%')",
+    );
+    // The shop itself: a product of 39.99 net shows 49.19.
+    assert_eq!(sf.shown_price(12), d("49.19"));
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &sf.config("import_price_list = \"Sklep\"\n[shops.s1.prices]\nadd_missing = true\n"),
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog", "prices"])
+        .ok();
+    let goods = magazyn_rows(
+        &dir,
+        "SELECT g.vat_symbol, CAST(p.net AS VARCHAR(40)), CAST(p.gross AS VARCHAR(40)) FROM goods g
+         JOIN prices p ON p.good_id = g.id JOIN price_lists l ON l.id = p.price_list_id
+         WHERE l.name = 'Sklep' AND g.code = 'DVD-DHWV'",
+    );
+    let got: Vec<Decimal> = goods[0].iter().map(|v| d(v)).collect();
+    assert_eq!(got, [d("23"), d("39.99"), d("49.19")]);
+    // The products push: the Magazyn's gross shows on the product page.
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path()).await;
+        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+            .await
+            .unwrap();
+        let list = mag.price_list_id("Detal").await.unwrap();
+        let good = mag.good_by_code("DVD-DHWV").await.unwrap().unwrap();
+        mag.begin().await.unwrap();
+        mag.set_price(list, good, d("44.71"), d("54.99"))
+            .await
+            .unwrap();
+        mag.commit().await.unwrap();
+        mag.close().await;
+    });
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert_eq!(sf.shown_price(12), d("54.99"), "{}", run.stdout);
+}

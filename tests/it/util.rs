@@ -1035,6 +1035,11 @@ impl Storefront {
             .collect()
     }
 
+    /// Statements on the shop's database (set-ups the harness has no switch for).
+    pub fn exec(&self, sql: &str) {
+        self.rows(sql);
+    }
+
     /// Set configuration values as the admin's module pages would.
     pub fn configure(&self, settings: &[(&str, &str)]) {
         for (key, value) in settings {
