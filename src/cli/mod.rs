@@ -153,6 +153,33 @@ pub fn exit_for(cfg: &Config, c: &Counts) -> Exit {
 
 /// One summary line for a step. Extracts and transforms only count
 /// records; loads say what happened to them.
+/// The warnings a step wrote into its batch (`data/warnings.csv`), the
+/// first [`WARNINGS_SHOWN`] of them, so a person sees them without opening
+/// the batch (a special hiding a price, a tax class without a rate, …).
+pub fn print_warnings(batch: &crate::staging::Batch) {
+    let path = batch.dir.join("data/warnings.csv");
+    let Ok(mut r) = csv::Reader::from_path(&path) else {
+        return;
+    };
+    let mut n = 0usize;
+    for rec in r.records().flatten() {
+        n += 1;
+        if n <= WARNINGS_SHOWN {
+            println!(
+                "  warning {}: {} [{}]",
+                rec.get(1).unwrap_or_default(),
+                rec.get(4).unwrap_or_default(),
+                rec.get(3).unwrap_or_default()
+            );
+        }
+    }
+    if n > WARNINGS_SHOWN {
+        println!("  … and {} more in {}", n - WARNINGS_SHOWN, path.display());
+    }
+}
+
+pub const WARNINGS_SHOWN: usize = 20;
+
 pub fn summary(step: &str, c: &Counts) -> String {
     let written = c.inserted + c.updated + c.unchanged > 0 || step.contains("load");
     let mut s = format!("{step}: {} records", c.records);

@@ -78,6 +78,7 @@ pub async fn one(
         "{}",
         summary(&format!("{name} transform {shop}"), &t.counts)
     );
+    super::print_warnings(&t.batch);
     let l = flows::load(cfg, &t.batch, dry_run).await?;
     let exit = super::load::report(cfg, flow, &t.batch, &l, dry_run);
     Ok(exit

@@ -3,13 +3,19 @@
 //!
 //! extract   Magazyn → `magazyn_goods`: visible goods, the gross and net of
 //!           the shop's price list, quantity and reserved in its warehouse,
-//!           and the stock to push (quantity − reserved − buffer, ≥ 0).
+//!           and the stock to push (quantity − reserved − buffer, ≥ 0); the
+//!           highest shop order the Magazyn has loaded (`[settings]`).
 //! transform at the shop: match each good to the one shop product whose
 //!           model is its code (then a barcode alias); price
-//!           `round(gross / (1 + vat), 4)` with the rate the shop applies, so
-//!           the shop shows exactly the Magazyn gross; keep only what differs
-//!           → `product_updates` (old → new). Duplicate and empty models are
-//!           reported and never touched.
+//!           `round(gross / (1 + vat), 4)` with the rate the shop applies in
+//!           a gross shop, so it shows exactly the Magazyn gross, the list's
+//!           net in a net shop; subtract from the stock what the shop's
+//!           orders beyond the loaded one took at checkout (counted here,
+//!           when the batch is applied, however late); name every product a
+//!           running special hides; keep only what differs →
+//!           `product_updates` (old → new). Duplicate and empty models are
+//!           reported and never touched. A price problem never holds back
+//!           the stock.
 //! load      save the before-image as an `undo` batch, then write each change
 //!           only where the shop still holds the old values, in one
 //!           transaction (InnoDB); `magsync undo` puts the before-image back
@@ -76,6 +82,22 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         ("safety_buffer", opts.safety_buffer.to_string()),
     ] {
         meta.settings.insert(k.into(), v);
+    }
+    // The shop's orders the Magazyn holds (and reserves): those beyond took
+    // stock in the shop that the Magazyn does not know of yet.
+    let mut loaded = None;
+    mag.for_each(
+        "orders.max_loaded.sql",
+        Params::new().set("shop", shop_id),
+        |r| {
+            loaded = r.text("max_id")?.trim().parse::<i64>().ok();
+            Ok(())
+        },
+    )
+    .await?;
+    if let Some(n) = loaded {
+        meta.settings
+            .insert("orders_loaded_max_id".into(), n.to_string());
     }
     let mut bw = BatchWriter::create(&dirs.outbox(), meta)?;
     let mut out = bw.records(&MAGAZYN_GOODS)?;
@@ -192,6 +214,76 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     status: r.int("status")?.unwrap_or(0),
                     tax_class: r.int("tax_class_id")?.unwrap_or(0),
                 });
+                Ok(())
+            },
+        )
+        .await?;
+    let mut settings: HashMap<String, String> = HashMap::new();
+    let sql = shop.sql("products.settings.sql")?;
+    shop.db
+        .for_each(&sql, &Params::new(), &shop.codec, |r| {
+            settings.insert(r.text_or_empty("name")?, r.text_or_empty("value")?);
+            Ok(())
+        })
+        .await?;
+    let gross_shop = settings
+        .get("DISPLAY_PRICE_WITH_TAX")
+        .is_none_or(|v| v == "true");
+    // Stock in flight: what shop orders the Magazyn has not loaded took at
+    // checkout, counted here at the shop when the batch is applied (which
+    // may be days after the Magazyn side extracted it).
+    let mut in_flight: HashMap<i64, i64> = HashMap::new();
+    if let (Some(after), true) = (
+        m.settings
+            .get("orders_loaded_max_id")
+            .and_then(|v| v.parse::<i64>().ok()),
+        settings.get("STOCK_LIMITED").is_none_or(|v| v == "true"),
+    ) {
+        let sql = shop.sql("products.in_flight.sql")?;
+        shop.db
+            .for_each(
+                &sql,
+                &Params::new()
+                    .set("after_id", after)
+                    .set("language_id", shop_cfg.language_id),
+                &shop.codec,
+                |r| {
+                    let sold = r.decimal("quantity")?.unwrap_or_default();
+                    in_flight.insert(
+                        r.int("products_id")?.unwrap_or(0),
+                        sold.ceil().to_i64().unwrap_or(i64::MAX),
+                    );
+                    Ok(())
+                },
+            )
+            .await?;
+    }
+    // Running specials: the shop shows them instead of products_price.
+    let mut now = None;
+    shop.db
+        .for_each(&shop.sql("clock.sql")?, &Params::new(), &shop.codec, |r| {
+            now = r.datetime("now")?;
+            Ok(())
+        })
+        .await?;
+    let mut specials: HashMap<i64, Decimal> = HashMap::new();
+    let sql = shop.sql("products.specials.sql")?;
+    shop.db
+        .for_each(
+            &sql,
+            &Params::new().set(
+                "now",
+                now.unwrap_or_default()
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string(),
+            ),
+            &shop.codec,
+            |r| {
+                specials.insert(
+                    r.int("products_id")?.unwrap_or(0),
+                    r.decimal("price")?.unwrap_or_default(),
+                );
                 Ok(())
             },
         )
@@ -359,13 +451,16 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             matched.insert(p.id, other);
             return Ok(());
         }
-        let Some(&rate) = rates.get(&p.tax_class).or(if p.tax_class == 0 {
-            Some(&Decimal::ZERO)
-        } else {
-            None
-        }) else {
-            bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone; price not computed", p.id, p.model, p.tax_class))?;
-            return Ok(());
+        // A class with no rate in the home zone is taxed at 0 % by the
+        // shop: price it so, say so, and push the stock all the same.
+        let rate = match rates.get(&p.tax_class) {
+            Some(r) => *r,
+            None => {
+                if p.tax_class != 0 {
+                    bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone, so the shop charges 0 % VAT on it; the price is pushed at 0 %", p.id, p.model, p.tax_class))?;
+                }
+                Decimal::ZERO
+            }
         };
         if let Ok(good_rate) = money::parse(get("vat_rate"))
             && !get("vat_rate").is_empty()
@@ -384,12 +479,26 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                 )?;
                 p.price
             }
+            // A net shop shows products_price (and adds VAT at checkout):
+            // it gets the Magazyn net.
+            _ if !gross_shop && !get("net").is_empty() => {
+                round4(money::parse(get("net")).map_err(Error::Other)?)
+            }
+            // A gross shop shows round(price × (1 + vat), 2): the net that
+            // shows exactly the Magazyn gross.
             g => {
                 let gross = money::parse(g).map_err(Error::Other)?;
                 round4(gross / (Decimal::ONE + rate / Decimal::from(100)))
             }
         };
-        let new_quantity: i64 = get("available").parse().unwrap_or(p.quantity);
+        if let Some(special) = specials.get(&p.id) {
+            bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends", p.id, p.model, money::fmt(*special, 4), money::fmt(new_price, 4)))?;
+        }
+        let sold = in_flight.get(&p.id).copied().unwrap_or(0);
+        let new_quantity: i64 = get("available")
+            .parse::<i64>()
+            .map(|a| (a - sold).max(0))
+            .unwrap_or(p.quantity);
         let new_status = match hide {
             Some(t) => i64::from(new_quantity > t),
             None => p.status,

@@ -444,10 +444,16 @@ fn pushed_prices_show_on_the_product_page(test: &str, setup: ShopSetup) {
         .into_iter()
         .filter(|p| [12, 25, 1, 28, 21, 7].contains(&p.id))
         .collect();
+    // The fifth good's net is the list's own, not derived from its gross
+    // (49.00 / 1.23 = 39.84): a net shop shows that net, a gross shop the gross.
     let price_of = |p: &magsync::demo::Product| {
         let i = products.iter().position(|q| q.id == p.id).unwrap();
         let gross = d(grosses[i]);
-        (magsync::money::round2(gross / Decimal::new(123, 2)), gross)
+        let net = match i {
+            4 => d("40.00"),
+            _ => magsync::money::round2(gross / Decimal::new(123, 2)),
+        };
+        (net, gross)
     };
     magazyn_stocked(dir.path(), &products, &["Detal"], |p| {
         (Some(price_of(p)), Some(Decimal::from(40)))
@@ -664,4 +670,117 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
     run.ok();
     assert_eq!(sf.shown_price(12), d("54.99"), "{}", run.stdout);
+}
+
+/// Stock in flight: osCommerce lowers products_quantity at checkout. An
+/// order placed after the last orders sync has taken 2 of the 6 the
+/// Magazyn holds; the push leaves the shop 4, not 6 again. Once the order
+/// is loaded (and reserves its 2), the push still leaves 4.
+#[test]
+fn a_push_never_hands_back_what_the_shop_sold_since_the_last_orders_sync() {
+    let Some((sf, dir)) = shop_and_magazyn("in_flight", ShopSetup::GROSS, "") else {
+        return;
+    };
+    let first = sf.order(&BUYERS[0], &[(25, 1)]);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    magazyn_exec(
+        &dir,
+        "UPDATE stock SET quantity = '6' WHERE good_id = (SELECT id FROM goods WHERE code = 'DVD-DHWV')",
+    );
+    let before = sf.rows("SELECT products_quantity FROM products WHERE products_id = 12");
+    let o = sf.order(&BUYERS[1], &[(12, 2)]);
+    let after = sf.rows("SELECT products_quantity FROM products WHERE products_id = 12");
+    assert_eq!(
+        after[0][0].parse::<i64>().unwrap(),
+        before[0][0].parse::<i64>().unwrap() - 2,
+        "the checkout lowered the shop's stock"
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    let q =
+        || sf.rows("SELECT products_quantity FROM products WHERE products_id = 12")[0][0].clone();
+    assert_eq!(
+        q(),
+        "4",
+        "6 in the Magazyn less the 2 of order {o} (after {first})"
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    assert_eq!(q(), "4", "loaded and reserved: still 4, not 2");
+}
+
+/// A running special hides the pushed price: the shop shows the special.
+/// The push says so for every such product (dry run, warnings, report).
+#[test]
+fn a_running_special_that_hides_the_pushed_price_is_reported() {
+    let Some(sf) = storefront("special", ShopSetup::GROSS) else {
+        return;
+    };
+    let dir = Dir::new();
+    dir.write("magsync.toml", &sf.config(""));
+    // Products 6 and 12: 6 has a special (30.00 net) in the stock data.
+    let products: Vec<_> = sf
+        .products()
+        .into_iter()
+        .filter(|p| [6, 12].contains(&p.id))
+        .collect();
+    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
+        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
+    });
+    let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
+    assert!(
+        dry.stdout.contains("special") && dry.stdout.contains("DVD-MATR"),
+        "{}",
+        dry.stdout
+    );
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    assert!(run.stdout.contains("special_active"), "{}", run.stdout);
+    assert_eq!(sf.shown_price(12), d("45.00"));
+    assert_eq!(sf.shown_price(6), d("36.90"), "the special still shows");
+    // Each transform (the dry run's and the real one) names it once.
+    let work = dir.batches("work");
+    assert_eq!(work.len(), 2);
+    for b in work {
+        let warnings = std::fs::read_to_string(b.join("data/warnings.csv")).unwrap();
+        assert_eq!(warnings.matches("special_active").count(), 1, "{warnings}");
+        assert!(warnings.contains("DVD-MATR"), "{warnings}");
+    }
+}
+
+/// A tax class with no rate in the store's zone (only a Florida rate, as in
+/// the official install data) is taxed at 0 % by the shop: the push prices
+/// it so, says so, and still pushes the stock.
+#[test]
+fn a_price_problem_never_holds_back_the_stock() {
+    let Some(sf) = storefront("no_rate", ShopSetup::GROSS) else {
+        return;
+    };
+    sf.exec(
+        "INSERT INTO tax_class (tax_class_id, tax_class_title, tax_class_description, date_added) VALUES (2, 'Florida only', 'Florida only', now());
+         INSERT INTO tax_rates (tax_zone_id, tax_class_id, tax_priority, tax_rate, tax_description, date_added) VALUES (1, 2, 1, 7.0, 'FL TAX 7.0%', now());
+         UPDATE products SET products_tax_class_id = 2 WHERE products_id = 12",
+    );
+    let dir = Dir::new();
+    dir.write("magsync.toml", &sf.config(""));
+    let products: Vec<_> = sf
+        .products()
+        .into_iter()
+        .filter(|p| [12, 25].contains(&p.id))
+        .collect();
+    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
+        (Some((d("40.65"), d("50.00"))), Some(Decimal::from(17)))
+    });
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    assert!(run.stdout.contains("no_tax_rate"), "{}", run.stdout);
+    let q = sf.rows("SELECT products_id, products_quantity FROM products WHERE products_id IN (12, 25) ORDER BY 1");
+    assert_eq!(q, [["12", "17"], ["25", "17"]]);
+    assert_eq!(
+        sf.shown_price(12),
+        d("50.00"),
+        "0 % in the shop: the gross as it is"
+    );
+    assert_eq!(sf.shown_price(25), d("50.00"));
 }
