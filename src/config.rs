@@ -226,6 +226,22 @@ pub struct ShopConfig {
     pub site: Option<String>,
 }
 
+/// Whether `prefix + digits + suffix` of two shops can be the same text:
+/// when one prefix is the other followed by digits only, and one suffix the
+/// other preceded by digits only ("S" and "S1" meet at S12 = S + 12 = S1 + 2).
+pub fn numbers_can_meet(a: (&str, &str), b: (&str, &str)) -> bool {
+    fn digits_apart(x: &str, y: &str, at_end: bool) -> bool {
+        let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+        let rest = if at_end {
+            long.strip_suffix(short)
+        } else {
+            long.strip_prefix(short)
+        };
+        rest.is_some_and(|r| r.bytes().all(|c| c.is_ascii_digit()))
+    }
+    digits_apart(a.0, b.0, false) && digits_apart(a.1, b.1, true)
+}
+
 /// Status codes of the stock osCommerce statuses, used where the shop's
 /// `map.order_status` does not name the status: Pending and Processing stay
 /// open (their name), Delivered is realized.
@@ -545,6 +561,40 @@ impl Config {
                 )));
             }
         }
+        // Shops never touch each other's records: two shops that could make
+        // the same order number or customer code are refused, not merged.
+        let shops: Vec<(&String, &ShopConfig)> = self.shops.iter().collect();
+        for (i, (a, sa)) in shops.iter().enumerate() {
+            for (b, sb) in &shops[i + 1..] {
+                if numbers_can_meet(
+                    (&sa.order_prefix, &sa.order_suffix),
+                    (&sb.order_prefix, &sb.order_suffix),
+                ) {
+                    return Err(bad(format!(
+                        "shops {a} and {b} could give two orders the same Magazyn number \
+                         (order_prefix \"{}\" / \"{}\", order_suffix \"{}\" / \"{}\"): \
+                         give each shop its own order_prefix, e.g. \"{}/\"",
+                        sa.order_prefix,
+                        sb.order_prefix,
+                        sa.order_suffix,
+                        sb.order_suffix,
+                        b.to_uppercase()
+                    )));
+                }
+                if numbers_can_meet(
+                    (&sa.customer_code_prefix, ""),
+                    (&sb.customer_code_prefix, ""),
+                ) {
+                    return Err(bad(format!(
+                        "shops {a} and {b} could give two customers the same Magazyn code \
+                         (customer_code_prefix \"{}\" / \"{}\"): give each shop its own, e.g. \"{}-\"",
+                        sa.customer_code_prefix,
+                        sb.customer_code_prefix,
+                        b.to_uppercase()
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -686,6 +736,53 @@ pub fn password(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shops_that_could_share_numbers_are_refused_naming_the_prefixes() {
+        let two = |a: &str, b: &str| format!("[shops.a]\n{a}\n[shops.b]\n{b}\n");
+        // The defaults: both shops' order 2 would be Magazyn order "2".
+        let cfg = Config::parse(&two("", ""), Path::new("m.toml")).unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("shops a and b") && err.contains("order_prefix"),
+            "{err}"
+        );
+        // "S" + 12 = "S1" + 2.
+        let cfg = Config::parse(
+            &two(
+                "order_prefix = \"S\"\ncustomer_code_prefix = \"A-\"",
+                "order_prefix = \"S1\"\ncustomer_code_prefix = \"B-\"",
+            ),
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        assert!(
+            cfg.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("\"S\" / \"S1\"")
+        );
+        // Orders apart, customers not.
+        let cfg = Config::parse(
+            &two("order_prefix = \"A/\"", "order_prefix = \"B/\""),
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("customer_code_prefix"), "{err}");
+        let cfg = Config::parse(
+            &two(
+                "order_prefix = \"A/\"\ncustomer_code_prefix = \"A-\"",
+                "order_prefix = \"B/\"\ncustomer_code_prefix = \"B-\"",
+            ),
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert!(!numbers_can_meet(("S", "/1"), ("S", "/2")));
+        assert!(!numbers_can_meet(("S", "-1"), ("S", "")));
+        assert!(numbers_can_meet(("S", "1"), ("S", ""))); // S51 = S5 + 1 = S51
+    }
 
     #[test]
     fn unknown_key_names_key_and_line() {
