@@ -260,6 +260,31 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
                 out.change(Change::Update { key, fields });
             }
             Upsert::Unchanged(_) => out.counts.unchanged += 1,
+            Upsert::Weak { filled, kept, .. } => {
+                if filled.is_empty() {
+                    out.counts.unchanged += 1;
+                } else {
+                    out.counts.updated += 1;
+                    out.change(Change::Update {
+                        key: key.clone(),
+                        fields: filled,
+                    });
+                }
+                if !kept.is_empty() {
+                    out.warnings.push((
+                        key,
+                        "weak_match".into(),
+                        format!(
+                            "linked to Magazyn customer {} by name or e-mail alone: only its empty fields were filled; kept {}",
+                            wanted.code,
+                            kept.iter()
+                                .map(|(f, mag, shop)| format!("{f} {mag:?} (shop: {shop:?})"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
             Upsert::Ambiguous(code, message) => {
                 out.counts.rejected += 1;
                 out.rejects.push((key, code, message));
@@ -274,9 +299,21 @@ pub enum Upsert {
     Inserted(i64),
     Updated(i64, Vec<(String, String, String)>),
     Unchanged(i64),
+    /// Linked by name or e-mail alone (now or on an earlier run): such a
+    /// match may be someone else of that name, so only the Magazyn record's
+    /// empty fields are filled (`filled`); `kept` is what the shop would
+    /// have overwritten (field, Magazyn value, shop value).
+    Weak {
+        id: i64,
+        filled: Vec<(String, String, String)>,
+        kept: Vec<(String, String, String)>,
+    },
     /// (code, message): several Magazyn customers match; nothing was done.
     Ambiguous(String, String),
 }
+
+/// The link entity marking a customer linked by a weak match.
+const WEAK_LINK: &str = "customer.weak";
 
 /// Find the Magazyn customer of a shop customer (its link, else code → NIP
 /// → name → e-mail), then update it where `update` and something differs,
@@ -291,6 +328,41 @@ pub async fn upsert(
     update: bool,
 ) -> Result<Upsert> {
     let result = match find_customer(mag, shop, shop_id, wanted).await? {
+        Found::Weak(id) if !update => {
+            mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+            Upsert::Unchanged(id)
+        }
+        Found::Weak(id) => {
+            let current = mag.customer_get(id).await?.ok_or_else(|| {
+                Error::Other(format!("Magazyn customer {id} vanished during the load"))
+            })?;
+            let fill = |c: &Option<String>, w: &Option<String>| match c {
+                Some(v) if !v.trim().is_empty() => c.clone(),
+                _ => w.clone(),
+            };
+            let merged = CustomerRow {
+                code: current.code.clone(),
+                name: current.name.clone(),
+                nip: fill(&current.nip, &wanted.nip),
+                email: fill(&current.email, &wanted.email),
+                phone: fill(&current.phone, &wanted.phone),
+                street: fill(&current.street, &wanted.street),
+                postcode: fill(&current.postcode, &wanted.postcode),
+                city: fill(&current.city, &wanted.city),
+                country_code: fill(&current.country_code, &wanted.country_code),
+                is_company: current.is_company,
+            };
+            let filled = diff(&current, &merged);
+            let kept: Vec<_> = diff(&merged, wanted)
+                .into_iter()
+                .filter(|(_, _, shop)| !shop.is_empty())
+                .collect();
+            if !filled.is_empty() {
+                mag.customer_update(id, &merged).await?;
+            }
+            mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+            Upsert::Weak { id, filled, kept }
+        }
         Found::Ambiguous(step, ids) => {
             return Ok(Upsert::Ambiguous(
                 format!("ambiguous_{}", step.as_str()),
@@ -325,7 +397,10 @@ pub async fn upsert(
         Found::None => Upsert::Inserted(mag.customer_insert(wanted).await?),
     };
     let id = match &result {
-        Upsert::Inserted(id) | Upsert::Updated(id, _) | Upsert::Unchanged(id) => *id,
+        Upsert::Inserted(id)
+        | Upsert::Updated(id, _)
+        | Upsert::Unchanged(id)
+        | Upsert::Weak { id, .. } => *id,
         Upsert::Ambiguous(..) => unreachable!("returned above"),
     };
     mag.link_put(shop, "customer", shop_id, id, batch_id)
@@ -335,7 +410,10 @@ pub async fn upsert(
 
 enum Found {
     None,
+    /// By link, code or NIP.
     One(i64),
+    /// By name or e-mail alone, now or when the link was made.
+    Weak(i64),
     Ambiguous(MatchStep, Vec<i64>),
 }
 
@@ -349,7 +427,12 @@ async fn find_customer(
     if let Some(id) = mag.link_get(shop, "customer", shop_id).await?
         && mag.customer_get(id).await?.is_some()
     {
-        return Ok(Found::One(id));
+        let weak = mag.link_get(shop, WEAK_LINK, shop_id).await? == Some(id);
+        return Ok(if weak {
+            Found::Weak(id)
+        } else {
+            Found::One(id)
+        });
     }
     for step in MatchStep::ORDER {
         let value = match step {
@@ -372,6 +455,9 @@ async fn find_customer(
         let ids = mag.customer_candidates(step, &value, shop, shop_id).await?;
         match ids.len() {
             0 => continue,
+            1 if matches!(step, MatchStep::Name | MatchStep::Email) => {
+                return Ok(Found::Weak(ids[0]));
+            }
             1 => return Ok(Found::One(ids[0])),
             _ => return Ok(Found::Ambiguous(step, ids)),
         }

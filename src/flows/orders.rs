@@ -1096,7 +1096,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 match super::customers::upsert(mag, &shop_id, cid, &buyer, batch.id(), false)
                     .await?
                 {
-                    Upsert::Inserted(id) | Upsert::Updated(id, _) | Upsert::Unchanged(id) => {
+                    Upsert::Inserted(id)
+                    | Upsert::Updated(id, _)
+                    | Upsert::Unchanged(id)
+                    | Upsert::Weak { id, .. } => {
                         buyers.insert(cid.to_string(), id);
                         Some(id)
                     }

@@ -308,3 +308,85 @@ fn dry_run_writes_nothing_and_shows_the_changes() {
     assert_eq!(magazyn_count(&dir, "SELECT COUNT(*) FROM customers"), 20);
     check_all_batches(&dir);
 }
+
+/// A match by name alone may be someone else of that name: the shop
+/// customer is linked, the Magazyn record's empty fields are filled, and
+/// what the shop would have overwritten is reported, not written — on the
+/// first run and on every later one.
+#[test]
+fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
+    let Some(db) = mariadb("weak") else { return };
+    let list: Vec<_> = demo::customers(20, 5)
+        .into_iter()
+        .filter(|c| c.company.is_none() && c.nip.is_none())
+        .collect();
+    let c = list[0].clone();
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        demo::populate_customers(&mut shop, &list).await.unwrap();
+        shop.close().await;
+    });
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config(&db.url, "csv"));
+    // An unrelated Magazyn customer of the same name, with an address.
+    let name = expected_name(&c);
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path()).await;
+        mag.begin().await.unwrap();
+        mag.customer_insert(&magsync::magazyn::CustomerRow {
+            code: "K-0001".into(),
+            name: name.clone(),
+            nip: None,
+            email: None,
+            phone: None,
+            street: Some("ul. Inna 99".into()),
+            postcode: Some("99-999".into()),
+            city: Some("Suwałki".into()),
+            country_code: Some("PL".into()),
+            is_company: false,
+        })
+        .await
+        .unwrap();
+        mag.commit().await.unwrap();
+        mag.close().await;
+    });
+    let row = || {
+        magazyn_rows(
+            &dir,
+            "SELECT code, name, street, postcode, city, email FROM customers WHERE code = 'K-0001'",
+        )[0]
+        .clone()
+    };
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    run.ok();
+    assert!(
+        run.stdout.contains("weak_match") && run.stdout.contains("Suwałki"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        row(),
+        [
+            "K-0001",
+            name.as_str(),
+            "ul. Inna 99",
+            "99-999",
+            "Suwałki",
+            c.email.as_str()
+        ],
+        "the address stays, the empty e-mail is filled"
+    );
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM customers"),
+        list.len() as i64,
+        "linked, not created again"
+    );
+    // Later runs keep to it: the link remembers it was a weak match.
+    db.exec(&format!(
+        "UPDATE address_book SET entry_city = 'Gniezno' WHERE customers_id = {}",
+        c.id
+    ));
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "--full"])
+        .ok();
+    assert_eq!(row()[4], "Suwałki");
+}
