@@ -76,6 +76,7 @@ builtin![
     "oscommerce-2.3/snapshot.sqlite.sql",
     "oscommerce-2.3/commit.sql",
     "oscommerce-2.3/orders.max_id.sql",
+    "oscommerce-2.3/orders.currencies.sql",
     "oscommerce-2.3/orders.extract.mysql.sql",
     "oscommerce-2.3/orders.extract.sqlite.sql",
     "oscommerce-2.3/orders.lines.mysql.sql",

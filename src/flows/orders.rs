@@ -58,6 +58,21 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         Ok(())
     })
     .await?;
+    x.db.for_each(
+        &x.sql("orders.currencies.sql")?,
+        &Params::new(),
+        &x.codec,
+        |r| {
+            if let Some(v) = r.decimal("value")? {
+                settings.insert(
+                    format!("currency.{}", r.text_or_empty("code")?.trim()),
+                    v.normalize().to_string(),
+                );
+            }
+            Ok(())
+        },
+    )
+    .await?;
     // The VAT of the delivery and of fees is their module's tax class, at
     // the rate the shop applies to it (one tax reader: shop::tax).
     let (home, rates) = (
@@ -520,6 +535,10 @@ type Problem = (&'static str, &'static str, String);
 /// of fees, from their modules' tax classes.
 struct Pricing<'a> {
     gross_mode: bool,
+    /// `DEFAULT_CURRENCY` (the currency the shop's amounts are in).
+    default_currency: String,
+    /// PLN's currencies.value: złoty per unit of the default currency.
+    pln_value: Option<Decimal>,
     settings: &'a std::collections::BTreeMap<String, String>,
     /// The rates of the installed shipping modules (the order does not say
     /// which one it used: several distinct rates are told apart by which
@@ -536,6 +555,18 @@ impl<'a> Pricing<'a> {
             gross_mode: settings
                 .get("DISPLAY_PRICE_WITH_TAX")
                 .is_some_and(|v| v == "true"),
+            default_currency: settings
+                .get("DEFAULT_CURRENCY")
+                .filter(|c| !c.trim().is_empty())
+                .map_or("PLN", |c| c.trim())
+                .to_string(),
+            // A batch extracted before currencies were recorded: PLN is the
+            // default currency of a Polish shop.
+            pln_value: match settings.get("currency.PLN") {
+                Some(v) => v.parse().ok().filter(|v: &Decimal| !v.is_zero()),
+                None if !settings.keys().any(|k| k.starts_with("currency.")) => Some(Decimal::ONE),
+                None => None,
+            },
             settings,
             shipping_rates: Vec::new(),
         };
@@ -937,15 +968,29 @@ fn build_order(
     );
     set("shop_status", shop_status);
     set("description", description);
-    set(
-        "currency",
-        if get("currency").is_empty() {
-            "PLN".into()
-        } else {
-            get("currency").to_string()
-        },
-    );
-    set("currency_rate", cv.normalize().to_string());
+    let currency = match get("currency") {
+        "" => pricing.default_currency.clone(),
+        c => c.to_string(),
+    };
+    // The Polish convention: złoty per unit of the order's currency.
+    // osCommerce's currency_value is units of the order's currency per unit
+    // of the default one, so that is PLN's value over the order's.
+    let rate = match pricing.pln_value {
+        Some(pln) => (pln / cv).round_dp(6).normalize(),
+        None => {
+            warnings.push((
+                "currency_rate",
+                "no_pln_rate",
+                format!(
+                    "the shop has no PLN currency: the rate is stated against its default currency {}",
+                    pricing.default_currency
+                ),
+            ));
+            (Decimal::ONE / cv).round_dp(6).normalize()
+        }
+    };
+    set("currency", currency);
+    set("currency_rate", rate.to_string());
     set("buyer_name", buyer_name);
     set(
         "buyer_is_company",

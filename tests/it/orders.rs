@@ -163,6 +163,17 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
             r[2]
         );
         assert_eq!(r[3], o.currency);
+        // Złoty per unit of the order's currency (the shop: 0.23 EUR per PLN).
+        let rate: Decimal = magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT CAST(currency_rate AS VARCHAR(40)) FROM orders WHERE number = '{number}'"
+            ),
+        )[0][0]
+            .parse()
+            .unwrap();
+        let want = if o.currency == "EUR" { "4.347826" } else { "1" };
+        assert_eq!(rate, want.parse::<Decimal>().unwrap(), "{number}");
         assert_eq!(
             r[4],
             if o.status == 5 {
