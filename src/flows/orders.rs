@@ -22,7 +22,9 @@ use crate::magazyn::{CustomerRow, Magazyn};
 use crate::money::{self, round2};
 use crate::polish;
 use crate::staging::codec::CsvReader;
-use crate::staging::entities::{ORDER_LINES, ORDERS, SHOP_ORDER_LINES, SHOP_ORDERS};
+use crate::staging::entities::{
+    ORDER_LINES, ORDERS, SHOP_ORDER_IDS, SHOP_ORDER_LINES, SHOP_ORDERS,
+};
 use crate::staging::group::{Group, GroupReader, GroupWriter};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Format, Item, RecordWriter, Stage};
 use crate::templates::{Params, Value};
@@ -34,9 +36,11 @@ const FLOW: Flow = Flow::Orders;
 /// have left the warehouse; a cancelled one's never will).
 pub const CANCELLED: &str = "cancelled";
 pub const REALIZED: &str = "realized";
+/// The status of an order deleted in the shop (the Magazyn keeps it).
+pub const DELETED: &str = "deleted";
 
 fn closed(status: &str) -> bool {
-    status == CANCELLED || status == REALIZED
+    status == CANCELLED || status == REALIZED || status == DELETED
 }
 
 // ---------------------------------------------------------------- extract
@@ -213,8 +217,19 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         lines.clear();
         have_current = next_order(&mut current)?;
     }
-    x.db.execute(&snapshot_end, &Params::new()).await?;
     gw.finish(&mut x.bw)?;
+    // Phase 3: every order id the shop has, up to the signpost: an order the
+    // Magazyn holds that is not among them was deleted in the shop.
+    let ids_path = x.bw.scratch("data/shop_order_ids.csv");
+    let mut ids = RecordWriter::create(&ids_path, &SHOP_ORDER_IDS, Format::Csv)?;
+    let mut id = [String::new()];
+    x.db.for_each(&x.sql("orders.ids.sql")?, &params, &codec, |r| {
+        id[0] = r.int("orders_id")?.unwrap_or(0).to_string();
+        ids.write(&id)
+    })
+    .await?;
+    x.bw.add(&SHOP_ORDER_IDS, ids.finish()?);
+    x.db.execute(&snapshot_end, &Params::new()).await?;
     std::fs::remove_file(&scratch).map_err(|err| Error::io(&scratch, err))?;
     let counts = screened.finish(e, &mut x.bw, "shop:orders")?;
     if stray > 0 {
@@ -522,6 +537,22 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         }
     }
     gw.finish(&mut bw)?;
+    // The shop's order ids travel on to the load (deleted orders).
+    if input.file_of(&SHOP_ORDER_IDS).is_some() {
+        let (mut ids, _) = input.reader(&SHOP_ORDER_IDS)?;
+        let mut w = RecordWriter::create(
+            &bw.scratch("data/shop_order_ids.csv"),
+            &SHOP_ORDER_IDS,
+            Format::Csv,
+        )?;
+        let mut rec = Vec::new();
+        while let Some(item) = ids.next(&mut rec)? {
+            if matches!(item, Item::Record(_)) {
+                w.write(&rec)?;
+            }
+        }
+        bw.add(&SHOP_ORDER_IDS, w.finish()?);
+    }
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
@@ -1299,7 +1330,93 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
     for (good, qty) in new_reservations {
         mag.reserve(warehouse, good, qty).await?;
     }
+    mark_deleted(mag, batch, &shop_id, warehouse, &mut out).await?;
     Ok(out)
+}
+
+/// The Magazyn's orders of the shop, up to the extract's signpost, that the
+/// shop's list of order ids no longer has: deleted in the shop's admin.
+/// Each is marked `deleted` (never removed), its reservation released, and
+/// reported by number. A streaming merge of two sorted lists.
+async fn mark_deleted(
+    mag: &mut Magazyn,
+    batch: &Batch,
+    shop_id: &str,
+    warehouse: i64,
+    out: &mut LoadOutcome,
+) -> Result<()> {
+    let Some(max_id) = batch.meta.watermark.as_ref().and_then(|w| w.max_id) else {
+        return Ok(());
+    };
+    if batch.file_of(&SHOP_ORDER_IDS).is_none() {
+        return Ok(()); // a batch from before the ids were listed
+    }
+    let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
+    let mut rec = Vec::new();
+    let mut next_id = || -> Result<Option<i64>> {
+        while let Some(item) = ids.next(&mut rec)? {
+            if matches!(item, Item::Record(_)) {
+                return Ok(rec[0].parse().ok());
+            }
+        }
+        Ok(None)
+    };
+    let mut shop_has = next_id()?;
+    // (id, number, description, reserved, warehouse): few, only the deleted.
+    let mut gone: Vec<(i64, String, String, bool, i64)> = Vec::new();
+    mag.for_each(
+        "orders.of_shop.sql",
+        Params::new().set("shop", shop_id),
+        |r| {
+            let n = r.int("shop_order_id")?;
+            if n > max_id {
+                return Ok(());
+            }
+            while shop_has.is_some_and(|i| i < n) {
+                shop_has = next_id()?;
+            }
+            if shop_has != Some(n) {
+                gone.push((
+                    r.int("id")?,
+                    r.text("number")?,
+                    r.text("description")?,
+                    matches!(r.text("reserved")?.as_str(), "1" | "true"),
+                    r.opt_text("warehouse_id")?
+                        .and_then(|w| w.parse().ok())
+                        .unwrap_or(warehouse),
+                ));
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    for (id, number, description, reserved, wh) in gone {
+        if reserved {
+            for (good, qty) in mag.order_reserved_goods(id).await? {
+                mag.reserve(wh, good, -qty).await?;
+            }
+        }
+        mag.order_update_status(id, DELETED, &description, false)
+            .await?;
+        out.counts.updated += 1;
+        out.warnings.push((
+            number.clone(),
+            "deleted_in_shop".into(),
+            format!(
+                "the shop no longer has order {number}: marked `deleted`{}",
+                if reserved {
+                    ", its reservation released"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        out.change(Change::Update {
+            key: number,
+            fields: vec![("status".into(), "(shop order)".into(), DELETED.into())],
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -202,6 +202,19 @@ pub static SHOP_ORDER_LINES: Entity = Entity {
     ],
 };
 
+/// Every order id the shop has up to the extract's signpost, in order (the
+/// orders flow finds orders deleted in the shop by what is missing). CSV.
+pub static SHOP_ORDER_IDS: Entity = Entity {
+    name: "shop_order_ids",
+    file: "shop_order_ids",
+    record: "order",
+    key: &["orders_id"],
+    description: "every order id of the shop",
+    child: None,
+    parent_key: &[],
+    columns: &[C::new("orders_id", Int).req()],
+};
+
 /// Orders for the Magazyn order register (stage `transformed`).
 pub static ORDERS: Entity = Entity {
     name: "orders",
@@ -472,6 +485,7 @@ pub static ALL: &[&Entity] = &[
     &CUSTOMERS,
     &SHOP_ORDERS,
     &SHOP_ORDER_LINES,
+    &SHOP_ORDER_IDS,
     &ORDERS,
     &ORDER_LINES,
     &WARNINGS,

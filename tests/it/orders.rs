@@ -602,3 +602,51 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
     );
     assert_eq!(discount[3].parse::<Decimal>().unwrap(), Decimal::from(23));
 }
+
+#[test]
+fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
+    let Some(db) = mariadb("deleted") else {
+        return;
+    };
+    let data = ShopData::new(20, 10, 60, 12);
+    db.populate(&data);
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    magazyn_goods(&dir, &data.products);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[]));
+    // The admin deletes an open order (admin/orders.php removes its rows).
+    let o = data.orders.iter().find(|o| o.status == 1).unwrap();
+    db.exec(&format!(
+        "DELETE FROM orders_products_attributes WHERE orders_id = {id};
+         DELETE FROM orders_products WHERE orders_id = {id};
+         DELETE FROM orders_status_history WHERE orders_id = {id};
+         DELETE FROM orders_total WHERE orders_id = {id};
+         DELETE FROM orders WHERE orders_id = {id};",
+        id = o.id
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    run.ok();
+    let number = format!("S1/{}", o.id);
+    assert!(
+        run.stdout.contains(&number) && run.stdout.contains("deleted_in_shop"),
+        "{}",
+        run.stdout
+    );
+    let status = magazyn_rows(
+        &dir,
+        &format!("SELECT status FROM orders WHERE number = '{number}'"),
+    );
+    assert_eq!(status[0][0], "deleted", "kept, marked");
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[o.id]));
+    // Once: the next run has nothing more to say about it.
+    let again = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    again.ok();
+    assert!(
+        !again.stdout.contains("deleted_in_shop"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(reserved(&dir), expected_reserved(&data, &[o.id]));
+}
