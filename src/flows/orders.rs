@@ -623,14 +623,13 @@ impl<'a> Pricing<'a> {
                 .filter_map(|k| p.class_rate(k))
                 .collect();
         }
-        rates.dedup();
-        let mut seen = Vec::new();
-        rates.retain(|r| {
-            let new = !seen.contains(r);
-            seen.push(*r);
-            new
-        });
-        p.shipping_rates = rates;
+        let mut distinct: Vec<Decimal> = Vec::new();
+        for r in rates {
+            if !distinct.contains(&r) {
+                distinct.push(r);
+            }
+        }
+        p.shipping_rates = distinct;
         p
     }
 
