@@ -426,6 +426,17 @@ fn an_admin_status_change_updates_the_magazyn_order_in_place() {
         Decimal::ONE,
         "reserved once, not again"
     );
+
+    // Delivered: the stock status is `realized` by default; the goods have
+    // left, the reservation goes, once.
+    sf.status(o, 3, "Doręczono");
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    assert_eq!(mag_order(&dir, o).status, "realized");
+    assert_eq!(reserved("DVD-DHWV"), Decimal::ZERO, "realized releases");
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"])
+        .ok();
+    assert_eq!(reserved("DVD-DHWV"), Decimal::ZERO);
 }
 
 /// Magazyn prices (gross 19.99 … 1 234.56 on `Detal`) pushed into the shop
