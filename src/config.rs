@@ -378,6 +378,12 @@ pub struct OrdersConfig {
     /// one-off line (reported), "reject" rejects the whole order.
     #[serde(default)]
     pub unknown_goods: UnknownGoods,
+    /// Record a goods issue (`goods_issues`, lowering `stock.quantity`) when
+    /// an order becomes realized, and reverse it when the order goes back to
+    /// an open status. Only for a Magazyn no warehouse program keeps: a real
+    /// warehouse issues goods itself. Off by default.
+    #[serde(default)]
+    pub goods_issues: bool,
 }
 
 impl Default for OrdersConfig {
@@ -387,6 +393,7 @@ impl Default for OrdersConfig {
             shipping_code: default_shipping_code(),
             shipping_vat_rate: None,
             total_tolerance: default_tolerance(),
+            goods_issues: false,
             unknown_goods: UnknownGoods::default(),
         }
     }

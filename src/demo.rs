@@ -684,6 +684,17 @@ pub struct Order {
     pub date_purchased: String,
     /// How the shop computed the totals.
     pub checkout: Checkout,
+    /// Bought without an account (an add-on's guest checkout): the order
+    /// says `customers_id` 0 and holds the buyer itself.
+    pub guest: bool,
+    /// What the customer wrote at checkout (the first status history row).
+    pub comment: String,
+    /// The core low order fee (`ot_loworderfee`), net, in the 23 % class
+    /// (tax class 1); zero: none.
+    pub low_order_fee: Decimal,
+    /// A coupon of an add-on (`ot_coupon`), the net amount taken off goods
+    /// at 23 % with its VAT; zero: none.
+    pub coupon: Decimal,
 }
 
 /// The shop settings an order's totals were computed under, the ones
@@ -822,8 +833,37 @@ impl Order {
         if !c.tax_before_shipping {
             rows_tax = tax_rows(&groups);
         }
+        // A coupon add-on: the amount off at 23 %, shown net or gross as the
+        // shop shows prices, its VAT off the total too.
+        let vat23 = Decimal::new(23, 2);
+        if !self.coupon.is_zero() {
+            let shown = if c.prices_with_tax {
+                self.coupon + self.coupon * vat23
+            } else {
+                self.coupon
+            };
+            out.push(("ot_coupon", "Kupon rabatowy:".to_string(), -r4(shown), 2));
+            total -= self.coupon + self.coupon * vat23;
+        }
         out.push(("ot_shipping", self.shipping_title.clone(), r4(shipping), 2));
         out.extend(rows_tax);
+        // ot_loworderfee (sort order 4) runs after ot_tax: its VAT reaches
+        // the total, not the tax rows; the value is tep_add_tax(fee).
+        if !self.low_order_fee.is_zero() {
+            let tax = self.low_order_fee * vat23;
+            let shown = if c.prices_with_tax {
+                self.low_order_fee + tax
+            } else {
+                self.low_order_fee
+            };
+            out.push((
+                "ot_loworderfee",
+                "Opłata za małe zamówienie:".to_string(),
+                r4(shown),
+                4,
+            ));
+            total += self.low_order_fee + tax;
+        }
         out.push(("ot_total", "Razem:".to_string(), r4(total), 4));
         out
     }
@@ -938,6 +978,10 @@ pub fn orders_from(
                     id % 60
                 ),
                 checkout: Checkout::default(),
+                guest: false,
+                comment: String::new(),
+                low_order_fee: Decimal::ZERO,
+                coupon: Decimal::ZERO,
             }
         })
         .collect()
@@ -946,13 +990,26 @@ pub fn orders_from(
 /// Record in the shop's `configuration` that its orders were computed
 /// under `checkout` (a shop made by [`populate_catalog`] has the default).
 pub async fn set_checkout(db: &mut ShopDb, checkout: &Checkout) -> Result<()> {
-    let sql = Sql::parse(
-        "demo:checkout",
+    configure(db, &checkout.settings()).await
+}
+
+/// Set `configuration` values, adding the keys a shop lacks (a module the
+/// admin installs adds its keys).
+pub async fn configure(db: &mut ShopDb, settings: &[(&str, &str)]) -> Result<()> {
+    let update = Sql::parse(
+        "demo:configure",
         "UPDATE configuration SET configuration_value = :value WHERE configuration_key = :key",
     )?;
-    for (key, value) in checkout.settings() {
-        db.execute(&sql, &Params::new().set("key", key).set("value", value))
-            .await?;
+    let insert = Sql::parse(
+        "demo:configure",
+        "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, date_added)
+         SELECT :key, :key, :value, '', 6, '2025-01-01 00:00:00' FROM countries
+         WHERE countries_id = 1 AND NOT EXISTS (SELECT 1 FROM configuration WHERE configuration_key = :key)",
+    )?;
+    for (key, value) in settings {
+        let p = Params::new().set("key", *key).set("value", *value);
+        db.execute(&update, &p).await?;
+        db.execute(&insert, &p).await?;
     }
     Ok(())
 }
@@ -1052,7 +1109,7 @@ pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
                 db,
                 vec![
                     Value::Int(o.id),
-                    Value::Int(c.id),
+                    Value::Int(if o.guest { 0 } else { c.id }),
                     t(&cname),
                     opt(&c.company),
                     t(&c.street),
@@ -1116,7 +1173,7 @@ pub async fn populate_orders(db: &mut ShopDb, orders: &[Order]) -> Result<()> {
                         Value::Int(o.status),
                         t(&o.date_purchased),
                         Value::Int(1),
-                        t(""),
+                        t(&o.comment),
                     ],
                 )
                 .await?;

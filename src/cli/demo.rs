@@ -83,7 +83,20 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     crate::demo::populate_customers(&mut shop, &list).await?;
     let products = crate::demo::products(40, 2026);
     crate::demo::populate_catalog(&mut shop, &products).await?;
-    let orders = crate::demo::orders(a.orders, &list, &products, 2026);
+    let mut orders = crate::demo::orders(a.orders, &list, &products, 2026);
+    let extras = add_ons(&mut orders);
+    // The low order fee module is installed, in the 23 % class, after ot_tax.
+    crate::demo::configure(
+        &mut shop,
+        &[
+            (
+                "MODULE_ORDER_TOTAL_INSTALLED",
+                "ot_subtotal.php;ot_shipping.php;ot_tax.php;ot_loworderfee.php;ot_total.php",
+            ),
+            ("MODULE_ORDER_TOTAL_LOWORDERFEE_TAX_CLASS", "1"),
+        ],
+    )
+    .await?;
     crate::demo::populate_orders(&mut shop, &orders).await?;
     shop.close().await;
     line(format!(
@@ -91,6 +104,10 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
         list.len(),
         products.len(),
         orders.len()
+    ));
+    let delivered = orders.iter().filter(|o| o.status == 3).count();
+    line(format!(
+        "  {extras}; {delivered} orders already delivered (Wysłane: realized, they reserve nothing)"
     ));
 
     let cfg_path = dir.join("magsync.toml");
@@ -290,6 +307,55 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     line(tour);
     std::fs::write(dir.join("report.txt"), &report)?;
     Ok(worst)
+}
+
+/// What real shops hold beyond plain orders, on a few open orders: a guest
+/// ("purchase without account"), a coupon of an add-on, the core low order
+/// fee on a small order, a comment at checkout. Says which orders.
+fn add_ons(orders: &mut [crate::demo::Order]) -> String {
+    use rust_decimal::Decimal;
+    let open = |o: &crate::demo::Order| [1, 2].contains(&o.status) && o.currency == "PLN";
+    let mut said = Vec::new();
+    let mut taken = Vec::new();
+    let mut pick = |orders: &mut [crate::demo::Order],
+                    fits: &dyn Fn(&crate::demo::Order) -> bool,
+                    what: &str,
+                    edit: &dyn Fn(&mut crate::demo::Order)| {
+        if let Some(o) = orders
+            .iter_mut()
+            .find(|o| open(o) && !taken.contains(&o.id) && fits(o))
+        {
+            edit(o);
+            taken.push(o.id);
+            said.push(format!("order {} {what}", o.id));
+        }
+    };
+    pick(orders, &|_| true, "bought as a guest", &|o| o.guest = true);
+    pick(
+        orders,
+        &|o| o.lines.iter().all(|l| l.product.rate == Decimal::from(23)),
+        "with a coupon of 10.00 net",
+        &|o| o.coupon = Decimal::from(10),
+    );
+    pick(
+        orders,
+        &|o| {
+            o.lines
+                .iter()
+                .map(|l| l.final_price * Decimal::from(l.quantity))
+                .sum::<Decimal>()
+                < Decimal::from(50)
+        },
+        "under 50.00 with the low order fee",
+        &|o| o.low_order_fee = Decimal::from(5),
+    );
+    pick(
+        orders,
+        &|_| true,
+        "with a comment (Proszę o fakturę VAT)",
+        &|o| o.comment = "Proszę o fakturę VAT".into(),
+    );
+    said.join(", ")
 }
 
 /// Create DIR, or empty it if it holds a previous demo; refuse anything else.

@@ -77,13 +77,20 @@ order_prefix = "S1/"
 order_suffix = ""
 # Magazyn customer code = customer_code_prefix + customers_id.
 customer_code_prefix = "S1-"
-# Where a customer's NIP comes from: "column" (a `nip` column returned by a
-# copied customers template, e.g. `a.entry_nip AS nip`), "column-or-company"
-# (that, else a NIP written in the company name), or "none".
+# Where the NIP of a customer and of an order's buyer comes from: "column"
+# (a `nip` column of a copied customers template, e.g. `a.entry_nip AS nip`,
+# and `billing_nip` of a copied orders template), "column-or-company" (that,
+# else a NIP written in the company name, taken out of the name), or "none".
 nip_source = "column-or-company"
 # Incremental extracts re-read this many minutes before the last
 # acknowledged point (clock skew, DST changes, slow transactions).
 overlap_minutes = 120
+
+[shops.sklep1.orders]
+# Only for a Magazyn no warehouse program keeps (a real one issues goods
+# itself): record a goods issue, lowering the stock, when an order becomes
+# realized, and reverse it if the order goes back to an open status.
+goods_issues = false
 
 # Value maps (shop value = Magazyn value).
 [shops.sklep1.map.shipping]

@@ -81,6 +81,49 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
 
 // -------------------------------------------------------------- transform
 
+/// A buyer's NIP by the shop's `nip_source`, one rule for customers and
+/// for the buyer of an order: the template's NIP column if it has one, else
+/// (by config) a NIP written in the company name. Where the NIP came from
+/// the company name, or the name repeats it, it is taken out of the name:
+/// "Firma Sp. z o.o., NIP 123-456-32-18" is the name "Firma Sp. z o.o." and
+/// the NIP 1234563218. With `nip_source = "none"` names stay as written.
+pub(super) struct BuyerNip {
+    /// Digits only, `PL` dropped ("" for none).
+    pub nip: String,
+    /// The company name without the NIP ("" for a person).
+    pub company: String,
+    /// Why the NIP is doubtful: a Polish (or country-less) buyer whose NIP
+    /// fails the checksum. It is loaded as written, and reported.
+    pub checksum_warning: Option<String>,
+}
+
+impl BuyerNip {
+    pub(super) fn of(source: NipSource, column: &str, company: &str, country: &str) -> BuyerNip {
+        let (column, company) = (column.trim(), company.trim());
+        let in_name = polish::locate_nip_in_text(company).map(|(n, _)| n);
+        let raw = match source {
+            NipSource::None => String::new(),
+            NipSource::Column => column.to_string(),
+            NipSource::ColumnOrCompany if column.is_empty() => in_name.clone().unwrap_or_default(),
+            NipSource::ColumnOrCompany => column.to_string(),
+        };
+        let nip = polish::normalize_nip(&raw);
+        let company = match in_name {
+            Some(n) if !nip.is_empty() && n == nip => polish::strip_nip_from_text(company),
+            _ => company.to_string(),
+        };
+        let checksum_warning = (!nip.is_empty()
+            && (country == "PL" || country.is_empty())
+            && !polish::nip_checksum_ok(&nip))
+        .then(|| format!("NIP `{raw}` fails the checksum; loaded as written"));
+        BuyerNip {
+            nip,
+            company,
+            checksum_warning,
+        }
+    }
+}
+
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     super::expect(input, FLOW, Stage::Extracted, "transform")?;
     let m = &input.meta;
@@ -100,13 +143,15 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         let get = |c: &str| rec[src.col(c)].trim();
         let id = get("customers_id");
         let company = get("company");
+        let country = get("country_iso2").to_ascii_uppercase();
+        let buyer = BuyerNip::of(shop.nip_source, get("nip"), company, &country);
         let person = format!("{} {}", get("firstname"), get("lastname"))
             .trim()
             .to_string();
-        let name = if company.is_empty() {
+        let name = if buyer.company.is_empty() {
             person
         } else {
-            company.to_string()
+            buyer.company.clone()
         };
         if name.is_empty() {
             bw.reject(
@@ -120,31 +165,13 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             )?;
             return Ok(());
         }
-        // NIP: a template column if there is one, else (by config) one
-        // written in the company name.
-        let raw_nip = match shop.nip_source {
-            NipSource::None => String::new(),
-            NipSource::Column => get("nip").to_string(),
-            NipSource::ColumnOrCompany => {
-                if get("nip").is_empty() {
-                    polish::find_nip_in_text(company).unwrap_or_default()
-                } else {
-                    get("nip").to_string()
-                }
-            }
-        };
-        let nip = polish::normalize_nip(&raw_nip);
-        let country = get("country_iso2").to_ascii_uppercase();
-        if !nip.is_empty()
-            && (country == "PL" || country.is_empty())
-            && !polish::nip_checksum_ok(&nip)
-        {
+        if let Some(msg) = &buyer.checksum_warning {
             bw.warn(
                 dst.name,
                 &format!("{shop_id}/{id}"),
                 "nip",
                 "nip_checksum",
-                &format!("NIP `{raw_nip}` fails the checksum; loaded as written"),
+                msg,
             )?;
         }
         let raw_post = get("postcode");
@@ -187,7 +214,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         row[dst.col("shop_customer_id")] = id.to_string();
         row[dst.col("code")] = format!("{}{id}", shop.customer_code_prefix);
         row[dst.col("name")] = name;
-        row[dst.col("nip")] = nip;
+        row[dst.col("nip")] = buyer.nip;
         row[dst.col("email")] = get("email").to_string();
         row[dst.col("phone")] = get("telephone").to_string();
         row[dst.col("street")] = street;

@@ -13,6 +13,7 @@
 //!           untouched); an open order reserves its goods, a realized or
 //!           cancelled one releases them, exactly once.
 
+use super::customers::BuyerNip;
 use super::extract::ExtractRun;
 use super::load::{Change, LoadOutcome};
 use super::{Counts, Dirs, Flow, Stepped};
@@ -141,6 +142,13 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         ] {
             rec[e.col(col)] = r.text_or_empty(col)?;
         }
+        // A NIP column only where a copied template returns one (an add-on
+        // that stores the buyer's NIP on the order).
+        rec[e.col("billing_nip")] = if r.has("billing_nip") {
+            r.text_or_empty("billing_nip")?
+        } else {
+            String::new()
+        };
         rec[e.col("date_purchased")] = r.datetime("date_purchased")?.unwrap_or_default();
         rec[e.col("last_modified")] = r.datetime("last_modified")?.unwrap_or_default();
         rec[e.col("status_id")] = r
@@ -928,16 +936,18 @@ fn build_order(
     }
 
     // Buyer (billing block) and recipient (delivery block).
+    // The NIP by the shop's nip_source, the same rule as for customers.
     let company = get("billing_company");
-    let buyer_name = if company.is_empty() {
+    let buyer_country = get("billing_country_iso2").to_ascii_uppercase();
+    let buyer = BuyerNip::of(shop.nip_source, get("billing_nip"), company, &buyer_country);
+    if let Some(msg) = buyer.checksum_warning.clone() {
+        warnings.push(("buyer_nip", "nip_checksum", msg));
+    }
+    let buyer_name = if buyer.company.is_empty() {
         get("billing_name").to_string()
     } else {
-        company.to_string()
+        buyer.company.clone()
     };
-    let buyer_country = get("billing_country_iso2").to_ascii_uppercase();
-    let nip = polish::find_nip_in_text(company)
-        .map(|n| polish::normalize_nip(&n))
-        .unwrap_or_default();
     let postcode = |c: &str, country: &str| -> String {
         let raw = get(c);
         if country == "PL" || country.is_empty() {
@@ -951,7 +961,15 @@ fn build_order(
         x => format!("{}, {x}", get(s)),
     };
     let recipient_country = get("delivery_country_iso2").to_ascii_uppercase();
-    let recipient_name = match get("delivery_company") {
+    let recipient_name = match BuyerNip::of(
+        shop.nip_source,
+        get("billing_nip"),
+        get("delivery_company"),
+        &recipient_country,
+    )
+    .company
+    .as_str()
+    {
         "" => get("delivery_name").to_string(),
         c => format!("{c}, {}", get("delivery_name")),
     };
@@ -1026,7 +1044,7 @@ fn build_order(
         "buyer_is_company",
         if company.is_empty() { "0" } else { "1" }.into(),
     );
-    set("buyer_nip", nip);
+    set("buyer_nip", buyer.nip);
     set("buyer_street", street("billing_street", "billing_suburb"));
     set(
         "buyer_postcode",
@@ -1098,6 +1116,11 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
     // the matching): bounded by the customers in the batch, not its orders.
     let mut buyers: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let mut out = LoadOutcome::default();
+    // Goods issues (opt-in): the first load of a shop brings its history,
+    // whose delivered orders the stock counted long ago: none issued.
+    let issues = shop.orders.goods_issues;
+    let history = issues && mag.orders_loaded_max(&shop_id).await?.is_none();
+    let mut history_realized = 0u64;
     while reader.next(&mut g)? {
         out.counts.records += 1;
         let get = |c: &str| g.rec[o.col(c)].clone();
@@ -1128,6 +1151,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             mag.order_update_status(existing.id, &status, &description, reserved)
                 .await?;
             out.counts.updated += 1;
+            let issue = match issues && existing.status != status {
+                true => follow_goods_issues(mag, existing.id, wh, &status, batch.id()).await?,
+                false => None,
+            };
             let mut fields = Vec::new();
             if existing.status != status {
                 fields.push((
@@ -1143,6 +1170,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     description.clone(),
                 ));
             }
+            fields.extend(issue);
             out.change(Change::Update {
                 key: number,
                 fields,
@@ -1315,22 +1343,82 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 *new_reservations.entry(*good).or_insert(Decimal::ZERO) += qty;
             }
         }
+        let mut what = format!(
+            "{} lines, {} {}",
+            g.children.len(),
+            get("total_gross"),
+            get("currency")
+        );
+        if issues && status == REALIZED {
+            if history {
+                history_realized += 1;
+            } else if let Some((_, _, issued)) =
+                follow_goods_issues(mag, order_id, warehouse, &status, batch.id()).await?
+            {
+                what.push_str(&format!(", {issued}"));
+            }
+        }
         out.counts.inserted += 1;
-        out.change(Change::Insert {
-            key: number,
-            what: format!(
-                "{} lines, {} {}",
-                g.children.len(),
-                get("total_gross"),
-                get("currency")
-            ),
-        });
+        out.change(Change::Insert { key: number, what });
     }
     for (good, qty) in new_reservations {
         mag.reserve(warehouse, good, qty).await?;
     }
+    if history_realized > 0 {
+        out.warnings.push((
+            shop_id.clone(),
+            "history_not_issued".into(),
+            format!(
+                "the shop's first orders load: {history_realized} orders already realized are recorded without goods issues (the stock counted them long ago); goods issues start with the orders realized from now on"
+            ),
+        ));
+    }
     mark_deleted(mag, batch, &shop_id, warehouse, &mut out).await?;
     Ok(out)
+}
+
+/// `[shops.<id>.orders] goods_issues`: what left the warehouse follows the
+/// order's status. Realized: each goods line issued, as far as it is not
+/// yet. Back to an open status: the issues reversed (rows of negative
+/// quantity; nothing is deleted). Cancelled or deleted after delivery: kept,
+/// since goods that left come back only by a document of the warehouse (a
+/// return), not by a status. Returns the change to report, if any.
+async fn follow_goods_issues(
+    mag: &mut Magazyn,
+    order_id: i64,
+    warehouse: i64,
+    status: &str,
+    batch_id: &str,
+) -> Result<Option<(String, String, String)>> {
+    let issued = mag.order_issued(order_id).await?;
+    let mut moves: Vec<(i64, i64, Decimal)> = Vec::new();
+    if status == REALIZED {
+        for (line, good, qty) in mag.order_goods_lines(order_id).await? {
+            let done = issued.get(&line).map_or(Decimal::ZERO, |(_, q)| *q);
+            if qty != done {
+                moves.push((line, good, qty - done));
+            }
+        }
+    } else if !closed(status) {
+        moves.extend(issued.iter().map(|(line, (good, q))| (*line, *good, -*q)));
+    }
+    if moves.is_empty() {
+        return Ok(None);
+    }
+    let total: Decimal = moves.iter().map(|m| m.2).sum();
+    for (line, good, qty) in &moves {
+        mag.issue_goods(order_id, *line, warehouse, *good, *qty, batch_id)
+            .await?;
+    }
+    let what = if total.is_sign_negative() {
+        format!(
+            "goods issue reversed: {} back in stock",
+            (-total).normalize()
+        )
+    } else {
+        format!("goods issued: {}", total.normalize())
+    };
+    Ok(Some(("goods_issue".into(), String::new(), what)))
 }
 
 /// The Magazyn's orders of the shop, up to the extract's signpost, that the

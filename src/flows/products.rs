@@ -85,17 +85,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     }
     // The shop's orders the Magazyn holds (and reserves): those beyond took
     // stock in the shop that the Magazyn does not know of yet.
-    let mut loaded = None;
-    mag.for_each(
-        "orders.max_loaded.sql",
-        Params::new().set("shop", shop_id),
-        |r| {
-            loaded = r.text("max_id")?.trim().parse::<i64>().ok();
-            Ok(())
-        },
-    )
-    .await?;
-    if let Some(n) = loaded {
+    if let Some(n) = mag.orders_loaded_max(shop_id).await? {
         meta.settings
             .insert("orders_loaded_max_id".into(), n.to_string());
     }

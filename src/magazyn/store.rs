@@ -17,7 +17,7 @@
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Templates, Value};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     "0003_base_prices",
     "0004_order_line_kinds",
     "0005_order_buyer_and_comment",
+    "0006_goods_issues",
 ];
 
 /// Seconds a write waits for data another program holds, unless
@@ -792,11 +793,73 @@ impl Magazyn {
 
     /// Goods and quantities an order's reservation holds.
     pub async fn order_reserved_goods(&mut self, order_id: i64) -> Result<Vec<(i64, Decimal)>> {
+        Ok(self
+            .order_goods_lines(order_id)
+            .await?
+            .into_iter()
+            .map(|(_, good, qty)| (good, qty))
+            .collect())
+    }
+
+    /// The highest shop order number of this shop the Magazyn holds; `None`
+    /// before its first orders load.
+    pub async fn orders_loaded_max(&mut self, shop: &str) -> Result<Option<i64>> {
+        Ok(
+            match self.first("orders.max_loaded.sql", Params::new().set("shop", shop))? {
+                Some(r) => r.text("max_id")?.trim().parse::<i64>().ok(),
+                None => None,
+            },
+        )
+    }
+
+    /// The goods lines of an order: (line_no, good_id, quantity).
+    pub async fn order_goods_lines(&mut self, order_id: i64) -> Result<Vec<(i64, i64, Decimal)>> {
         let p = Params::new().set("order_id", order_id);
         self.all("order_lines.reserved.sql", p)?
             .iter()
-            .map(|r| Ok((r.int("good_id")?, r.dec("quantity")?)))
+            .map(|r| Ok((r.int("line_no")?, r.int("good_id")?, r.dec("quantity")?)))
             .collect()
+    }
+
+    /// What has left the warehouse for an order, per goods line: its goods
+    /// issues and reversals added up (lines at zero left out).
+    pub async fn order_issued(&mut self, order_id: i64) -> Result<BTreeMap<i64, (i64, Decimal)>> {
+        let mut net: BTreeMap<i64, (i64, Decimal)> = BTreeMap::new();
+        let p = Params::new().set("order_id", order_id);
+        for r in self.all("goods_issues.of_order.sql", p)? {
+            let e = net
+                .entry(r.int("line_no")?)
+                .or_insert((r.int("good_id")?, Decimal::ZERO));
+            e.1 += r.dec("quantity")?;
+        }
+        net.retain(|_, (_, q)| !q.is_zero());
+        Ok(net)
+    }
+
+    /// Goods of one order line leave the warehouse (`quantity` < 0 reverses
+    /// an issue): a `goods_issues` row, and the stock lowered by as much.
+    pub async fn issue_goods(
+        &mut self,
+        order_id: i64,
+        line_no: i64,
+        warehouse_id: i64,
+        good_id: i64,
+        quantity: Decimal,
+        batch_id: &str,
+    ) -> Result<()> {
+        let q = crate::money::fmt(quantity, 4);
+        self.exec(
+            "goods_issues.insert.sql",
+            Params::new()
+                .set("order_id", order_id)
+                .set("line_no", line_no)
+                .set("good_id", good_id)
+                .set("warehouse_id", warehouse_id)
+                .set("quantity", q)
+                .set("issued_at", now_utc())
+                .set("batch_id", batch_id),
+        )?;
+        self.stock_add(warehouse_id, good_id, "quantity", -quantity)
     }
 
     /// The good with this code, else the one good with it as a barcode alias.
@@ -892,16 +955,32 @@ impl Magazyn {
 
     /// Add `delta` (negative to release) to the reserved quantity of a good.
     pub async fn reserve(&mut self, warehouse_id: i64, good_id: i64, delta: Decimal) -> Result<()> {
+        self.stock_add(warehouse_id, good_id, "reserved", delta)
+    }
+
+    /// Add `delta` to a good's stock `quantity` or `reserved`: read, add
+    /// exactly in magsync, write (the store keeps decimals as text).
+    fn stock_add(
+        &mut self,
+        warehouse_id: i64,
+        good_id: i64,
+        column: &'static str,
+        delta: Decimal,
+    ) -> Result<()> {
         let p = Params::new()
             .set("warehouse_id", warehouse_id)
             .set("good_id", good_id);
         let current = match self.first("stock.get.sql", p.clone())? {
-            Some(r) => r.dec("reserved")?,
+            Some(r) => r.dec(column)?,
             None => Decimal::ZERO,
         };
+        let template = match column {
+            "reserved" => "stock.set_reserved.sql",
+            _ => "stock.set_quantity.sql",
+        };
         self.exec(
-            "stock.set_reserved.sql",
-            p.set("reserved", crate::money::fmt(current + delta, 4)),
+            template,
+            p.set(column, crate::money::fmt(current + delta, 4)),
         )?;
         Ok(())
     }

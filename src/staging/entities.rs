@@ -150,6 +150,7 @@ pub static SHOP_ORDERS: Entity = Entity {
         C::new("billing_state", Text),
         C::new("billing_country", Text),
         C::new("billing_country_iso2", Code),
+        C::new("billing_nip", Code),
         C::new("delivery_name", Text),
         C::new("delivery_company", Text),
         C::new("delivery_street", Text),

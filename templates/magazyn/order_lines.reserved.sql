@@ -1,2 +1,2 @@
 -- The goods of an order and their quantities (what its reservation holds).
-SELECT good_id, quantity FROM order_lines WHERE order_id = :order_id AND good_id IS NOT NULL
+SELECT line_no, good_id, quantity FROM order_lines WHERE order_id = :order_id AND good_id IS NOT NULL

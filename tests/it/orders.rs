@@ -81,6 +81,11 @@ fn reservations_follow_the_open_orders_through_history_and_delivery() {
         &format!("SELECT status FROM orders WHERE number = 'S1/{}'", o.id),
     );
     assert_eq!(status[0][0], "realized");
+    assert_eq!(
+        magazyn_count(&dir, "SELECT COUNT(*) FROM goods_issues"),
+        0,
+        "goods issues are opt-in"
+    );
     dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"])
         .ok();
     assert_eq!(
@@ -649,4 +654,185 @@ fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
         again.stdout
     );
     assert_eq!(reserved(&dir), expected_reserved(&data, &[o.id]));
+}
+
+#[test]
+fn the_buyers_nip_leaves_the_company_name_and_a_bad_one_is_reported() {
+    let Some(db) = mariadb("order_nip") else {
+        return;
+    };
+    let data = ShopData::new(20, 10, 30, 6);
+    db.populate(&data);
+    let public: Vec<_> = data.orders.iter().filter(|o| o.status != 6).collect();
+    let (good, bad, person) = (public[0], public[1], public[2]);
+    db.exec(&format!(
+        "UPDATE orders SET billing_company = 'Hurtownia Żak Sp. z o.o., NIP 123-456-32-18',
+                delivery_company = 'Hurtownia Żak Sp. z o.o., NIP 123-456-32-18' WHERE orders_id = {};
+         UPDATE orders SET billing_company = 'Firma Zła (PL1234563219)', billing_country = 'Poland' WHERE orders_id = {};
+         UPDATE orders SET billing_company = '' WHERE orders_id = {};",
+        good.id, bad.id, person.id
+    ));
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config_with(&db.url, "csv", ""));
+    magazyn_goods(&dir, &data.products);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    let buyer = |id: i64| {
+        magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT buyer_name, COALESCE(buyer_nip, ''), CAST(buyer_is_company AS VARCHAR(2)), recipient_name FROM orders WHERE number = 'S1/{id}'"
+            ),
+        )
+        .remove(0)
+    };
+    let g = buyer(good.id);
+    assert_eq!(g[..3], ["Hurtownia Żak Sp. z o.o.", "1234563218", "1"]);
+    assert!(
+        g[3].starts_with("Hurtownia Żak Sp. z o.o., ") && !g[3].contains("NIP"),
+        "{}",
+        g[3]
+    );
+    let b = buyer(bad.id);
+    assert_eq!(
+        b[..3],
+        ["Firma Zła", "1234563219", "1"],
+        "loaded as written"
+    );
+    let p = buyer(person.id);
+    assert_eq!(p[1..3], ["", "0"], "a person: a receipt, no NIP");
+    let work = dir
+        .batches("work")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".orders.") && b.join("data/warnings.csv").exists())
+        .expect("the orders transform batch");
+    let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
+    let bad_ones: Vec<&str> = warnings
+        .lines()
+        .filter(|l| l.contains("nip_checksum"))
+        .collect();
+    assert_eq!(bad_ones.len(), 1, "{warnings}");
+    assert!(
+        bad_ones[0].contains(&format!("S1/{}", bad.id))
+            || bad_ones[0].contains(&bad.id.to_string()),
+        "{}",
+        bad_ones[0]
+    );
+
+    // nip_source = "none": no NIP, names as written.
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &config_with(&db.url, "csv", "nip_source = \"none\""),
+    );
+    magazyn_goods(&dir, &data.products);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    let g = magazyn_rows(
+        &dir,
+        &format!(
+            "SELECT buyer_name, COALESCE(buyer_nip, '') FROM orders WHERE number = 'S1/{}'",
+            good.id
+        ),
+    );
+    assert_eq!(g[0], ["Hurtownia Żak Sp. z o.o., NIP 123-456-32-18", ""]);
+}
+
+/// Stock quantity per good code in warehouse MAG, as the Magazyn holds it.
+fn stock(dir: &Dir) -> BTreeMap<String, Decimal> {
+    magazyn_rows(
+        dir,
+        "SELECT g.code, CAST(s.quantity AS VARCHAR(40)) FROM stock s JOIN goods g ON g.id = s.good_id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].parse::<Decimal>().unwrap()))
+    .collect()
+}
+
+#[test]
+fn goods_issues_on_request_follow_delivery_and_leave_the_history_alone() {
+    let Some(db) = mariadb("goods_issues") else {
+        return;
+    };
+    let data = ShopData::new(30, 12, 80, 17);
+    db.populate(&data);
+    let dir = Dir::new();
+    let cfg =
+        format!("{CANCEL_MAP}\"Wysłane\" = \"realized\"\n[shops.s1.orders]\ngoods_issues = true\n");
+    dir.write("magsync.toml", &config_with(&db.url, "csv", &cfg));
+    let start = Decimal::from(100);
+    magazyn_stocked(dir.path(), &data.products, &[], |_| (None, Some(start)));
+    let issued = |dir: &Dir| magazyn_count(dir, "SELECT COUNT(*) FROM goods_issues");
+    let delivered_before = data.orders.iter().filter(|o| o.status == 3).count();
+    assert!(delivered_before > 0, "history has deliveries");
+
+    // The first load brings the history: delivered orders issue nothing.
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"]);
+    run.ok();
+    assert_eq!(issued(&dir), 0);
+    assert!(stock(&dir).values().all(|q| *q == start));
+    assert!(
+        run.stdout.contains("history_not_issued")
+            && run
+                .stdout
+                .contains(&format!("{delivered_before} orders already realized")),
+        "{}",
+        run.stdout
+    );
+
+    // An open order delivered: its goods leave the warehouse, once.
+    let o = data.orders.iter().find(|o| o.status == 1).unwrap();
+    let mut expected: BTreeMap<String, Decimal> = data
+        .products
+        .iter()
+        .map(|p| (p.model.clone(), start))
+        .collect();
+    let take = |expected: &mut BTreeMap<String, Decimal>, sign: i64| {
+        for l in &o.lines {
+            *expected.get_mut(&l.product.model).unwrap() -= Decimal::from(l.quantity * sign);
+        }
+    };
+    let set_status = |s: i64| {
+        db.exec(&format!(
+            "UPDATE orders SET orders_status = {s}, last_modified = NOW() WHERE orders_id = {}",
+            o.id
+        ))
+    };
+    set_status(3);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    take(&mut expected, 1);
+    assert_eq!(stock(&dir), expected);
+    assert_eq!(issued(&dir), o.lines.len() as i64);
+    assert_eq!(
+        reserved(&dir),
+        reserved_by(&data, |x| [1, 2].contains(&x.status) && x.id != o.id)
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"])
+        .ok();
+    assert_eq!(stock(&dir), expected, "a full re-read issues nothing more");
+
+    // Back to Processing (a mistaken Delivered): the issue is reversed by
+    // rows of its own, and the order reserves again.
+    set_status(2);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    take(&mut expected, -1);
+    assert_eq!(stock(&dir), expected);
+    assert_eq!(issued(&dir), 2 * o.lines.len() as i64, "nothing deleted");
+    assert_eq!(
+        reserved(&dir),
+        reserved_by(&data, |x| [1, 2].contains(&x.status))
+    );
+
+    // Delivered again, then cancelled: the goods that left stay issued.
+    set_status(3);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    set_status(5);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"])
+        .ok();
+    take(&mut expected, 1);
+    assert_eq!(stock(&dir), expected);
+    assert_eq!(issued(&dir), 3 * o.lines.len() as i64);
 }

@@ -606,6 +606,10 @@ fn the_generator_writes_the_totals_of_the_real_checkout(test: &str, setup: ShopS
                 shipping_cost: d("5.00"),
                 date_purchased: String::new(),
                 checkout,
+                guest: false,
+                comment: String::new(),
+                low_order_fee: Decimal::ZERO,
+                coupon: Decimal::ZERO,
             };
             let ours: Vec<(String, Decimal)> = generated
                 .totals()
