@@ -376,6 +376,11 @@ impl Params {
         self.0.push((name, v.into()));
         self
     }
+    /// `set`, dropping a value the name had.
+    pub fn reset(mut self, name: &'static str, v: impl Into<Value>) -> Params {
+        self.0.retain(|(n, _)| *n != name);
+        self.set(name, v)
+    }
     /// The values in the order the SQL wants them.
     pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {
         sql.params

@@ -24,6 +24,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             &out.counts
         )
     );
+    super::print_warnings(&out.batch);
     println!("batch: {}", out.batch.dir.display());
     Ok(exit_for(cfg, &out.counts))
 }

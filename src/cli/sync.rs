@@ -73,6 +73,7 @@ pub async fn one(
     let name = flow.as_str();
     let x = flows::extract(cfg, flow, shop, full).await?;
     println!("{}", summary(&format!("{name} extract {shop}"), &x.counts));
+    super::print_warnings(&x.batch);
     let t = flows::transform(cfg, &x.batch).await?;
     println!(
         "{}",

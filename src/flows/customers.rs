@@ -38,7 +38,16 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let mut rec = e.empty_record();
     let mut last_id: Option<i64> = None;
     let mut screened = super::Screened::default();
-    x.db.for_each(&sql, &x.params, &x.codec, |r| {
+    // The address book's edits touch no timestamp (address_book_process.php
+    // updates address_book and customers, never customers_info): the whole
+    // table is read, which is small, and a customer goes into the batch when
+    // its content differs from what was acknowledged (state::Fingerprints).
+    let full = x.watermark.full;
+    let mut seen = Dirs::new(cfg)
+        .state()
+        .fingerprints(shop_id, FLOW.as_str())?;
+    let scan = x.params.clone().reset("full", true);
+    x.db.for_each(&sql, &scan, &x.codec, |r| {
         let id = r.int("customers_id")?.unwrap_or(0);
         if last_id == Some(id) {
             return Ok(()); // deduplicate on the key
@@ -70,11 +79,26 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         };
         rec[e.col("created_at")] = r.datetime("created_at")?.unwrap_or_default();
         rec[e.col("modified_at")] = r.datetime("modified_at")?.unwrap_or_default();
-        screened.take(e, &rec, &mut out)
+        if seen.changed(id, &rec)? || full {
+            screened.take(e, &rec, &mut out)?;
+        }
+        Ok(())
     })
     .await?;
     x.bw.add(e, out.finish()?);
-    let counts = screened.finish(e, &mut x.bw, "shop:customers")?;
+    let (scan, gone) = seen.finish()?;
+    x.fingerprints = Some(scan);
+    for id in gone {
+        x.bw.warn(
+            e.name,
+            &format!("{shop_id}/{id}"),
+            "customers_id",
+            "deleted_in_shop",
+            "the customer is no longer in the shop (deleted in the admin); the Magazyn keeps its record",
+        )?;
+    }
+    let mut counts = screened.finish(e, &mut x.bw, "shop:customers")?;
+    counts.warnings = x.bw.warned;
     let batch = x.finish().await?;
     Ok(Stepped { batch, counts })
 }

@@ -24,6 +24,8 @@ pub struct ExtractRun<'c> {
     /// `:full`, `:since`, `:after_id`, `:max_id`, `:language_id`.
     pub params: Params,
     pub bw: BatchWriter,
+    /// A content scan's fingerprints, kept as the batch's pending ones.
+    pub fingerprints: Option<super::state::Scan>,
 }
 
 impl<'c> ExtractRun<'c> {
@@ -141,6 +143,7 @@ impl<'c> ExtractRun<'c> {
             watermark,
             params,
             bw,
+            fingerprints: None,
         })
     }
 
@@ -155,7 +158,11 @@ impl<'c> ExtractRun<'c> {
         self.db.close().await;
         let channel = super::channel_for(self.cfg, self.flow, self.shop_id);
         let batch = super::finish_on_channel(self.cfg, self.bw, &channel)?;
-        Dirs::new(self.cfg).state().record_extracted(
+        let state = Dirs::new(self.cfg).state();
+        if let Some(scan) = self.fingerprints {
+            state.keep_fingerprints(self.shop_id, self.flow.as_str(), scan, batch.id())?;
+        }
+        state.record_extracted(
             self.shop_id,
             self.flow.as_str(),
             batch.id(),

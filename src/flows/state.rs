@@ -7,10 +7,21 @@
 //! target, locally or by a receipt). Extraction always restarts from the
 //! acknowledged point, so a batch lost on the way is extracted again;
 //! re-reading is harmless because loads are idempotent.
+//!
+//! Small tables with no reliable timestamp (osCommerce's address book edit
+//! touches `address_book` and `customers`, never `customers_info`) are
+//! scanned whole and compared by content: a fingerprint per key, kept as a
+//! sorted `id,hash` file beside the watermark and merged with the sorted
+//! scan, so memory stays flat. The same two parts apply: an extract writes
+//! its fingerprints as pending under its batch's name; they become the
+//! acknowledged ones only when that batch is acknowledged, so a batch lost
+//! on the way is extracted again.
 
 use crate::error::{Error, IoContext, Result};
 use crate::staging::batch::Watermark;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -19,6 +30,9 @@ pub struct FlowState {
     pub acknowledged: Option<Mark>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extracted: Option<Mark>,
+    /// The batch whose fingerprints are the acknowledged ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprints: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -56,6 +70,56 @@ impl State {
         self.dir.join(format!("{shop}.{flow}.toml"))
     }
 
+    /// The acknowledged fingerprints of a flow, and the pending ones of one
+    /// of its batches.
+    fn fingerprints_path(&self, shop: &str, flow: &str, batch: Option<&str>) -> PathBuf {
+        match batch {
+            None => self.dir.join(format!("{shop}.{flow}.fingerprints.csv")),
+            Some(b) => self
+                .dir
+                .join("pending")
+                .join(format!("{shop}.{flow}.fingerprints.{b}.csv")),
+        }
+    }
+
+    /// Compare a scan with the acknowledged fingerprints of (shop, flow).
+    pub fn fingerprints(&self, shop: &str, flow: &str) -> Result<Fingerprints> {
+        let acked_path = self.fingerprints_path(shop, flow, None);
+        let acked = match std::fs::File::open(&acked_path) {
+            Ok(f) => Some(std::io::BufReader::new(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&acked_path, e)),
+        };
+        let dir = self.dir.join("pending");
+        std::fs::create_dir_all(&dir).at(&dir)?;
+        let scratch = dir.join(format!(
+            "{shop}.{flow}.fingerprints.scan-{}.tmp",
+            std::process::id()
+        ));
+        let out = BufWriter::new(std::fs::File::create(&scratch).at(&scratch)?);
+        let mut fp = Fingerprints {
+            acked,
+            acked_path,
+            line_no: 0,
+            next: None,
+            line: String::new(),
+            hash: String::new(),
+            out,
+            scratch,
+            gone: Vec::new(),
+            last: None,
+            finished: false,
+        };
+        fp.advance()?;
+        Ok(fp)
+    }
+
+    /// Keep a finished scan as the pending fingerprints of `batch`.
+    pub fn keep_fingerprints(&self, shop: &str, flow: &str, scan: Scan, batch: &str) -> Result<()> {
+        let path = self.fingerprints_path(shop, flow, Some(batch));
+        std::fs::rename(&scan.0, &path).at(&path)
+    }
+
     fn channel_path(&self, channel: &str) -> PathBuf {
         self.dir.join("channels").join(format!("{channel}.toml"))
     }
@@ -81,22 +145,167 @@ impl State {
     }
 
     /// Advance the acknowledged watermark (never backwards).
+    /// The batch's pending fingerprints are adopted when it is newer than
+    /// the batch they came from last (batch ids sort by time), else dropped.
     pub fn acknowledge(&self, shop: &str, flow: &str, batch: &str, w: &Watermark) -> Result<bool> {
         let mut s = self.flow(shop, flow)?;
-        let new = mark(batch, w);
-        if let Some(old) = &s.acknowledged
-            && old.to >= new.to
-            && old.max_id >= new.max_id
-        {
-            return Ok(false);
+        let pending = self.fingerprints_path(shop, flow, Some(batch));
+        let mut changed = false;
+        if pending.exists() {
+            if s.fingerprints.as_deref().is_none_or(|f| f < batch) {
+                let acked = self.fingerprints_path(shop, flow, None);
+                std::fs::rename(&pending, &acked).at(&acked)?;
+                s.fingerprints = Some(batch.to_string());
+                changed = true;
+                // Older pending ones (dry runs, batches never loaded) are
+                // superseded.
+                let prefix = format!("{shop}.{flow}.fingerprints.");
+                if let Ok(entries) = std::fs::read_dir(self.dir.join("pending")) {
+                    for e in entries.flatten() {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        if let Some(b) = name
+                            .strip_prefix(&prefix)
+                            .and_then(|r| r.strip_suffix(".csv"))
+                            && b < batch
+                        {
+                            let _ = std::fs::remove_file(e.path());
+                        }
+                    }
+                }
+            } else {
+                std::fs::remove_file(&pending).at(&pending)?;
+            }
         }
-        s.acknowledged = Some(new);
-        write_toml(&self.flow_path(shop, flow), &s)?;
-        Ok(true)
+        let new = mark(batch, w);
+        let advanced = match &s.acknowledged {
+            Some(old) => old.to < new.to || old.max_id < new.max_id,
+            None => true,
+        };
+        if advanced {
+            s.acknowledged = Some(new);
+        }
+        if advanced || changed {
+            write_toml(&self.flow_path(shop, flow), &s)?;
+        }
+        Ok(advanced)
     }
 
     pub fn set_channel(&self, channel: &str, st: &ChannelState) -> Result<()> {
         write_toml(&self.channel_path(channel), st)
+    }
+}
+
+/// A scan in ascending key order compared with the acknowledged
+/// fingerprints (see the module note); writes the scan's own as it goes.
+pub struct Fingerprints {
+    acked: Option<std::io::BufReader<std::fs::File>>,
+    acked_path: PathBuf,
+    line_no: u64,
+    /// The next acknowledged (id, hash) not yet passed.
+    next: Option<(i64, String)>,
+    line: String,
+    hash: String,
+    out: BufWriter<std::fs::File>,
+    scratch: PathBuf,
+    /// Acknowledged keys the scan did not meet: deleted at the source.
+    gone: Vec<i64>,
+    last: Option<i64>,
+    finished: bool,
+}
+
+impl Fingerprints {
+    fn advance(&mut self) -> Result<()> {
+        self.next = None;
+        let Some(r) = self.acked.as_mut() else {
+            return Ok(());
+        };
+        self.line.clear();
+        if r.read_line(&mut self.line).at(&self.acked_path)? == 0 {
+            return Ok(());
+        }
+        self.line_no += 1;
+        let bad = || {
+            Error::Other(format!(
+                "state file {} line {}: expected `id,hash` (delete the file: the next extract then sends every record once)",
+                self.acked_path.display(),
+                self.line_no
+            ))
+        };
+        let (id, hash) = self.line.trim_end().split_once(',').ok_or_else(bad)?;
+        self.next = Some((id.parse().map_err(|_| bad())?, hash.to_string()));
+        Ok(())
+    }
+
+    /// Whether the record of `id` is new or differs from the acknowledged
+    /// one. Keys must come in ascending order; one out of order counts as
+    /// changed (sent again, never lost).
+    pub fn changed(&mut self, id: i64, fields: &[String]) -> Result<bool> {
+        let mut h = Sha256::new();
+        for f in fields {
+            h.update(f.as_bytes());
+            h.update([0x1f]);
+        }
+        let mut hash = std::mem::take(&mut self.hash);
+        hash.clear();
+        for b in &h.finalize()[..12] {
+            let _ = std::fmt::Write::write_fmt(&mut hash, format_args!("{b:02x}"));
+        }
+        writeln!(self.out, "{id},{hash}").at(&self.scratch)?;
+        let changed = self.compare(id, &hash);
+        self.hash = hash;
+        changed
+    }
+
+    fn compare(&mut self, id: i64, hash: &str) -> Result<bool> {
+        if self.last.is_some_and(|l| l >= id) {
+            return Ok(true);
+        }
+        self.last = Some(id);
+        while let Some((n, _)) = &self.next
+            && *n < id
+        {
+            self.gone.push(*n);
+            self.advance()?;
+        }
+        match &self.next {
+            Some((n, old)) if *n == id => {
+                let same = *old == hash;
+                self.advance()?;
+                Ok(!same)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// The scan's fingerprints (for [`State::keep_fingerprints`]) and the
+    /// acknowledged keys it did not meet.
+    pub fn finish(mut self) -> Result<(Scan, Vec<i64>)> {
+        while let Some((n, _)) = &self.next {
+            self.gone.push(*n);
+            self.advance()?;
+        }
+        self.out.flush().at(&self.scratch)?;
+        self.out.get_ref().sync_all().at(&self.scratch)?;
+        self.finished = true;
+        Ok((Scan(self.scratch.clone()), std::mem::take(&mut self.gone)))
+    }
+}
+
+impl Drop for Fingerprints {
+    /// A scan that fails leaves no scratch file (`finish` hands it on).
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.scratch);
+        }
+    }
+}
+
+/// A finished scan's fingerprints, removed unless kept for a batch.
+pub struct Scan(PathBuf);
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

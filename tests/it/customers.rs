@@ -393,3 +393,80 @@ fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
         .ok();
     assert_eq!(row()[4], "Suwałki");
 }
+
+/// The address book's edits touch no timestamp: `address_book_process.php`
+/// updates `address_book` and `customers`, never `customers_info`. They
+/// arrive on the next ordinary run all the same; a customer deleted in the
+/// admin is reported once, and the Magazyn keeps its record.
+#[test]
+fn an_address_book_edit_arrives_without_a_timestamp_and_a_deletion_is_reported_once() {
+    let Some(db) = mariadb("address_book") else {
+        return;
+    };
+    let list = demo::customers(40, 5);
+    rt().block_on(async {
+        let mut shop = db.shop().await;
+        demo::populate_customers(&mut shop, &list).await.unwrap();
+        shop.close().await;
+    });
+    let dir = Dir::new();
+    dir.write("magsync.toml", &config(&db.url, "csv"));
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"])
+        .ok();
+    let quiet = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    quiet.ok();
+    assert_eq!(
+        quiet.load_counts().records,
+        0,
+        "nothing changed, nothing sent"
+    );
+
+    let (moved, gone) = (&list[3], &list[7]);
+    db.exec(&format!(
+        "UPDATE address_book SET entry_street_address = 'ul. Nowa 5', entry_postcode = '30-001', entry_city = 'Kraków'
+           WHERE customers_id = {id};
+         UPDATE customers SET customers_telephone = '601 000 111' WHERE customers_id = {id};
+         DELETE FROM address_book WHERE customers_id = {g};
+         DELETE FROM customers_info WHERE customers_info_id = {g};
+         DELETE FROM customers WHERE customers_id = {g};",
+        id = moved.id,
+        g = gone.id
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    run.ok();
+    let counts = run.load_counts();
+    assert_eq!((counts.records, counts.updated), (1, 1), "{}", run.stdout);
+    let r = magazyn_rows(
+        &dir,
+        &format!(
+            "SELECT street, postcode, city, phone FROM customers WHERE code = 'S1-{}'",
+            moved.id
+        ),
+    );
+    assert_eq!(r[0], ["ul. Nowa 5", "30-001", "Kraków", "601 000 111"]);
+    let deleted = format!("s1/{}", gone.id);
+    assert!(
+        run.stdout.contains("deleted_in_shop") && run.stdout.contains(&deleted),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        magazyn_count(
+            &dir,
+            &format!(
+                "SELECT COUNT(*) FROM customers WHERE code = 'S1-{}'",
+                gone.id
+            )
+        ),
+        1,
+        "the Magazyn keeps its record"
+    );
+    let again = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
+    again.ok();
+    assert!(
+        !again.stdout.contains("deleted_in_shop"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.load_counts().records, 0);
+}

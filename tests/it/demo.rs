@@ -30,18 +30,25 @@ fn demo_runs_without_a_database_server() {
     // Every order total as paid: the only warnings are the generator's
     // deliberately wrong NIPs, on each order of those companies.
     let work = demo.join("staging/work");
-    let transformed = std::fs::read_dir(&work)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains(".orders.transformed."))
-        .unwrap();
-    let warnings = std::fs::read_to_string(transformed.join("data/warnings.csv")).unwrap();
+    let mut checked = 0;
+    for b in std::fs::read_dir(&work).unwrap() {
+        let b = b.unwrap().path();
+        let file = b.join("data/warnings.csv");
+        if b.to_string_lossy().contains(".orders.transformed.") && file.is_file() {
+            let warnings = std::fs::read_to_string(file).unwrap();
+            assert!(
+                warnings
+                    .lines()
+                    .skip(1)
+                    .all(|l| l.contains(",nip_checksum,")),
+                "{warnings}"
+            );
+            checked += 1;
+        }
+    }
     assert!(
-        warnings
-            .lines()
-            .skip(1)
-            .all(|l| l.contains(",nip_checksum,")),
-        "{warnings}"
+        checked > 0,
+        "the orders transforms said nothing of the bad NIPs"
     );
     // What real shops hold beyond plain orders reaches the Magazyn: the low
     // order fee and a coupon as lines of their own, a guest linked to no
