@@ -364,7 +364,28 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     }
 
     let e = &MAGAZYN_GOODS;
-    let hide = shop_cfg.products.hide_at_or_below;
+    // Hiding follows stock only where the shop does not sell what it lacks,
+    // and only ever undoes magsync's own hides: a product the admin
+    // disabled stays disabled.
+    let allow_checkout = settings
+        .get("STOCK_ALLOW_CHECKOUT")
+        .is_some_and(|v| v == "true");
+    let hide = shop_cfg
+        .products
+        .hide_at_or_below
+        .filter(|_| !allow_checkout);
+    if allow_checkout && shop_cfg.products.hide_at_or_below.is_some() {
+        bw.warn(
+            u.name,
+            &shop_id,
+            "products_status",
+            "allow_checkout",
+            "the shop sells what it does not hold (STOCK_ALLOW_CHECKOUT = true, the install's default): hide_at_or_below hides nothing; set Allow Checkout to false in the admin (Configuration → Stock) to hide sold-out products",
+        )?;
+    }
+    let state = Dirs::new(cfg).state();
+    let was_hidden = state.products_hidden(&shop_id)?;
+    let mut hidden = std::collections::BTreeSet::new();
     let mut matched: HashMap<i64, String> = HashMap::new();
     let mut row = u.empty_record();
     let mut read = Counts::default();
@@ -490,9 +511,16 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             .map(|a| (a - sold).max(0))
             .unwrap_or(p.quantity);
         let new_status = match hide {
-            Some(t) => i64::from(new_quantity > t),
-            None => p.status,
+            // Shown: hidden when the stock runs out.
+            Some(t) if p.status != 0 => i64::from(new_quantity > t),
+            // Hidden by magsync: shown again when the stock returns.
+            Some(t) if was_hidden.contains(&p.id) => i64::from(new_quantity > t),
+            // Disabled by the admin (or hiding is off): left as it is.
+            _ => p.status,
         };
+        if new_status == 0 && (p.status != 0 || was_hidden.contains(&p.id)) && hide.is_some() {
+            hidden.insert(p.id);
+        }
         if new_price == p.price && new_quantity == p.quantity && new_status == p.status {
             counts.unchanged += 1;
             return Ok(());
@@ -523,6 +551,11 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
+    if hide.is_some() {
+        // Hides of products this batch did not reach stay magsync's own.
+        hidden.extend(was_hidden.iter().filter(|id| !matched.contains_key(id)));
+        state.stage_products_hidden(&shop_id, batch.id(), &hidden)?;
+    }
     Ok(Stepped { batch, counts })
 }
 
@@ -854,6 +887,17 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     }
     shop.db.execute(&commit, &Params::new()).await?;
     shop.db.close().await;
+    // The products magsync hid are its own to show again; a hide the shop
+    // refused (changed since, gone) is none of them.
+    let refused: Vec<i64> = plan
+        .iter()
+        .filter(|p| p.old.2 != 0 && p.new.2 == 0)
+        .filter(|p| out.rejects.iter().any(|r| r.0 == p.id.to_string()))
+        .map(|p| p.id)
+        .collect();
+    Dirs::new(cfg)
+        .state()
+        .adopt_products_hidden(&shop_id, batch.id(), &refused)?;
     out.counts.rejected = out.rejects.len() as u64;
     out.counts.warnings = out.warnings.len() as u64;
     let undo_id: Vec<(&str, String)> = undo_batch

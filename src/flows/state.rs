@@ -120,6 +120,62 @@ impl State {
         std::fs::rename(&scan.0, &path).at(&path)
     }
 
+    /// The shop products magsync itself hid (`hide_at_or_below`), kept at
+    /// the site that pushes into the shop: `None` for the acknowledged set,
+    /// else the set a transformed batch will leave once it is loaded.
+    fn hidden_path(&self, shop: &str, batch: Option<&str>) -> PathBuf {
+        match batch {
+            None => self.dir.join(format!("{shop}.products.hidden.csv")),
+            Some(b) => self
+                .dir
+                .join("pending")
+                .join(format!("{shop}.products.hidden.{b}.csv")),
+        }
+    }
+
+    /// The products magsync hid in the shop and nobody has shown since.
+    pub fn products_hidden(&self, shop: &str) -> Result<std::collections::BTreeSet<i64>> {
+        read_ids(&self.hidden_path(shop, None))
+    }
+
+    /// The hidden set a transformed batch leaves when it is loaded.
+    pub fn stage_products_hidden(
+        &self,
+        shop: &str,
+        batch: &str,
+        ids: &std::collections::BTreeSet<i64>,
+    ) -> Result<()> {
+        let path = self.hidden_path(shop, Some(batch));
+        let dir = path.parent().expect("in state/pending");
+        std::fs::create_dir_all(dir).at(dir)?;
+        let mut text = String::new();
+        for id in ids {
+            text.push_str(&format!("{id}\n"));
+        }
+        crate::staging::bag::write_synced(&path, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// The batch was loaded: its hidden set, less the hides the shop refused
+    /// (`not_hidden`), becomes the set.
+    pub fn adopt_products_hidden(&self, shop: &str, batch: &str, not_hidden: &[i64]) -> Result<()> {
+        let pending = self.hidden_path(shop, Some(batch));
+        let mut ids = match pending.exists() {
+            true => read_ids(&pending)?,
+            false => return Ok(()), // a batch from before magsync kept the set
+        };
+        ids.retain(|i| !not_hidden.contains(i));
+        let acked = self.hidden_path(shop, None);
+        let mut text = String::new();
+        for id in &ids {
+            text.push_str(&format!("{id}\n"));
+        }
+        let tmp = acked.with_extension("csv.tmp");
+        crate::staging::bag::write_synced(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, &acked).at(&acked)?;
+        std::fs::remove_file(&pending).at(&pending)
+    }
+
     fn channel_path(&self, channel: &str) -> PathBuf {
         self.dir.join("channels").join(format!("{channel}.toml"))
     }
@@ -315,6 +371,27 @@ fn mark(batch: &str, w: &Watermark) -> Mark {
         max_id: w.max_id,
         batch: batch.to_string(),
         at: crate::magazyn::store::now_utc(),
+    }
+}
+
+fn read_ids(path: &Path) -> Result<std::collections::BTreeSet<i64>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| {
+                l.trim().parse::<i64>().map_err(|_| {
+                    Error::Other(format!(
+                        "state file {} line {}: `{l}` is not a product id",
+                        path.display(),
+                        n + 1
+                    ))
+                })
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 

@@ -321,3 +321,97 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
     );
     check_all_batches(&dir);
 }
+
+/// `hide_at_or_below` hides a product whose stock runs out and shows it
+/// again when the stock returns, but only its own hides: a product the
+/// admin disabled stays disabled whatever the stock. A shop that sells what
+/// it does not hold (STOCK_ALLOW_CHECKOUT) gets no hiding at all.
+#[test]
+fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off() {
+    let Some(db) = mariadb("product_status") else {
+        return;
+    };
+    let data = ShopData::new(5, 6, 0, 23);
+    db.populate(&data);
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &db.url,
+            "csv",
+            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n",
+        ),
+    );
+    let stock = std::cell::RefCell::new(std::collections::BTreeMap::<i64, i64>::new());
+    let stocked = |q: &dyn Fn(i64) -> i64| {
+        let fresh = stock.borrow().is_empty();
+        rt().block_on(async {
+            let mut mag = open_magazyn(dir.path()).await;
+            if fresh {
+                mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+                    .await
+                    .unwrap();
+            }
+            let list = mag.price_list_id("Detal").await.unwrap();
+            let wh = mag.warehouse_id("MAG").await.unwrap();
+            for p in &data.products {
+                let id = match mag.good_by_code(&p.model).await.unwrap() {
+                    Some(id) => id,
+                    None => {
+                        let id = mag
+                            .good_insert(&magsync::magazyn::GoodRow::new(
+                                &p.model,
+                                &p.name_pl,
+                                &p.rate.to_string(),
+                            ))
+                            .await
+                            .unwrap();
+                        mag.set_price(list, id, p.price, p.gross).await.unwrap();
+                        id
+                    }
+                };
+                mag.set_quantity(wh, id, Decimal::from(q(p.id)))
+                    .await
+                    .unwrap();
+                stock.borrow_mut().insert(p.id, q(p.id));
+            }
+            mag.close().await;
+        });
+    };
+    let status = |id: i64| product(&db, id).2;
+    // The admin disabled product 2 (a seasonal item, say).
+    db.exec("UPDATE products SET products_status = 0 WHERE products_id = 2");
+
+    // Product 1 runs out: hidden. Product 2 has stock: still disabled.
+    stocked(&|id| if id == 1 { 0 } else { 5 });
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    assert_eq!((status(1), status(2), status(3)), (0, 0, 1));
+    assert_eq!(product(&db, 2).1, 5, "its stock is pushed all the same");
+
+    // The stock returns: magsync shows product 1 again, never product 2.
+    stocked(&|_| 7);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    assert_eq!((status(1), status(2)), (1, 0));
+    // Product 2 out of stock and back: still the admin's.
+    stocked(&|id| if id == 2 { 0 } else { 7 });
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    stocked(&|_| 9);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "products"])
+        .ok();
+    assert_eq!((status(1), status(2)), (1, 0));
+
+    // A shop that sells on backorder: nothing is hidden, and it says why.
+    db.exec(
+        "INSERT INTO configuration (configuration_title, configuration_key, configuration_value, configuration_description, configuration_group_id, date_added)
+         VALUES ('Allow Checkout', 'STOCK_ALLOW_CHECKOUT', 'true', 'Allow customer to checkout even if there is insufficient stock', 9, NOW())",
+    );
+    stocked(&|id| if id == 3 { 0 } else { 9 });
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert_eq!(status(3), 1);
+    assert_eq!(product(&db, 3).1, 0);
+    assert!(run.stdout.contains("allow_checkout"), "{}", run.stdout);
+}
