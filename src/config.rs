@@ -280,6 +280,10 @@ pub struct ProductsConfig {
     /// Create goods the shop lacks as inactive products (default: list them).
     #[serde(default)]
     pub create_missing: bool,
+    /// End the running specials that hide the price pushed (kept for
+    /// `magsync undo`); by default they are only reported (`special_active`).
+    #[serde(default)]
+    pub end_specials: bool,
     /// Category of created products (default: the shop's first root category).
     pub category_id: Option<i64>,
     /// The shop's `products_model` length (12 in osCommerce 2.3.3): a longer
@@ -347,6 +351,7 @@ impl Default for ProductsConfig {
             safety_buffer: 0,
             hide_at_or_below: None,
             create_missing: false,
+            end_specials: false,
             category_id: None,
             model_length: default_model_length(),
         }

@@ -1,7 +1,8 @@
 //! `magsync reconcile --shop ID`: the shop and the Magazyn compared as they
 //! are now — prices and quantities that differ from what the products flow
-//! would push, shop products with no good, goods with no shop product,
-//! duplicate or empty models, customers and orders not in the Magazyn — as
+//! would push, shop products with no good, goods with no shop product, goods
+//! linked to products the shop deleted, duplicate or empty models,
+//! customers and orders not in the Magazyn — as
 //! text, JSON and HTML. Nothing is written to either database.
 
 use super::Exit;
@@ -26,6 +27,9 @@ struct Reconciliation {
     differing: Vec<(String, String, String)>,
     shop_products_without_good: Vec<String>,
     goods_without_shop_product: Vec<String>,
+    /// code (shop product id): linked by the catalog flow to a product the
+    /// shop no longer has.
+    goods_linked_to_deleted_products: Vec<String>,
     duplicate_or_empty_models: Vec<String>,
     customers_not_in_magazyn: Vec<i64>,
     orders_not_in_magazyn: Vec<String>,
@@ -91,12 +95,14 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let d = db.dialect();
     let p = Params::new().set("language_id", shop.language_id);
     let mut models = Vec::new();
+    let mut product_ids = std::collections::HashSet::new();
     db.for_each(
         &templates.sql(&shop.profile, "products.read.sql", d)?,
         &p,
         &codec,
         |row| {
             models.push(row.text_or_empty("model")?.trim().to_string());
+            product_ids.insert(row.int("products_id")?.unwrap_or(0).to_string());
             Ok(())
         },
     )
@@ -130,6 +136,20 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             r.shop_products_without_good.push(m.clone());
         }
     }
+    // Both ways: goods the catalog linked to products the shop lost.
+    let linked = &mut r.goods_linked_to_deleted_products;
+    mag.for_each(
+        "links.products.sql",
+        Params::new().set("shop", a.shop.as_str()),
+        |row| {
+            let id = row.text("shop_id")?;
+            if !product_ids.contains(&id) {
+                linked.push(format!("{} (shop product {id})", row.text("code")?));
+            }
+            Ok(())
+        },
+    )
+    .await?;
     for c in customers {
         if mag
             .link_get(&a.shop, "customer", &c.to_string())
@@ -160,6 +180,10 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
         (
             "goods with no shop product",
             r.goods_without_shop_product.len(),
+        ),
+        (
+            "goods linked to products the shop no longer has",
+            r.goods_linked_to_deleted_products.len(),
         ),
         (
             "products with a duplicate or empty model",

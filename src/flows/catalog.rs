@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::magazyn::{GoodRow, Magazyn};
 use crate::money;
-use crate::staging::entities::{GOODS, SHOP_PRODUCTS};
+use crate::staging::entities::{GOODS, SHOP_DELETED, SHOP_PRODUCTS};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
 
 const FLOW: Flow = Flow::Catalog;
@@ -44,7 +44,18 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
         x.sql("products.tax_rates.sql")?,
     );
     let rates = crate::shop::tax::home_rates(&mut x.db, &x.codec, &home, &rates).await?;
-    let params = x.params.clone();
+    // The catalog compares by content (state::Fingerprints): edits that
+    // touch no timestamp arrive, and products deleted in the shop are found
+    // (their links retired at the load). The prices flow reads everything.
+    let full = x.watermark.full || flow != FLOW;
+    let mut seen = match flow == FLOW {
+        true => Some(x.by_content()?),
+        false => None,
+    };
+    let params = match &seen {
+        Some((_, scan)) => scan.clone(),
+        None => x.params.clone(),
+    };
     let sql = x.sql("catalog.extract.sql")?;
     let e = &SHOP_PRODUCTS;
     let mut out = x.bw.records(e)?;
@@ -89,11 +100,22 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
         for c in ["date_added", "last_modified"] {
             rec[e.col(c)] = r.datetime(c)?.unwrap_or_default();
         }
-        screened.take(e, &rec, &mut out)
+        let changed = match seen.as_mut() {
+            Some((fp, _)) => fp.changed(r.int("products_id")?.unwrap_or(0), &rec)?,
+            None => true,
+        };
+        if changed || full {
+            screened.take(e, &rec, &mut out)?;
+        }
+        Ok(())
     })
     .await?;
     x.bw.add(e, out.finish()?);
-    let counts = screened.finish(e, &mut x.bw, "shop:products")?;
+    if let Some((fp, _)) = seen {
+        x.end_scan(fp, e.name, "products_id", "product")?;
+    }
+    let mut counts = screened.finish(e, &mut x.bw, "shop:products")?;
+    counts.warnings = x.bw.warned;
     let batch = x.finish().await?;
     Ok(Stepped { batch, counts })
 }
@@ -178,6 +200,8 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         }
     })?;
     bw.add(dst, out.finish()?);
+    // Products deleted in the shop travel on: the load retires their links.
+    super::pass_on(input, &mut bw, &SHOP_DELETED)?;
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
@@ -285,6 +309,8 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         mag.link_put(&get("shop"), "product", &get("products_id"), id, batch.id())
             .await?;
     }
+    let shop_id = batch.meta.source.shop.clone();
+    super::retire_deleted(mag, batch, &shop_id, &["product"], &mut out).await?;
     Ok(out)
 }
 

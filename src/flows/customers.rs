@@ -15,7 +15,7 @@ use crate::config::{Config, NipSource};
 use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn, MatchStep};
 use crate::polish;
-use crate::staging::entities::{CUSTOMERS, SHOP_CUSTOMERS};
+use crate::staging::entities::{CUSTOMERS, SHOP_CUSTOMERS, SHOP_DELETED};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
 
 const FLOW: Flow = Flow::Customers;
@@ -43,10 +43,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     // table is read, which is small, and a customer goes into the batch when
     // its content differs from what was acknowledged (state::Fingerprints).
     let full = x.watermark.full;
-    let mut seen = Dirs::new(cfg)
-        .state()
-        .fingerprints(shop_id, FLOW.as_str())?;
-    let scan = x.params.clone().reset("full", true);
+    let (mut seen, scan) = x.by_content()?;
     x.db.for_each(&sql, &scan, &x.codec, |r| {
         let id = r.int("customers_id")?.unwrap_or(0);
         if last_id == Some(id) {
@@ -86,17 +83,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     })
     .await?;
     x.bw.add(e, out.finish()?);
-    let (scan, gone) = seen.finish()?;
-    x.fingerprints = Some(scan);
-    for id in gone {
-        x.bw.warn(
-            e.name,
-            &format!("{shop_id}/{id}"),
-            "customers_id",
-            "deleted_in_shop",
-            "the customer is no longer in the shop (deleted in the admin); the Magazyn keeps its record",
-        )?;
-    }
+    x.end_scan(seen, e.name, "customers_id", "customer")?;
     let mut counts = screened.finish(e, &mut x.bw, "shop:customers")?;
     counts.warnings = x.bw.warned;
     let batch = x.finish().await?;
@@ -258,6 +245,8 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         Ok(())
     })?;
     bw.add(dst, out.finish()?);
+    // Customers deleted in the shop travel on: the load retires their links.
+    super::pass_on(input, &mut bw, &SHOP_DELETED)?;
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
@@ -342,6 +331,8 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
             }
         }
     }
+    let shop = batch.meta.source.shop.clone();
+    super::retire_deleted(mag, batch, &shop, &["customer", WEAK_LINK], &mut out).await?;
     Ok(out)
 }
 

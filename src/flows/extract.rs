@@ -147,6 +147,48 @@ impl<'c> ExtractRun<'c> {
         })
     }
 
+    /// Compare by content (`state::Fingerprints`): the scan reads the whole
+    /// table whatever the window; returns the comparer and its parameters.
+    pub fn by_content(&self) -> Result<(super::state::Fingerprints, Params)> {
+        let seen = Dirs::new(self.cfg)
+            .state()
+            .fingerprints(self.shop_id, self.flow.as_str())?;
+        Ok((seen, self.params.clone().reset("full", true)))
+    }
+
+    /// End a content scan: its fingerprints wait for the batch to be
+    /// acknowledged; the records the scan no longer met were deleted in the
+    /// shop: listed (`shop_deleted`, their links are retired at the load)
+    /// and reported (`deleted_in_shop`), `what` naming them.
+    pub fn end_scan(
+        &mut self,
+        seen: super::state::Fingerprints,
+        entity: &str,
+        field: &str,
+        what: &str,
+    ) -> Result<()> {
+        let (scan, gone) = seen.finish()?;
+        self.fingerprints = Some(scan);
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let e = &crate::staging::entities::SHOP_DELETED;
+        let path = self.bw.scratch("data/shop_deleted.csv");
+        let mut w = crate::staging::RecordWriter::create(&path, e, crate::staging::Format::Csv)?;
+        for id in &gone {
+            w.write(&[id.to_string()])?;
+            self.bw.warn(
+                entity,
+                &format!("{}/{id}", self.shop_id),
+                field,
+                "deleted_in_shop",
+                &format!("the {what} is no longer in the shop (deleted in the admin): its link is retired, the Magazyn keeps its record"),
+            )?;
+        }
+        self.bw.add(e, w.finish()?);
+        Ok(())
+    }
+
     /// A template of the shop's profile, in the shop's dialect.
     pub fn sql(&self, name: &str) -> Result<Sql> {
         self.templates

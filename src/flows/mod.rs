@@ -206,6 +206,69 @@ impl Screened {
     }
 }
 
+/// Copy an entity of the input batch into the transformed one unchanged
+/// (what the load needs of the shop as it was: order ids, deletions).
+pub fn pass_on(
+    input: &Batch,
+    bw: &mut BatchWriter,
+    e: &'static crate::staging::Entity,
+) -> Result<()> {
+    if input.file_of(e).is_none() {
+        return Ok(());
+    }
+    let (mut reader, _) = input.reader(e)?;
+    let mut w = crate::staging::RecordWriter::create(
+        &bw.scratch(&format!("data/{}.csv", e.file)),
+        e,
+        crate::staging::Format::Csv,
+    )?;
+    let mut rec = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        if matches!(item, crate::staging::Item::Record(_)) {
+            w.write(&rec)?;
+        }
+    }
+    bw.add(e, w.finish()?);
+    Ok(())
+}
+
+/// The load's end for records deleted in the shop (`shop_deleted`): their
+/// links retired, each reported as a change.
+pub async fn retire_deleted(
+    mag: &mut Magazyn,
+    batch: &Batch,
+    shop: &str,
+    entities: &[&str],
+    out: &mut load::LoadOutcome,
+) -> Result<()> {
+    let e = &crate::staging::entities::SHOP_DELETED;
+    if batch.file_of(e).is_none() {
+        return Ok(());
+    }
+    let (mut reader, _) = batch.reader(e)?;
+    let mut rec = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        if !matches!(item, crate::staging::Item::Record(_)) {
+            continue;
+        }
+        let mut retired = false;
+        for entity in entities {
+            retired |= mag.link_retire(shop, entity, &rec[0], batch.id()).await?;
+        }
+        if retired {
+            out.change(load::Change::Update {
+                key: format!("{shop}/{}", rec[0]),
+                fields: vec![(
+                    "link".into(),
+                    "linked".into(),
+                    "retired (deleted in the shop)".into(),
+                )],
+            });
+        }
+    }
+    Ok(())
+}
+
 /// What one step did, for reports and exit codes.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {

@@ -546,21 +546,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     }
     gw.finish(&mut bw)?;
     // The shop's order ids travel on to the load (deleted orders).
-    if input.file_of(&SHOP_ORDER_IDS).is_some() {
-        let (mut ids, _) = input.reader(&SHOP_ORDER_IDS)?;
-        let mut w = RecordWriter::create(
-            &bw.scratch("data/shop_order_ids.csv"),
-            &SHOP_ORDER_IDS,
-            Format::Csv,
-        )?;
-        let mut rec = Vec::new();
-        while let Some(item) = ids.next(&mut rec)? {
-            if matches!(item, Item::Record(_)) {
-                w.write(&rec)?;
-            }
-        }
-        bw.add(&SHOP_ORDER_IDS, w.finish()?);
-    }
+    super::pass_on(input, &mut bw, &SHOP_ORDER_IDS)?;
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
     let batch = bw.finish()?;

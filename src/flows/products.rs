@@ -27,7 +27,9 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::money::{self, round4};
 use crate::shop::ShopDb;
-use crate::staging::entities::{MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES};
+use crate::staging::entities::{
+    MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES, SPECIAL_ENDS,
+};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Source, Stage};
 use crate::templates::{Params, Sql, Templates};
 use rust_decimal::Decimal;
@@ -167,6 +169,39 @@ impl Shop {
     fn sql(&self, name: &str) -> Result<Sql> {
         self.templates.sql(&self.profile, name, self.db.dialect())
     }
+    /// The shop database's clock, as its DATETIME columns take it.
+    async fn now(&mut self) -> Result<String> {
+        let mut now = None;
+        let sql = self.sql("clock.sql")?;
+        self.db
+            .for_each(&sql, &Params::new(), &self.codec, |r| {
+                now = r.datetime("now")?;
+                Ok(())
+            })
+            .await?;
+        Ok(now
+            .unwrap_or_default()
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .to_string())
+    }
+    /// A special's status now; `None` when it is gone.
+    async fn special_status(&mut self, specials_id: i64) -> Result<Option<i64>> {
+        let mut status = None;
+        let sql = self.sql("products.special_status.sql")?;
+        self.db
+            .for_each(
+                &sql,
+                &Params::new().set("specials_id", specials_id),
+                &self.codec,
+                |r| {
+                    status = r.int("status")?;
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(status)
+    }
 }
 
 /// The VAT rate (percent) the shop applies per tax class in its home zone.
@@ -249,30 +284,22 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             .await?;
     }
     // Running specials: the shop shows them instead of products_price.
-    let mut now = None;
-    shop.db
-        .for_each(&shop.sql("clock.sql")?, &Params::new(), &shop.codec, |r| {
-            now = r.datetime("now")?;
-            Ok(())
-        })
-        .await?;
-    let mut specials: HashMap<i64, Decimal> = HashMap::new();
+    let now = shop.now().await?;
+    // products_id → (specials_id, special price).
+    let mut specials: HashMap<i64, (i64, Decimal)> = HashMap::new();
     let sql = shop.sql("products.specials.sql")?;
     shop.db
         .for_each(
             &sql,
-            &Params::new().set(
-                "now",
-                now.unwrap_or_default()
-                    .replace('T', " ")
-                    .trim_end_matches('Z')
-                    .to_string(),
-            ),
+            &Params::new().set("now", now.as_str()),
             &shop.codec,
             |r| {
                 specials.insert(
                     r.int("products_id")?.unwrap_or(0),
-                    r.decimal("price")?.unwrap_or_default(),
+                    (
+                        r.int("specials_id")?.unwrap_or(0),
+                        r.decimal("price")?.unwrap_or_default(),
+                    ),
                 );
                 Ok(())
             },
@@ -386,6 +413,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let state = Dirs::new(cfg).state();
     let was_hidden = state.products_hidden(&shop_id)?;
     let mut hidden = std::collections::BTreeSet::new();
+    let mut ends: Option<crate::staging::RecordWriter> = None;
     let mut matched: HashMap<i64, String> = HashMap::new();
     let mut row = u.empty_record();
     let mut read = Counts::default();
@@ -502,8 +530,27 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                 round4(gross / (Decimal::ONE + rate / Decimal::from(100)))
             }
         };
-        if let Some(special) = specials.get(&p.id) {
-            bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends", p.id, p.model, money::fmt(*special, 4), money::fmt(new_price, 4)))?;
+        if let Some((specials_id, special)) = specials.get(&p.id) {
+            if shop_cfg.products.end_specials {
+                // Ended by the push (undo starts it again).
+                if ends.is_none() {
+                    ends = Some(crate::staging::RecordWriter::create(
+                        &bw.scratch("data/special_ends.csv"),
+                        &SPECIAL_ENDS,
+                        crate::staging::Format::Csv,
+                    )?);
+                }
+                if let Some(w) = ends.as_mut() {
+                    w.write(&[
+                        specials_id.to_string(),
+                        p.id.to_string(),
+                        p.model.clone(),
+                        money::fmt(*special, 4),
+                    ])?;
+                }
+            } else {
+                bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends (end_specials = true ends it)", p.id, p.model, money::fmt(*special, 4), money::fmt(new_price, 4)))?;
+            }
         }
         let sold = in_flight.get(&p.id).copied().unwrap_or(0);
         let new_quantity: i64 = get("available")
@@ -545,6 +592,9 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     })?;
     counts.records = read.records;
     bw.add(u, out.finish()?);
+    if let Some(w) = ends {
+        bw.add(&SPECIAL_ENDS, w.finish()?);
+    }
     if let Some(Lazy(Some(cw))) = creates {
         bw.add(&PRODUCT_CREATES, cw.finish()?);
     }
@@ -605,6 +655,33 @@ fn planned(batch: &Batch) -> Result<Vec<Planned>> {
             old: (dec("old_price")?, int("old_quantity")?, int("old_status")?),
             new: (dec("new_price")?, int("new_quantity")?, int("new_status")?),
         });
+    }
+    Ok(out)
+}
+
+/// A running special to end, read from a `special_ends` file.
+struct SpecialEnd {
+    specials_id: i64,
+    model: String,
+    price: Decimal,
+}
+
+fn planned_ends(batch: &Batch) -> Result<Vec<SpecialEnd>> {
+    let e = &SPECIAL_ENDS;
+    if batch.file_of(e).is_none() {
+        return Ok(Vec::new());
+    }
+    let (mut reader, _) = batch.reader(e)?;
+    let mut rec = Vec::new();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next(&mut rec)? {
+        if matches!(item, Item::Record(_)) {
+            out.push(SpecialEnd {
+                specials_id: rec[e.col("specials_id")].parse().unwrap_or(0),
+                model: rec[e.col("model")].clone(),
+                price: money::parse(&rec[e.col("special_price")]).unwrap_or_default(),
+            });
+        }
     }
     Ok(out)
 }
@@ -728,8 +805,17 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     batch.verify_rows()?;
     let plan = planned(batch)?;
     let creates = planned_creates(batch)?;
+    let ends = planned_ends(batch)?;
     let mut out = LoadOutcome::default();
-    out.counts.records = (plan.len() + creates.len()) as u64;
+    out.counts.records = (plan.len() + creates.len() + ends.len()) as u64;
+    let ended = |s: &SpecialEnd| Change::Update {
+        key: s.model.clone(),
+        fields: vec![(
+            "special".into(),
+            format!("running at {} net", money::fmt(s.price, 4)),
+            "ended".into(),
+        )],
+    };
     let created_what = |c: &Create| {
         format!(
             "{} (net {}, {} in stock), inactive",
@@ -752,7 +838,10 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 what: created_what(c),
             });
         }
-        out.counts.updated = plan.len() as u64;
+        for s in &ends {
+            out.change(ended(s));
+        }
+        out.counts.updated = (plan.len() + ends.len()) as u64;
         out.counts.inserted = creates.len() as u64;
         return Ok(out);
     }
@@ -793,10 +882,19 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             out.counts.unchanged += 1; // created by an earlier load, or since
         }
     }
-    let undo_batch = if undo.is_empty() && to_create.is_empty() {
+    // Specials still running are ended; one the shop ended (or deleted)
+    // since the transform is left as it is.
+    let mut to_end = Vec::new();
+    for s in &ends {
+        match shop.special_status(s.specials_id).await? {
+            Some(1) => to_end.push(s),
+            _ => out.counts.unchanged += 1,
+        }
+    }
+    let undo_batch = if undo.is_empty() && to_create.is_empty() && to_end.is_empty() {
         None
     } else {
-        Some(write_undo(cfg, batch, &undo, &to_create)?)
+        Some(write_undo(cfg, batch, &undo, &to_create, &to_end)?)
     };
 
     let begin = shop.sql("transaction.sql")?;
@@ -827,6 +925,20 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                     p.id, p.model
                 ),
             ));
+        }
+    }
+    if !to_end.is_empty() {
+        let (end, now) = (shop.sql("products.end_special.sql")?, shop.now().await?);
+        for s in &to_end {
+            let p = Params::new()
+                .set("specials_id", s.specials_id)
+                .set("now", now.as_str());
+            if shop.db.execute(&end, &p).await? == 1 {
+                out.counts.updated += 1;
+                out.change(ended(s));
+            } else {
+                out.counts.unchanged += 1; // ended in the shop meanwhile
+            }
         }
     }
     if !to_create.is_empty() {
@@ -919,6 +1031,7 @@ fn write_undo(
     batch: &Batch,
     rows: &[(&Planned, String)],
     created: &[&Create],
+    ended: &[&SpecialEnd],
 ) -> Result<Batch> {
     let dirs = Dirs::new(cfg);
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
@@ -955,6 +1068,22 @@ fn write_undo(
         ])?;
     }
     bw.add(&PRODUCT_UNDO, w.finish()?);
+    if !ended.is_empty() {
+        let mut w = crate::staging::RecordWriter::create(
+            &bw.scratch("data/special_ends.csv"),
+            &SPECIAL_ENDS,
+            crate::staging::Format::Csv,
+        )?;
+        for s in ended {
+            w.write(&[
+                s.specials_id.to_string(),
+                "0".into(),
+                s.model.clone(),
+                money::fmt(s.price, 4),
+            ])?;
+        }
+        bw.add(&SPECIAL_ENDS, w.finish()?);
+    }
     bw.finish()
 }
 
@@ -1076,6 +1205,33 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
                 "gone".into(),
                 "no longer in the shop".into(),
             )),
+        }
+    }
+    // Specials the push ended run again, where they are still ended.
+    if let Some((ends, restart, now)) = match planned_ends(batch)? {
+        e if e.is_empty() => None,
+        e => Some((
+            e,
+            shop.sql("products.restore_special.sql")?,
+            shop.now().await?,
+        )),
+    } {
+        for s in &ends {
+            let p = Params::new()
+                .set("specials_id", s.specials_id)
+                .set("now", now.as_str());
+            if shop.db.execute(&restart, &p).await? == 1 {
+                res.restored += 1;
+                continue;
+            }
+            match shop.special_status(s.specials_id).await? {
+                Some(1) => res.already += 1,
+                _ => res.kept.push((
+                    format!("special {} {}", s.specials_id, s.model),
+                    "gone".into(),
+                    "the special is no longer in the shop: not started again".into(),
+                )),
+            }
         }
     }
     shop.db.execute(&commit, &Params::new()).await?;

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     "0004_order_line_kinds",
     "0005_order_buyer_and_comment",
     "0006_goods_issues",
+    "0007_retired_links",
 ];
 
 /// Seconds a write waits for data another program holds, unless
@@ -597,6 +598,27 @@ impl Magazyn {
             .set("entity", entity)
             .set("shop_id", shop_id);
         self.first("links.get.sql", p)?.map(|r| r.id()).transpose()
+    }
+
+    /// Retire the link of a shop record deleted in the shop (kept, matching
+    /// nothing); whether there was a live one.
+    pub async fn link_retire(
+        &mut self,
+        shop: &str,
+        entity: &str,
+        shop_id: &str,
+        batch_id: &str,
+    ) -> Result<bool> {
+        let n = self.exec(
+            "links.retire.sql",
+            Params::new()
+                .set("shop", shop)
+                .set("entity", entity)
+                .set("shop_id", shop_id)
+                .set("batch_id", batch_id)
+                .set("now", now_utc()),
+        )?;
+        Ok(n > 0)
     }
 
     pub async fn link_put(

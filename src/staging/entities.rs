@@ -216,6 +216,20 @@ pub static SHOP_ORDER_IDS: Entity = Entity {
     columns: &[C::new("orders_id", Int).req()],
 };
 
+/// Shop records deleted since the last acknowledged extract (customers,
+/// products): their links are retired at the load. In the extracted batch
+/// and passed on unchanged in the transformed one.
+pub static SHOP_DELETED: Entity = Entity {
+    name: "shop_deleted",
+    file: "shop_deleted",
+    record: "deleted",
+    key: &["shop_id"],
+    description: "shop records deleted in the shop",
+    child: None,
+    parent_key: &[],
+    columns: &[C::new("shop_id", Int).req()],
+};
+
 /// Orders for the Magazyn order register (stage `transformed`).
 pub static ORDERS: Entity = Entity {
     name: "orders",
@@ -360,6 +374,25 @@ pub static PRODUCT_UNDO: Entity = Entity {
     ],
 };
 
+/// Running specials that hide the price pushed, ended by the push (products
+/// flow, stages `transformed` and `undo`, with `end_specials`): in the undo
+/// batch, the ones it ended, to run again on `magsync undo`.
+pub static SPECIAL_ENDS: Entity = Entity {
+    name: "special_ends",
+    file: "special_ends",
+    record: "special",
+    key: &["specials_id"],
+    description: "running specials the push ends",
+    child: None,
+    parent_key: &[],
+    columns: &[
+        C::new("specials_id", Int).req(),
+        C::new("products_id", Int).req(),
+        C::new("model", Code),
+        C::new("special_price", Decimal(4)).req(),
+    ],
+};
+
 /// Goods the shop lacks, to be created as inactive products (products flow,
 /// stage `transformed`, with `create_missing`).
 pub static PRODUCT_CREATES: Entity = Entity {
@@ -482,11 +515,13 @@ pub static ALL: &[&Entity] = &[
     &PRODUCT_UPDATES,
     &PRODUCT_UNDO,
     &PRODUCT_CREATES,
+    &SPECIAL_ENDS,
     &SHOP_CUSTOMERS,
     &CUSTOMERS,
     &SHOP_ORDERS,
     &SHOP_ORDER_LINES,
     &SHOP_ORDER_IDS,
+    &SHOP_DELETED,
     &ORDERS,
     &ORDER_LINES,
     &WARNINGS,

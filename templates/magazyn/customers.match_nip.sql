@@ -6,6 +6,6 @@ WHERE c.nip_key = :value
   AND NOT EXISTS (
     SELECT 1 FROM magsync_links l
     WHERE l.entity = 'customer' AND l.shop = :shop
-      AND l.magazyn_id = c.id AND l.shop_id <> :shop_id)
+      AND l.magazyn_id = c.id AND l.shop_id <> :shop_id AND l.retired_at IS NULL)
 ORDER BY c.id
 LIMIT 5

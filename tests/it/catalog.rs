@@ -128,6 +128,85 @@ fn catalog_creates_each_good_once_and_never_overwrites_a_definition() {
     check_all_batches(&dir);
 }
 
+/// The catalog compares by content: an edit that moves no timestamp
+/// arrives on the next ordinary run; a product deleted in the shop is
+/// reported once, its link retired and its good kept.
+#[test]
+fn a_product_deleted_in_the_shop_is_reported_once_and_its_good_kept() {
+    let Some(db) = mariadb("catalog_deleted") else {
+        return;
+    };
+    let data = ShopData::new(5, 12, 0, 29);
+    db.populate(&data);
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &config_with(&db.url, "csv", "[shops.s1.catalog]\nupdate = [\"name\"]\n"),
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
+        .ok();
+    let quiet = dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"]);
+    quiet.ok();
+    assert_eq!(
+        quiet.load_counts_of("catalog").records,
+        0,
+        "{}",
+        quiet.stdout
+    );
+
+    let (renamed, gone) = (&data.products[1], &data.products[4]);
+    db.exec(&format!(
+        "UPDATE products_description SET products_name = 'Nowa nazwa' WHERE products_id = {r};
+         DELETE FROM products_description WHERE products_id = {g};
+         DELETE FROM products_to_categories WHERE products_id = {g};
+         DELETE FROM products WHERE products_id = {g};",
+        r = renamed.id,
+        g = gone.id
+    ));
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"]);
+    run.ok();
+    let c = run.load_counts_of("catalog");
+    assert_eq!((c.records, c.updated), (1, 1), "{}", run.stdout);
+    assert_eq!(
+        magazyn_rows(
+            &dir,
+            &format!("SELECT name FROM goods WHERE code = '{}'", renamed.model)
+        )[0][0],
+        "Nowa nazwa"
+    );
+    assert!(
+        run.stdout.contains("deleted_in_shop") && run.stdout.contains(&format!("s1/{}", gone.id)),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        magazyn_count(
+            &dir,
+            &format!("SELECT COUNT(*) FROM goods WHERE code = '{}'", gone.model)
+        ),
+        1,
+        "the good is kept"
+    );
+    assert_eq!(
+        magazyn_rows(
+            &dir,
+            &format!(
+                "SELECT COUNT(retired_at) FROM magsync_links WHERE entity = 'product' AND shop_id = '{}'",
+                gone.id
+            )
+        )[0][0],
+        "1"
+    );
+    let again = dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"]);
+    again.ok();
+    assert!(
+        !again.stdout.contains("deleted_in_shop"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.load_counts_of("catalog").records, 0);
+}
+
 #[test]
 fn prices_update_the_list_and_add_only_when_asked() {
     let Some((db, data)) = shop_with_awkward_models("prices") else {

@@ -461,6 +461,22 @@ fn an_address_book_edit_arrives_without_a_timestamp_and_a_deletion_is_reported_o
         1,
         "the Magazyn keeps its record"
     );
+    let link = magazyn_rows(
+        &dir,
+        &format!(
+            "SELECT COUNT(*), COUNT(retired_at) FROM magsync_links WHERE shop = 's1' AND entity = 'customer' AND shop_id = '{}'",
+            gone.id
+        ),
+    );
+    assert_eq!(link[0], ["1", "1"], "its link kept, retired");
+    assert_eq!(
+        magazyn_count(
+            &dir,
+            "SELECT COUNT(*) FROM magsync_links WHERE entity = 'customer' AND retired_at IS NULL"
+        ),
+        39,
+        "every other link live"
+    );
     let again = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
     again.ok();
     assert!(

@@ -320,6 +320,57 @@ fn reconcile_compares_without_writing() {
     assert_eq!(v["differing"].as_array().unwrap().len(), 1);
 }
 
+/// Both ways: a good the catalog linked to a product the shop has since
+/// deleted is named, until the next catalog run retires the link.
+#[test]
+fn reconcile_names_goods_whose_shop_product_is_gone() {
+    let data = ShopData::new(3, 6, 0, 13);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
+        .ok();
+    let gone = &data.products[2];
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        for t in ["products_description", "products_to_categories", "products"] {
+            sqlx::query(&format!("DELETE FROM {t} WHERE products_id = {}", gone.id))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        c.close().await.unwrap();
+    });
+    let r = dir.magsync(&["reconcile", "--shop", "s1"]);
+    assert!(
+        r.stdout
+            .contains("     1  goods linked to products the shop no longer has"),
+        "{}",
+        r.stdout
+    );
+    let json = std::fs::read_dir(dir.join("staging/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".json"))
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    assert_eq!(
+        v["goods_linked_to_deleted_products"][0],
+        format!("{} (shop product {})", gone.model, gone.id)
+    );
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
+        .ok();
+    let r = dir.magsync(&["reconcile", "--shop", "s1"]);
+    assert!(
+        r.stdout
+            .contains("     0  goods linked to products the shop no longer has"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn the_sample_configurations_are_valid() {
     let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");

@@ -765,6 +765,53 @@ fn a_running_special_that_hides_the_pushed_price_is_reported() {
     }
 }
 
+/// With `end_specials` the push ends the special that hides its price: the
+/// product page shows the Magazyn price; `magsync undo` starts the special
+/// again and the page shows it as before.
+#[test]
+fn a_push_with_end_specials_shows_the_magazyn_price_and_undo_brings_the_special_back() {
+    let Some(sf) = storefront("special_end", ShopSetup::GROSS) else {
+        return;
+    };
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &sf.config("[shops.s1.products]\nend_specials = true\n"),
+    );
+    let products: Vec<_> = sf
+        .products()
+        .into_iter()
+        .filter(|p| [6, 12].contains(&p.id))
+        .collect();
+    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
+        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
+    });
+    assert_eq!(sf.shown_price(6), d("36.90"), "the special shows before");
+    let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
+    assert!(
+        dry.stdout.contains("special") && dry.stdout.contains("ended"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(sf.shown_price(6), d("36.90"), "a dry run ends nothing");
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert!(!run.stdout.contains("special_active"), "{}", run.stdout);
+    assert_eq!(
+        sf.shown_price(6),
+        d("45.00"),
+        "the Magazyn price, special ended"
+    );
+    assert_eq!(sf.shown_price(12), d("45.00"));
+    let undo = dir.batches("undo").pop().unwrap();
+    dir.magsync(&["undo", undo.to_str().unwrap()]).ok();
+    assert_eq!(
+        sf.shown_price(6),
+        d("36.90"),
+        "undo: the special runs again"
+    );
+}
+
 /// A tax class with no rate in the store's zone (only a Florida rate, as in
 /// the official install data) is taxed at 0 % by the shop: the push prices
 /// it so, says so, and still pushes the stock.
