@@ -247,10 +247,16 @@ pub fn numbers_can_meet(a: (&str, &str), b: (&str, &str)) -> bool {
 /// open (their name), Delivered is realized.
 pub const DEFAULT_ORDER_STATUS: &[(&str, &str)] = &[("Delivered", "realized")];
 
+/// The install's stock status ids (the same in every language pack: a
+/// Polish shop calls 3 "Wysłane" or "Dostarczone"): 3, Delivered, is
+/// realized unless the map names it.
+pub const DEFAULT_ORDER_STATUS_IDS: &[(i64, &str)] = &[(3, "realized")];
+
 impl Maps {
-    /// The Magazyn status of a shop status name: the shop's map, else the
-    /// defaults for the stock statuses, else the name itself.
-    pub fn order_status_code<'a>(&'a self, name: &'a str) -> &'a str {
+    /// The Magazyn status of a shop status (name, id): the shop's map by
+    /// name, else the defaults for the stock statuses (by English name, then
+    /// by id), else the name itself.
+    pub fn order_status_code<'a>(&'a self, name: &'a str, id: Option<i64>) -> &'a str {
         self.order_status
             .get(name)
             .map(String::as_str)
@@ -258,6 +264,12 @@ impl Maps {
                 DEFAULT_ORDER_STATUS
                     .iter()
                     .find(|(n, _)| *n == name)
+                    .map(|(_, c)| *c)
+            })
+            .or_else(|| {
+                DEFAULT_ORDER_STATUS_IDS
+                    .iter()
+                    .find(|(i, _)| Some(*i) == id)
                     .map(|(_, c)| *c)
             })
             .unwrap_or(name)

@@ -62,6 +62,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
 
     rows.clear();
     let mut public = Vec::new();
+    let mut ids = Vec::new();
     db.for_each(
         &t.sql(&shop.profile, "discover.statuses.sql", dialect)?,
         &p,
@@ -72,6 +73,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
                 format!("{} orders", r.int("n")?.unwrap_or(0)),
             ));
             public.push(r.int("public_flag")?.unwrap_or(1) != 0);
+            ids.push(r.int("id")?);
             Ok(())
         },
     )
@@ -82,8 +84,8 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
         shop.language_id
     );
     let _ = writeln!(out, "[shops.{id}.map.order_status]");
-    for ((v, n), public) in rows.iter().zip(&public) {
-        let current = shop.map.order_status_code(v);
+    for (((v, n), public), id) in rows.iter().zip(&public).zip(&ids) {
+        let current = shop.map.order_status_code(v, *id);
         let note = if *public {
             String::new()
         } else {

@@ -98,7 +98,8 @@ goods_issues = false
 # Order statuses: open orders reserve their goods in the warehouse;
 # "realized" (the goods have left) and "cancelled" reserve nothing and
 # release what the order held. The stock statuses need no line: Pending and
-# Processing stay open, Delivered is "realized". Name the others:
+# Processing stay open, Delivered (status 3, whatever the shop's language
+# calls it) is "realized". Name the others:
 [shops.sklep1.map.order_status]
 # "Wysłane" = "realized"
 # "Anulowane" = "cancelled"

@@ -720,7 +720,11 @@ fn build_order(
         _ => Decimal::ONE,
     };
     let shop_status = get("status_name").to_string();
-    let status = shop.map.order_status_code(&shop_status).to_string();
+    let status_id = get("status_id").parse::<i64>().ok();
+    let status = shop
+        .map
+        .order_status_code(&shop_status, status_id)
+        .to_string();
     let shipping_title = get("shipping_title")
         .trim_end()
         .trim_end_matches(':')

@@ -18,11 +18,12 @@ fn reserved(dir: &Dir) -> BTreeMap<String, Decimal> {
     .collect()
 }
 
-/// What the reservations should be: the lines of every loaded order that is
-/// not cancelled.
-fn expected_reserved(data: &ShopData, cancelled: &[i64]) -> BTreeMap<String, Decimal> {
+/// What the reservations should be: the lines of every loaded order still
+/// open (Oczekujące, W realizacji: the stock statuses 1 and 2; 3, Wysłane,
+/// is realized by default), less the ones since closed.
+fn expected_reserved(data: &ShopData, closed: &[i64]) -> BTreeMap<String, Decimal> {
     reserved_by(data, |o| {
-        o.status != 6 && o.status != 5 && !cancelled.contains(&o.id)
+        [1, 2].contains(&o.status) && !closed.contains(&o.id)
     })
 }
 
@@ -48,8 +49,9 @@ fn reservations_follow_the_open_orders_through_history_and_delivery() {
     let data = ShopData::new(40, 20, 200, 33);
     db.populate(&data);
     let dir = Dir::new();
-    let map = format!("{CANCEL_MAP}\"Wysłane\" = \"realized\"\n");
-    dir.write("magsync.toml", &config_with(&db.url, "csv", &map));
+    // No line for Wysłane: the install's stock status 3 (Delivered, in
+    // whatever language) is realized by default.
+    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
     magazyn_goods(&dir, &data.products);
     // Reserved: the lines of orders still open (Oczekujące, W realizacji).
     let open = |delivered: &[i64]| {
@@ -181,10 +183,10 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
         assert_eq!(rate, want.parse::<Decimal>().unwrap(), "{number}");
         assert_eq!(
             r[4],
-            if o.status == 5 {
-                "cancelled"
-            } else {
-                status_name(o.status)
+            match o.status {
+                5 => "cancelled",
+                3 => "realized", // the stock status Delivered, by default
+                s => status_name(s),
             }
         );
         assert_eq!(r[5], o.id.to_string());
@@ -261,15 +263,19 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
         )[0]
         .clone()
     };
-    assert_eq!(status(moved), vec!["Wysłane".to_string(), "1".to_string()]);
+    assert_eq!(
+        status(moved),
+        vec!["realized".to_string(), "0".to_string()],
+        "Wysłane is the stock status 3: realized"
+    );
     assert_eq!(
         status(cancelled),
         vec!["cancelled".to_string(), "0".to_string()]
     );
     assert_eq!(
         reserved(&dir),
-        expected_reserved(&data, &[cancelled]),
-        "the cancelled order's reservation is released, once"
+        expected_reserved(&data, &[cancelled, moved]),
+        "the delivered and the cancelled order's reservations are released, once"
     );
     assert_eq!(
         magazyn_count(&dir, "SELECT COUNT(*) FROM order_lines"),
@@ -279,7 +285,10 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
     // A rerun changes nothing; the released reservation stays released.
     dir.magsync(&["sync", "--shop", "s1", "--flow", "orders", "--full"])
         .ok();
-    assert_eq!(reserved(&dir), expected_reserved(&data, &[cancelled]));
+    assert_eq!(
+        reserved(&dir),
+        expected_reserved(&data, &[cancelled, moved])
+    );
 
     // A Preparing order whose payment completed arrives now.
     let preparing = data.orders.iter().find(|o| o.status == 6).unwrap().id;

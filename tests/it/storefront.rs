@@ -336,6 +336,31 @@ fn low_order_fee(test: &str, setup: ShopSetup) {
         with_fee.iter().any(|t| t.0 == "ot_loworderfee"),
         "{with_fee:?}"
     );
+    // The generator's low order fee (the demo's) writes what the module
+    // wrote: the same totals, class and value.
+    let mut generated = generated_from_shop(
+        &sf,
+        orders[0],
+        &magsync::demo::customers(1, 1).remove(0),
+        magsync::demo::Checkout {
+            prices_with_tax: setup.gross,
+            shipping_rate: Decimal::from(23),
+            tax_before_shipping: true,
+        },
+    );
+    generated.low_order_fee = d("5");
+    let mut ours: Vec<(String, Decimal)> = generated
+        .totals()
+        .into_iter()
+        .map(|(class, _, value, _)| (class.to_string(), value))
+        .collect();
+    let mut theirs = with_fee.clone();
+    ours.sort();
+    theirs.sort();
+    assert_eq!(
+        ours, theirs,
+        "generator (left) against the real low order fee"
+    );
     let m = mag_order(&dir, orders[0]);
     let fee = m.lines.iter().find(|l| l.kind == "service").unwrap();
     assert_eq!(
@@ -538,6 +563,60 @@ fn polish_text_of_a_latin1_shop_reaches_the_magazyn_exactly() {
     assert!(m.customer_code.starts_with("S1-"));
 }
 
+/// The generator's order for the cart the shop recorded as order `o` (its
+/// `orders_products`), flat delivery 5.00, under `checkout`.
+fn generated_from_shop(
+    sf: &Storefront,
+    o: i64,
+    customer: &magsync::demo::Customer,
+    checkout: magsync::demo::Checkout,
+) -> magsync::demo::Order {
+    let lines = sf
+        .rows(&format!(
+            "SELECT products_id, products_model, products_price, final_price, products_tax, products_quantity
+             FROM orders_products WHERE orders_id = {o} ORDER BY orders_products_id"
+        ))
+        .into_iter()
+        .map(|r| magsync::demo::OrderLine {
+            product: magsync::demo::Product {
+                id: r[0].parse().unwrap(),
+                model: r[1].clone(),
+                name_pl: String::new(),
+                name_en: String::new(),
+                tax_class: 1,
+                rate: d(&r[4]).normalize(),
+                gross: Decimal::ZERO,
+                price: d(&r[2]),
+                quantity: 0,
+            },
+            quantity: r[5].parse().unwrap(),
+            attributes: Vec::new(),
+            final_price: d(&r[3]),
+        })
+        .collect();
+    magsync::demo::Order {
+        id: o,
+        customer: customer.clone(),
+        delivery_name: String::new(),
+        delivery_street: String::new(),
+        delivery_city: String::new(),
+        delivery_postcode: String::new(),
+        payment: String::new(),
+        status: 1,
+        currency: "PLN".into(),
+        currency_value: Decimal::ONE,
+        lines,
+        shipping_title: "Flat Rate (Best Way):".into(),
+        shipping_cost: d("5.00"),
+        date_purchased: String::new(),
+        checkout,
+        guest: false,
+        comment: String::new(),
+        low_order_fee: Decimal::ZERO,
+        coupon: Decimal::ZERO,
+    }
+}
+
 /// The generator (`examples/gen_shop`, `magsync::demo`) against the real
 /// checkout: for the same carts under the same settings it writes the same
 /// `orders_total` rows (class and value) as osCommerce — untaxed and taxed
@@ -564,53 +643,7 @@ fn the_generator_writes_the_totals_of_the_real_checkout(test: &str, setup: ShopS
         sf.configure(&[class, modules]);
         for cart in CARTS {
             let o = sf.order(&BUYERS[0], cart);
-            let lines = sf
-                .rows(&format!(
-                    "SELECT products_id, products_model, products_price, final_price, products_tax, products_quantity
-                     FROM orders_products WHERE orders_id = {o} ORDER BY orders_products_id"
-                ))
-                .into_iter()
-                .map(|r| {
-                    let price = d(&r[2]);
-                    magsync::demo::OrderLine {
-                        product: magsync::demo::Product {
-                            id: r[0].parse().unwrap(),
-                            model: r[1].clone(),
-                            name_pl: String::new(),
-                            name_en: String::new(),
-                            tax_class: 1,
-                            rate: d(&r[4]).normalize(),
-                            gross: Decimal::ZERO,
-                            price,
-                            quantity: 0,
-                        },
-                        quantity: r[5].parse().unwrap(),
-                        attributes: Vec::new(),
-                        final_price: d(&r[3]),
-                    }
-                })
-                .collect();
-            let generated = magsync::demo::Order {
-                id: o,
-                customer: customer.clone(),
-                delivery_name: String::new(),
-                delivery_street: String::new(),
-                delivery_city: String::new(),
-                delivery_postcode: String::new(),
-                payment: String::new(),
-                status: 1,
-                currency: "PLN".into(),
-                currency_value: Decimal::ONE,
-                lines,
-                shipping_title: "Flat Rate (Best Way):".into(),
-                shipping_cost: d("5.00"),
-                date_purchased: String::new(),
-                checkout,
-                guest: false,
-                comment: String::new(),
-                low_order_fee: Decimal::ZERO,
-                coupon: Decimal::ZERO,
-            };
+            let generated = generated_from_shop(&sf, o, &customer, checkout);
             let ours: Vec<(String, Decimal)> = generated
                 .totals()
                 .into_iter()
