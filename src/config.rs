@@ -296,6 +296,10 @@ pub struct ProductsConfig {
     /// `magsync undo`); by default they are only reported (`special_active`).
     #[serde(default)]
     pub end_specials: bool,
+    /// A Magazyn price list ("Promocja") that drives the shop's specials: a
+    /// good on it gets a special at its price (created or repriced), a
+    /// product with a running special that is not on it has it ended.
+    pub specials_price_list: Option<String>,
     /// Category of created products (default: the shop's first root category).
     pub category_id: Option<i64>,
     /// The shop's `products_model` length (12 in osCommerce 2.3.3): a longer
@@ -364,6 +368,7 @@ impl Default for ProductsConfig {
             hide_at_or_below: None,
             create_missing: false,
             end_specials: false,
+            specials_price_list: None,
             category_id: None,
             model_length: default_model_length(),
         }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::money::{self, round4};
 use crate::shop::ShopDb;
 use crate::staging::entities::{
-    MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES, SPECIAL_ENDS,
+    MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES, SPECIAL_CHANGES,
 };
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Source, Stage};
 use crate::templates::{Params, Sql, Templates};
@@ -65,6 +65,10 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         mag.price_list_id(&shop.price_list).await?;
     }
     let opts = &shop.products;
+    let specials_list = opts.specials_price_list.clone().unwrap_or_default();
+    if !specials_list.is_empty() {
+        mag.price_list_id(&specials_list).await?;
+    }
     let mut meta = BatchMeta::new(
         FLOW.as_str(),
         Stage::Extracted,
@@ -85,6 +89,11 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     ] {
         meta.settings.insert(k.into(), v);
     }
+    // The specials follow the list where the batch is applied.
+    if !specials_list.is_empty() {
+        meta.settings
+            .insert("specials_price_list".into(), specials_list.clone());
+    }
     // The shop's orders the Magazyn holds (and reserves): those beyond took
     // stock in the shop that the Magazyn does not know of yet.
     if let Some(n) = mag.orders_loaded_max(shop_id).await? {
@@ -98,6 +107,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let mut screened = super::Screened::default();
     let params = Params::new()
         .set("price_list", shop.price_list.as_str())
+        .set("specials_list", specials_list.as_str())
         .set("warehouse", shop.warehouse.as_str());
     // One moment of the Magazyn: prices and stock that belong together.
     mag.begin_snapshot().await?;
@@ -112,6 +122,8 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
             "gross",
             "quantity",
             "reserved",
+            "special_net",
+            "special_gross",
         ] {
             rec[e.col(c)] = r.text(c)?.trim().to_string();
         }
@@ -185,22 +197,25 @@ impl Shop {
             .trim_end_matches('Z')
             .to_string())
     }
-    /// A special's status now; `None` when it is gone.
-    async fn special_status(&mut self, specials_id: i64) -> Result<Option<i64>> {
-        let mut status = None;
-        let sql = self.sql("products.special_status.sql")?;
+    /// A product's running special: (specials_id, price).
+    async fn running_special(&mut self, products_id: i64) -> Result<Option<(i64, Decimal)>> {
+        let mut found = None;
+        let sql = self.sql("products.running_special.sql")?;
         self.db
             .for_each(
                 &sql,
-                &Params::new().set("specials_id", specials_id),
+                &Params::new().set("products_id", products_id),
                 &self.codec,
                 |r| {
-                    status = r.int("status")?;
+                    found = Some((
+                        r.int("specials_id")?.unwrap_or(0),
+                        r.decimal("price")?.unwrap_or_default(),
+                    ));
                     Ok(())
                 },
             )
             .await?;
-        Ok(status)
+        Ok(found)
     }
 }
 
@@ -413,7 +428,8 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let state = Dirs::new(cfg).state();
     let was_hidden = state.products_hidden(&shop_id)?;
     let mut hidden = std::collections::BTreeSet::new();
-    let mut ends: Option<crate::staging::RecordWriter> = None;
+    let mut special_changes: Option<crate::staging::RecordWriter> = None;
+    let driven = m.settings.contains_key("specials_price_list");
     let mut matched: HashMap<i64, String> = HashMap::new();
     let mut row = u.empty_record();
     let mut read = Counts::default();
@@ -507,8 +523,9 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         {
             bw.warn(u.name, &p.id.to_string(), "vat_rate", "vat_mismatch", &format!("product {} `{}`: the shop applies {rate} %, the Magazyn good has VAT {} ({good_rate} %); the price keeps the Magazyn gross at the shop's rate", p.id, p.model, get("vat_symbol")))?;
         }
-        let new_price = match get("gross") {
-            "" => {
+        let new_price = match shop_price(gross_shop, get("net"), get("gross"), rate)? {
+            Some(price) => price,
+            None => {
                 bw.warn(
                     u.name,
                     &p.id.to_string(),
@@ -518,38 +535,45 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                 )?;
                 p.price
             }
-            // A net shop shows products_price (and adds VAT at checkout):
-            // it gets the Magazyn net.
-            _ if !gross_shop && !get("net").is_empty() => {
-                round4(money::parse(get("net")).map_err(Error::Other)?)
-            }
-            // A gross shop shows round(price × (1 + vat), 2): the net that
-            // shows exactly the Magazyn gross.
-            g => {
-                let gross = money::parse(g).map_err(Error::Other)?;
-                round4(gross / (Decimal::ONE + rate / Decimal::from(100)))
-            }
         };
-        if let Some((specials_id, special)) = specials.get(&p.id) {
-            if shop_cfg.products.end_specials {
-                // Ended by the push (undo starts it again).
-                if ends.is_none() {
-                    ends = Some(crate::staging::RecordWriter::create(
-                        &bw.scratch("data/special_ends.csv"),
-                        &SPECIAL_ENDS,
-                        crate::staging::Format::Csv,
-                    )?);
-                }
-                if let Some(w) = ends.as_mut() {
-                    w.write(&[
-                        specials_id.to_string(),
-                        p.id.to_string(),
-                        p.model.clone(),
-                        money::fmt(*special, 4),
-                    ])?;
-                }
-            } else {
-                bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends (end_specials = true ends it)", p.id, p.model, money::fmt(*special, 4), money::fmt(new_price, 4)))?;
+        // The specials: the Magazyn's specials list drives them where the
+        // batch says so; else a running one is ended on request, or named.
+        let running = specials.get(&p.id).copied();
+        let target = match driven {
+            true => shop_price(gross_shop, get("special_net"), get("special_gross"), rate)?,
+            false => None,
+        };
+        let change = match (running, target) {
+            (Some((_, now)), Some(t)) if now == t => None,
+            (Some((id, now)), Some(t)) => Some(("update", id, Some(now), Some(t))),
+            (Some((id, now)), None) if driven || shop_cfg.products.end_specials => {
+                Some(("end", id, Some(now), None))
+            }
+            (Some((_, now)), None) => {
+                bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends (end_specials = true ends it)", p.id, p.model, money::fmt(now, 4), money::fmt(new_price, 4)))?;
+                None
+            }
+            (None, Some(t)) => Some(("create", 0, None, Some(t))),
+            (None, None) => None,
+        };
+        if let Some((action, specials_id, old, new)) = change {
+            if special_changes.is_none() {
+                special_changes = Some(crate::staging::RecordWriter::create(
+                    &bw.scratch("data/special_changes.csv"),
+                    &SPECIAL_CHANGES,
+                    crate::staging::Format::Csv,
+                )?);
+            }
+            let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+            if let Some(w) = special_changes.as_mut() {
+                w.write(&[
+                    action.to_string(),
+                    specials_id.to_string(),
+                    p.id.to_string(),
+                    p.model.clone(),
+                    price(old),
+                    price(new),
+                ])?;
             }
         }
         let sold = in_flight.get(&p.id).copied().unwrap_or(0);
@@ -592,8 +616,8 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     })?;
     counts.records = read.records;
     bw.add(u, out.finish()?);
-    if let Some(w) = ends {
-        bw.add(&SPECIAL_ENDS, w.finish()?);
+    if let Some(w) = special_changes {
+        bw.add(&SPECIAL_CHANGES, w.finish()?);
     }
     if let Some(Lazy(Some(cw))) = creates {
         bw.add(&PRODUCT_CREATES, cw.finish()?);
@@ -607,6 +631,23 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         state.stage_products_hidden(&shop_id, batch.id(), &hidden)?;
     }
     Ok(Stepped { batch, counts })
+}
+
+/// The price the shop keeps for a Magazyn price (`None`: the good has none):
+/// a net shop shows products_price and adds VAT at checkout, so it gets the
+/// Magazyn net; a gross shop shows round(price × (1 + vat), 2), so it gets
+/// the net that shows exactly the Magazyn gross. The same for specials.
+fn shop_price(gross_shop: bool, net: &str, gross: &str, rate: Decimal) -> Result<Option<Decimal>> {
+    Ok(match gross {
+        "" => None,
+        _ if !gross_shop && !net.is_empty() => {
+            Some(round4(money::parse(net).map_err(Error::Other)?))
+        }
+        g => {
+            let gross = money::parse(g).map_err(Error::Other)?;
+            Some(round4(gross / (Decimal::ONE + rate / Decimal::from(100))))
+        }
+    })
 }
 
 /// A payload file opened when its first record comes (creates are rare).
@@ -659,15 +700,50 @@ fn planned(batch: &Batch) -> Result<Vec<Planned>> {
     Ok(out)
 }
 
-/// A running special to end, read from a `special_ends` file.
-struct SpecialEnd {
+/// A change to a shop special, read from a `special_changes` file.
+#[derive(Clone)]
+struct SpecialChange {
+    action: String,
     specials_id: i64,
+    products_id: i64,
     model: String,
-    price: Decimal,
+    old: Option<Decimal>,
+    new: Option<Decimal>,
 }
 
-fn planned_ends(batch: &Batch) -> Result<Vec<SpecialEnd>> {
-    let e = &SPECIAL_ENDS;
+impl SpecialChange {
+    /// How the report shows it.
+    fn change(&self) -> Change {
+        let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+        let (old, new) = match self.action.as_str() {
+            "end" => (
+                format!("running at {} net", price(self.old)),
+                "ended".into(),
+            ),
+            "create" => ("none".into(), format!("running at {} net", price(self.new))),
+            _ => (price(self.old), price(self.new)),
+        };
+        Change::Update {
+            key: self.model.clone(),
+            fields: vec![("special".into(), old, new)],
+        }
+    }
+
+    fn row(&self) -> Vec<String> {
+        let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+        vec![
+            self.action.clone(),
+            self.specials_id.to_string(),
+            self.products_id.to_string(),
+            self.model.clone(),
+            price(self.old),
+            price(self.new),
+        ]
+    }
+}
+
+fn planned_specials(batch: &Batch) -> Result<Vec<SpecialChange>> {
+    let e = &SPECIAL_CHANGES;
     if batch.file_of(e).is_none() {
         return Ok(Vec::new());
     }
@@ -676,14 +752,111 @@ fn planned_ends(batch: &Batch) -> Result<Vec<SpecialEnd>> {
     let mut out = Vec::new();
     while let Some(item) = reader.next(&mut rec)? {
         if matches!(item, Item::Record(_)) {
-            out.push(SpecialEnd {
+            let price = |c: &str| {
+                money::parse(&rec[e.col(c)])
+                    .ok()
+                    .filter(|_| !rec[e.col(c)].is_empty())
+            };
+            out.push(SpecialChange {
+                action: rec[e.col("action")].clone(),
                 specials_id: rec[e.col("specials_id")].parse().unwrap_or(0),
+                products_id: rec[e.col("products_id")].parse().unwrap_or(0),
                 model: rec[e.col("model")].clone(),
-                price: money::parse(&rec[e.col("special_price")]).unwrap_or_default(),
+                old: price("old_price"),
+                new: price("new_price"),
             });
         }
     }
     Ok(out)
+}
+
+/// Whether the shop's specials are still as the transform saw them: `Ok`
+/// to apply, `Err(true)` already done, `Err(false)` changed since.
+async fn special_still(
+    shop: &mut Shop,
+    s: &SpecialChange,
+) -> Result<std::result::Result<(), bool>> {
+    let running = shop.running_special(s.products_id).await?;
+    Ok(match (s.action.as_str(), running) {
+        ("end", Some((id, _))) if id == s.specials_id => Ok(()),
+        ("end", _) => Err(true),
+        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.old => Ok(()),
+        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.new => Err(true),
+        ("create", None) => Ok(()),
+        ("create", Some((_, p))) if Some(p) == s.new => Err(true),
+        _ => Err(false),
+    })
+}
+
+/// Apply one special change in the push's transaction; what undo needs to
+/// take it back (a created special's id), or `None` if the shop refused.
+async fn apply_special(
+    shop: &mut Shop,
+    s: &SpecialChange,
+    now: &str,
+) -> Result<Option<SpecialChange>> {
+    let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+    let mut done = s.clone();
+    let n = match s.action.as_str() {
+        "end" => {
+            let p = Params::new()
+                .set("specials_id", s.specials_id)
+                .set("now", now);
+            shop.db
+                .execute(&shop.sql("products.end_special.sql")?, &p)
+                .await?
+        }
+        "update" => {
+            let p = Params::new()
+                .set("specials_id", s.specials_id)
+                .set("old_price", price(s.old))
+                .set("new_price", price(s.new))
+                .set("now", now);
+            shop.db
+                .execute(&shop.sql("products.reprice_special.sql")?, &p)
+                .await?
+        }
+        _ => {
+            let p = Params::new()
+                .set("products_id", s.products_id)
+                .set("price", price(s.new))
+                .set("now", now);
+            done.specials_id = shop
+                .db
+                .insert(&shop.sql("products.create_special.sql")?, &p)
+                .await?;
+            1
+        }
+    };
+    Ok((n == 1).then_some(done))
+}
+
+/// `magsync undo` of one special change the push made.
+async fn undo_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<bool> {
+    let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+    let (sql, p) = match s.action.as_str() {
+        "end" => (
+            "products.restart_special.sql",
+            Params::new()
+                .set("specials_id", s.specials_id)
+                .set("now", now),
+        ),
+        "update" => (
+            "products.reprice_special.sql",
+            Params::new()
+                .set("specials_id", s.specials_id)
+                .set("old_price", price(s.new))
+                .set("new_price", price(s.old))
+                .set("now", now),
+        ),
+        _ => (
+            "products.delete_special.sql",
+            Params::new()
+                .set("specials_id", s.specials_id)
+                .set("new_price", price(s.new)),
+        ),
+    };
+    Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
 }
 
 /// A product to create, read from a `product_creates` file.
@@ -805,17 +978,9 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     batch.verify_rows()?;
     let plan = planned(batch)?;
     let creates = planned_creates(batch)?;
-    let ends = planned_ends(batch)?;
+    let specials = planned_specials(batch)?;
     let mut out = LoadOutcome::default();
-    out.counts.records = (plan.len() + creates.len() + ends.len()) as u64;
-    let ended = |s: &SpecialEnd| Change::Update {
-        key: s.model.clone(),
-        fields: vec![(
-            "special".into(),
-            format!("running at {} net", money::fmt(s.price, 4)),
-            "ended".into(),
-        )],
-    };
+    out.counts.records = (plan.len() + creates.len() + specials.len()) as u64;
     let created_what = |c: &Create| {
         format!(
             "{} (net {}, {} in stock), inactive",
@@ -838,10 +1003,10 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 what: created_what(c),
             });
         }
-        for s in &ends {
-            out.change(ended(s));
+        for s in &specials {
+            out.change(s.change());
         }
-        out.counts.updated = (plan.len() + ends.len()) as u64;
+        out.counts.updated = (plan.len() + specials.len()) as u64;
         out.counts.inserted = creates.len() as u64;
         return Ok(out);
     }
@@ -882,20 +1047,20 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             out.counts.unchanged += 1; // created by an earlier load, or since
         }
     }
-    // Specials still running are ended; one the shop ended (or deleted)
-    // since the transform is left as it is.
-    let mut to_end = Vec::new();
-    for s in &ends {
-        match shop.special_status(s.specials_id).await? {
-            Some(1) => to_end.push(s),
-            _ => out.counts.unchanged += 1,
+    // Specials as the transform saw them are changed; one the shop has
+    // changed since is left alone and named.
+    let mut to_special = Vec::new();
+    for s in &specials {
+        match special_still(&mut shop, s).await? {
+            Ok(()) => to_special.push(s),
+            Err(true) => out.counts.unchanged += 1,
+            Err(false) => out.rejects.push((
+                s.products_id.to_string(),
+                "changed_since".into(),
+                format!("the special of product {} `{}` changed in the shop since the transform: left as it is", s.products_id, s.model),
+            )),
         }
     }
-    let undo_batch = if undo.is_empty() && to_create.is_empty() && to_end.is_empty() {
-        None
-    } else {
-        Some(write_undo(cfg, batch, &undo, &to_create, &to_end)?)
-    };
 
     let begin = shop.sql("transaction.sql")?;
     let update = shop.sql("products.update.sql")?;
@@ -927,17 +1092,17 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             ));
         }
     }
-    if !to_end.is_empty() {
-        let (end, now) = (shop.sql("products.end_special.sql")?, shop.now().await?);
-        for s in &to_end {
-            let p = Params::new()
-                .set("specials_id", s.specials_id)
-                .set("now", now.as_str());
-            if shop.db.execute(&end, &p).await? == 1 {
-                out.counts.updated += 1;
-                out.change(ended(s));
-            } else {
-                out.counts.unchanged += 1; // ended in the shop meanwhile
+    let mut specials_done = Vec::new();
+    if !to_special.is_empty() {
+        let now = shop.now().await?;
+        for s in &to_special {
+            match apply_special(&mut shop, s, &now).await? {
+                Some(done) => {
+                    out.counts.updated += 1;
+                    out.change(s.change());
+                    specials_done.push(done);
+                }
+                None => out.counts.unchanged += 1, // changed in the shop meanwhile
             }
         }
     }
@@ -997,6 +1162,14 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             });
         }
     }
+    // The before-image, before the commit (a created special's id is known
+    // only now): a push that does not commit leaves an undo that finds
+    // nothing to undo, never a commit without its undo.
+    let undo_batch = if undo.is_empty() && to_create.is_empty() && specials_done.is_empty() {
+        None
+    } else {
+        Some(write_undo(cfg, batch, &undo, &to_create, &specials_done)?)
+    };
     shop.db.execute(&commit, &Params::new()).await?;
     shop.db.close().await;
     // The products magsync hid are its own to show again; a hide the shop
@@ -1031,7 +1204,7 @@ fn write_undo(
     batch: &Batch,
     rows: &[(&Planned, String)],
     created: &[&Create],
-    ended: &[&SpecialEnd],
+    specials: &[SpecialChange],
 ) -> Result<Batch> {
     let dirs = Dirs::new(cfg);
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
@@ -1068,21 +1241,16 @@ fn write_undo(
         ])?;
     }
     bw.add(&PRODUCT_UNDO, w.finish()?);
-    if !ended.is_empty() {
+    if !specials.is_empty() {
         let mut w = crate::staging::RecordWriter::create(
-            &bw.scratch("data/special_ends.csv"),
-            &SPECIAL_ENDS,
+            &bw.scratch("data/special_changes.csv"),
+            &SPECIAL_CHANGES,
             crate::staging::Format::Csv,
         )?;
-        for s in ended {
-            w.write(&[
-                s.specials_id.to_string(),
-                "0".into(),
-                s.model.clone(),
-                money::fmt(s.price, 4),
-            ])?;
+        for s in specials {
+            w.write(&s.row())?;
         }
-        bw.add(&SPECIAL_ENDS, w.finish()?);
+        bw.add(&SPECIAL_CHANGES, w.finish()?);
     }
     bw.finish()
 }
@@ -1207,30 +1375,33 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             )),
         }
     }
-    // Specials the push ended run again, where they are still ended.
-    if let Some((ends, restart, now)) = match planned_ends(batch)? {
-        e if e.is_empty() => None,
-        e => Some((
-            e,
-            shop.sql("products.restore_special.sql")?,
-            shop.now().await?,
-        )),
-    } {
-        for s in &ends {
-            let p = Params::new()
-                .set("specials_id", s.specials_id)
-                .set("now", now.as_str());
-            if shop.db.execute(&restart, &p).await? == 1 {
+    // The push's changes to specials, taken back where the shop still
+    // holds what the push left.
+    let specials = planned_specials(batch)?;
+    if !specials.is_empty() {
+        let now = shop.now().await?;
+        for s in &specials {
+            if undo_special(&mut shop, s, &now).await? {
                 res.restored += 1;
                 continue;
             }
-            match shop.special_status(s.specials_id).await? {
-                Some(1) => res.already += 1,
-                _ => res.kept.push((
-                    format!("special {} {}", s.specials_id, s.model),
-                    "gone".into(),
-                    "the special is no longer in the shop: not started again".into(),
-                )),
+            let running = shop.running_special(s.products_id).await?;
+            let before = match s.action.as_str() {
+                "end" => running.is_some_and(|(id, _)| id == s.specials_id),
+                "update" => running.is_some_and(|(id, p)| id == s.specials_id && Some(p) == s.old),
+                _ => running.is_none_or(|(id, _)| id != s.specials_id),
+            };
+            if before {
+                res.already += 1;
+            } else {
+                res.kept.push((
+                    format!("special of {} {}", s.products_id, s.model),
+                    "changed_since".into(),
+                    format!(
+                        "the {} special changed in the shop since the push: left as it is",
+                        s.action
+                    ),
+                ));
             }
         }
     }

@@ -320,6 +320,8 @@ pub static MAGAZYN_GOODS: Entity = Entity {
         C::new("quantity", Decimal(4)).req(),
         C::new("reserved", Decimal(4)).req(),
         C::new("available", Int).req(),
+        C::new("special_net", Decimal(4)),
+        C::new("special_gross", Decimal(2)),
     ],
 };
 
@@ -374,22 +376,26 @@ pub static PRODUCT_UNDO: Entity = Entity {
     ],
 };
 
-/// Running specials that hide the price pushed, ended by the push (products
-/// flow, stages `transformed` and `undo`, with `end_specials`): in the undo
-/// batch, the ones it ended, to run again on `magsync undo`.
-pub static SPECIAL_ENDS: Entity = Entity {
-    name: "special_ends",
-    file: "special_ends",
+/// What the push does to the shop's specials (products flow, stages
+/// `transformed` and `undo`; with `end_specials` or `specials_price_list`):
+/// `end` a running special, `create` one at the specials list's price,
+/// `update` one's price. In the undo batch, what the push did, for `magsync
+/// undo` to take back.
+pub static SPECIAL_CHANGES: Entity = Entity {
+    name: "special_changes",
+    file: "special_changes",
     record: "special",
-    key: &["specials_id"],
-    description: "running specials the push ends",
+    key: &["products_id"],
+    description: "changes to the shop's specials",
     child: None,
     parent_key: &[],
     columns: &[
+        C::new("action", Code).req(),
         C::new("specials_id", Int).req(),
         C::new("products_id", Int).req(),
         C::new("model", Code),
-        C::new("special_price", Decimal(4)).req(),
+        C::new("old_price", Decimal(4)),
+        C::new("new_price", Decimal(4)),
     ],
 };
 
@@ -515,7 +521,7 @@ pub static ALL: &[&Entity] = &[
     &PRODUCT_UPDATES,
     &PRODUCT_UNDO,
     &PRODUCT_CREATES,
-    &SPECIAL_ENDS,
+    &SPECIAL_CHANGES,
     &SHOP_CUSTOMERS,
     &CUSTOMERS,
     &SHOP_ORDERS,

@@ -845,6 +845,79 @@ fn a_push_with_end_specials_shows_the_magazyn_price_and_undo_brings_the_special_
     );
 }
 
+/// A Magazyn price list ("Promocja") drives the specials: a good put on it
+/// gets a special the product page shows, a new price on the list reprices
+/// it, taken off the list it ends; `magsync undo` takes the last push back.
+#[test]
+fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
+    let Some(sf) = storefront("promo", ShopSetup::GROSS) else {
+        return;
+    };
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &sf.config("[shops.s1.products]\nspecials_price_list = \"Promocja\"\n"),
+    );
+    let products: Vec<_> = sf
+        .products()
+        .into_iter()
+        .filter(|p| [12, 25].contains(&p.id))
+        .collect();
+    magazyn_stocked(dir.path(), &products, &["Detal", "Promocja"], |_| {
+        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
+    });
+    let promo = |gross: &str| {
+        let net = (d(gross) / d("1.23")).round_dp(4);
+        magazyn_exec(
+            &dir,
+            "DELETE FROM prices WHERE price_list_id = (SELECT id FROM price_lists WHERE name = 'Promocja')",
+        );
+        magazyn_exec(
+            &dir,
+            &format!(
+                "INSERT INTO prices (price_list_id, good_id, net, gross, updated_at)
+                 SELECT l.id, g.id, '{net}', '{gross}', '2026-12-01T00:00:00Z' FROM price_lists l, goods g
+                 WHERE l.name = 'Promocja' AND g.code = '{}'",
+                products[0].model
+            ),
+        );
+    };
+    let push = || {
+        let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+        run.ok();
+        run
+    };
+    promo("39.00");
+    push();
+    assert_eq!(
+        sf.shown_price(12),
+        d("39.00"),
+        "created: the page shows the promotion"
+    );
+    assert_eq!(sf.shown_price(25), d("45.00"));
+    promo("38.00");
+    push();
+    assert_eq!(sf.shown_price(12), d("38.00"), "repriced");
+    let running = || {
+        sf.rows("SELECT COUNT(*) FROM specials WHERE products_id = 12 AND status = 1")[0][0].clone()
+    };
+    assert_eq!(running(), "1", "one special, repriced in place");
+    magazyn_exec(
+        &dir,
+        "DELETE FROM prices WHERE price_list_id = (SELECT id FROM price_lists WHERE name = 'Promocja')",
+    );
+    push();
+    assert_eq!(sf.shown_price(12), d("45.00"), "off the list: ended");
+    assert_eq!(running(), "0");
+    let undo = dir.batches("undo").pop().unwrap();
+    dir.magsync(&["undo", undo.to_str().unwrap()]).ok();
+    assert_eq!(
+        sf.shown_price(12),
+        d("38.00"),
+        "undo: the promotion runs again"
+    );
+}
+
 /// A tax class with no rate in the store's zone (only a Florida rate, as in
 /// the official install data) is taxed at 0 % by the shop: the push prices
 /// it so, says so, and still pushes the stock.
