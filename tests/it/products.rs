@@ -415,3 +415,52 @@ fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off(
     assert_eq!(product(&db, 3).1, 0);
     assert!(run.stdout.contains("allow_checkout"), "{}", run.stdout);
 }
+
+/// A tax class with no rate in the store's zone (a rate for another
+/// country only) is taxed at 0 % by the shop: its product gets the price at
+/// 0 %, a warning, and its stock all the same.
+#[test]
+fn a_tax_class_with_no_home_rate_still_gets_its_stock() {
+    let Some(db) = mariadb("no_home_rate") else {
+        return;
+    };
+    let data = ShopData::new(3, 4, 0, 31);
+    db.populate(&data);
+    db.exec(
+        "INSERT INTO tax_class (tax_class_id, tax_class_title, tax_class_description, date_added) VALUES (9, 'Niemcy tylko', 'DE only', NOW());
+         INSERT INTO geo_zones (geo_zone_id, geo_zone_name, geo_zone_description, date_added) VALUES (9, 'Niemcy', 'DE', NOW());
+         INSERT INTO zones_to_geo_zones (zone_country_id, zone_id, geo_zone_id, date_added) VALUES (2, 0, 9, NOW());
+         INSERT INTO tax_rates (tax_zone_id, tax_class_id, tax_priority, tax_rate, tax_description, date_added) VALUES (9, 9, 1, 19.0, 'MwSt 19%', NOW());
+         UPDATE products SET products_tax_class_id = 9, products_quantity = 0 WHERE products_id = 1;",
+    );
+    let dir = Dir::new();
+    dir.write(
+        "magsync.toml",
+        &config_with(
+            &db.url,
+            "csv",
+            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\n",
+        ),
+    );
+    magazyn_stocked(dir.path(), &data.products, &["Detal"], |_| {
+        (Some((d("40.65"), d("50.00"))), Some(Decimal::from(17)))
+    });
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert!(run.stdout.contains("no_tax_rate"), "{}", run.stdout);
+    // A net shop (the generated one) gets the Magazyn net either way.
+    assert_eq!(product(&db, 1), (d("40.6500"), 17, 1), "the stock arrives");
+    assert_eq!(product(&db, 2), (d("40.6500"), 17, 1));
+    // A gross shop shows price × (1 + rate): at the 0 % it charges, the
+    // product gets the Magazyn gross itself.
+    db.exec("UPDATE configuration SET configuration_value = 'true' WHERE configuration_key = 'DISPLAY_PRICE_WITH_TAX'");
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
+    run.ok();
+    assert!(run.stdout.contains("no_tax_rate"), "{}", run.stdout);
+    assert_eq!(product(&db, 1).0, d("50.0000"), "shows 50.00 at 0 %");
+    // What the product page shows: round(price × (1 + rate), 2).
+    let rate = data.products[1].rate / Decimal::from(100);
+    let shown = (product(&db, 2).0 * (Decimal::ONE + rate))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    assert_eq!(shown, d("50.00"), "product 2 at its class's rate");
+}
