@@ -2,7 +2,7 @@
 //! frozen and filtered, each column typed from the entity schema, an info
 //! sheet; no formula anywhere.
 
-use super::{entities_of, records, sheet_name};
+use super::{CELL_LIMIT, entities_of, exact_number, omitted, records, sheet_name};
 use crate::error::{Error, Result};
 use crate::staging::Batch;
 use crate::staging::schema::{ColType, parse_datetime};
@@ -36,7 +36,15 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
         }
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(e)).map_err(xerr)?;
-        for (c, col) in e.columns.iter().enumerate() {
+        // The columns the flow uses, in order (the rest stay in the batch).
+        let skip = omitted(batch, e);
+        let cols: Vec<(usize, &crate::staging::schema::Column)> = e
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !skip.contains(&c.name))
+            .collect();
+        for (c, (_, col)) in cols.iter().enumerate() {
             let c = c as u16;
             ws.write_string_with_format(0, c, col.name, &bold)
                 .map_err(xerr)?;
@@ -48,18 +56,39 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
         };
         for (r, rec) in rows.iter().enumerate() {
             let row = (r + 1) as u32;
-            for (c, (col, v)) in e.columns.iter().zip(rec).enumerate() {
-                let c = c as u16;
+            for (c, (i, col)) in cols.iter().enumerate() {
+                let (c, v) = (c as u16, &rec[*i]);
                 if v.is_empty() {
                     continue;
                 }
+                if v.chars().count() > CELL_LIMIT {
+                    return Err(Error::batch(
+                        batch.id(),
+                        format!(
+                            "{} {}, {}: {} characters, more than a spreadsheet cell holds ({CELL_LIMIT}); nothing is cut: review this batch's {} file as it is, or shorten the text at its source",
+                            e.name,
+                            e.key_of(rec),
+                            col.name,
+                            v.chars().count(),
+                            e.file
+                        ),
+                    ));
+                }
                 // Numbers and dates as such; everything else a text cell
-                // (never a formula, whatever it starts with).
+                // (never a formula, whatever it starts with). An amount a
+                // spreadsheet number cannot hold exactly stays text, with a
+                // note saying why.
                 let written = match col.ty {
-                    ColType::Decimal(p) => v
-                        .parse::<f64>()
-                        .ok()
-                        .map(|n| ws.write_number_with_format(row, c, n, &decimal(p))),
+                    ColType::Decimal(p) => match exact_number(v) {
+                        Some(n) => Some(ws.write_number_with_format(row, c, n, &decimal(p))),
+                        None => {
+                            let note = rust_xlsxwriter::Note::new(format!(
+                                "{v} has more digits than a spreadsheet number holds: kept as text so it comes back exactly"
+                            ));
+                            ws.insert_note(row, c, &note).map_err(xerr)?;
+                            None
+                        }
+                    },
                     ColType::Int | ColType::Bool => v
                         .parse::<f64>()
                         .ok()
@@ -81,7 +110,7 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
             }
         }
         ws.set_freeze_panes(1, 0).map_err(xerr)?;
-        let last_col = e.columns.len().saturating_sub(1) as u16;
+        let last_col = cols.len().saturating_sub(1) as u16;
         ws.autofilter(0, 0, rows.len() as u32, last_col)
             .map_err(xerr)?;
         counts.push((e.name.to_string(), rows.len()));

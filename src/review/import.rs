@@ -59,13 +59,12 @@ fn canonical(
     orig: &str,
     decimal_comma: bool,
 ) -> std::result::Result<String, String> {
+    // The shortest decimal that is this double: the digits that were
+    // written (81300812.9919, not 81300812.991899997), never an exponent.
     let num_text = |n: f64| -> String {
-        let s = format!("{n:.10}");
-        let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-        if s.is_empty() || s == "-" {
-            "0".into()
-        } else {
-            s
+        match format!("{n}") {
+            s if s == "-0" => "0".into(),
+            s => s,
         }
     };
     match cell {
@@ -184,12 +183,14 @@ fn canonical(
     }
 }
 
-/// Do two canonical values mean the same?
+/// Do two canonical values mean the same? Text that differs only in its
+/// line breaks (a spreadsheet saves CR and CRLF as LF) is the same.
 fn same(col: &Column, a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     match col.ty {
+        ColType::Text | ColType::Code => super::lf(a) == super::lf(b),
         ColType::Decimal(_) => {
             matches!((Decimal::from_str(a), Decimal::from_str(b)), (Ok(x), Ok(y)) if x == y)
         }
@@ -249,8 +250,14 @@ fn read_workbook(file: &Path, ents: &[&'static Entity]) -> Result<Vec<(&'static 
                         Data::DateTime(dt) => dt
                             .as_datetime()
                             .map_or(Cell::Number(dt.as_f64()), Cell::Date),
+                        // ods keeps dates as ISO text; a date-time at
+                        // midnight LibreOffice saves as the date alone.
                         Data::DateTimeIso(s) => {
-                            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+                            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                                .or_else(|_| {
+                                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                                        .map(|d| d.and_time(chrono::NaiveTime::MIN))
+                                })
                                 .map_or_else(|_| Cell::Text(s.clone()), Cell::Date)
                         }
                         Data::DurationIso(s) => Cell::Text(s.clone()),
@@ -401,9 +408,11 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             })?;
             map.push(idx);
         }
+        let skip = super::omitted(batch, e);
         if let Some(c) = e
             .columns
             .iter()
+            .filter(|c| !skip.contains(&c.name))
             .find(|c| !sheet.header.iter().any(|h| h.trim() == c.name))
         {
             return Err(Error::Other(format!(
@@ -465,6 +474,12 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             }
             seen[i] = true;
             let orig = originals[i].clone();
+            // Columns the export left out come from the batch unchanged.
+            for (idx, v) in rec.iter_mut().enumerate() {
+                if !map.contains(&idx) {
+                    v.clone_from(&orig[idx]);
+                }
+            }
             for (j, cell) in cells.iter().enumerate() {
                 let Some(&idx) = map.get(j) else { continue };
                 let col = &e.columns[idx];
@@ -472,6 +487,9 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
                     .map_err(|m| Error::Other(format!("{} ({}): {m}", at(*row, j), col.name)))?;
                 rec[idx] = if same(col, &v, &orig[idx]) {
                     orig[idx].clone()
+                } else if orig[idx].contains('\r') && matches!(col.ty, ColType::Text) {
+                    // An edit: the original's breaks where it was not edited.
+                    super::with_original_breaks(&orig[idx], &v)
                 } else {
                     v
                 };

@@ -33,72 +33,6 @@ fn export(dir: &Dir, batch: &Path, name: &str) -> PathBuf {
     out
 }
 
-/// A person's edit: every cell copied from the workbook into a new one, with
-/// `edits` (sheet, column name, row index from 0, new value) applied.
-fn edit(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]) {
-    let mut wb = calamine::open_workbook_auto(src).unwrap();
-    let mut out = rust_xlsxwriter::Workbook::new();
-    let text = rust_xlsxwriter::Format::new().set_num_format("@");
-    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    for name in wb.sheet_names().to_vec() {
-        let range = wb.worksheet_range(&name).unwrap();
-        let ws = out.add_worksheet();
-        ws.set_name(&name).unwrap();
-        let header: Vec<String> = range
-            .rows()
-            .next()
-            .unwrap()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        for (r, row) in range.rows().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                let (r32, c16) = (r as u32, c as u16);
-                let edited = edits.iter().find(|(s, col, i, _)| {
-                    *s == name && header.get(c).is_some_and(|h| h == col) && r == i + 1
-                });
-                if let Some((_, _, _, v)) = edited {
-                    // `#950`: typed into a General cell (a number); `=…`: a formula.
-                    if let Some(n) = v.strip_prefix('#') {
-                        ws.write_number(r32, c16, n.parse::<f64>().unwrap())
-                            .unwrap();
-                    } else if v.starts_with('=') {
-                        ws.write_formula(r32, c16, *v).unwrap();
-                    } else {
-                        match v.parse::<f64>() {
-                            Ok(n) if !matches!(cell, Data::String(_)) => {
-                                ws.write_number(r32, c16, n).unwrap()
-                            }
-                            _ => ws.write_string_with_format(r32, c16, *v, &text).unwrap(),
-                        };
-                    }
-                    continue;
-                }
-                match cell {
-                    Data::Empty => {}
-                    Data::String(s) => {
-                        ws.write_string_with_format(r32, c16, s, &text).unwrap();
-                    }
-                    Data::Float(f) => {
-                        ws.write_number(r32, c16, *f).unwrap();
-                    }
-                    Data::Int(i) => {
-                        ws.write_number(r32, c16, *i as f64).unwrap();
-                    }
-                    Data::DateTime(d) => {
-                        ws.write_datetime_with_format(r32, c16, d.as_datetime().unwrap(), &date)
-                            .unwrap();
-                    }
-                    other => {
-                        ws.write_string(r32, c16, other.to_string()).unwrap();
-                    }
-                }
-            }
-        }
-    }
-    out.save(dst).unwrap();
-}
-
 #[test]
 fn every_batch_goes_out_and_back_without_changes() {
     let (dir, _) = synced();
@@ -165,7 +99,7 @@ fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
         .unwrap();
     let x = export(&dir, &b, "prices.xlsx");
     let edited = dir.join("edited.xlsx");
-    edit(
+    edit_workbook(
         &x,
         &edited,
         &[
@@ -268,7 +202,7 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
         })
         .expect("a Warsaw postcode")
         - 1;
-    edit(&x, &edited, &[("customers", "postcode", row, "#950")]);
+    edit_workbook(&x, &edited, &[("customers", "postcode", row, "#950")]);
     let r = dir.magsync(&[
         "review",
         "import",
@@ -284,7 +218,7 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
         r.stderr
     );
     // A formula typed into a cell is refused, naming it.
-    edit(&x, &edited, &[("customers", "city", 0, "=UPPER(\"x\")")]);
+    edit_workbook(&x, &edited, &[("customers", "city", 0, "=UPPER(\"x\")")]);
     let r = dir.magsync(&[
         "review",
         "import",
@@ -404,5 +338,110 @@ fn a_polish_excel_csv_imports_with_the_right_values() {
             && r.stdout.contains("no changes"),
         "{}",
         r.stdout
+    );
+}
+
+/// Real amounts come back exactly: large, tiny, negative, and one with more
+/// digits than a spreadsheet number holds (kept as a text cell with a note),
+/// untouched and after LibreOffice saved it. A description longer than a
+/// cell holds is refused by name in a catalog workbook, and left out of a
+/// prices workbook, which does not use it.
+#[test]
+fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_named() {
+    let data = ShopData::new(3, 6, 0, 19);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write(
+        "magsync.toml",
+        &config_with(&url, "csv", "import_price_list = \"Sklep1\"\n"),
+    );
+    let long = "Opis. ".repeat(6_700); // 40 200 characters
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
+        for (id, price) in [
+            (1, "81300812.9919"),
+            (2, "99999999.99"),
+            (3, "0.0001"),
+            (4, "-12.3456"),
+            (5, "1234567890123.4567"),
+        ] {
+            sqlx::query("UPDATE products SET products_price = ? WHERE products_id = ?")
+                .bind(price)
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "UPDATE products_description SET products_description = ? WHERE products_id = 6",
+        )
+        .bind(&long)
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    });
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "prices"])
+        .ok();
+    let prices = dir.batches("outbox").pop().unwrap();
+    let x = export(&dir, &prices, "prices.xlsx");
+    let import = |file: &Path| {
+        let r = dir.magsync(&[
+            "review",
+            "import",
+            prices.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        r.ok();
+        r.stdout
+    };
+    let out = import(&x);
+    assert!(out.contains("no changes"), "{out}");
+    if soffice_or_skip() {
+        for fmt in ["ods", "xlsx"] {
+            let out = import(&libreoffice_resave(&dir, &x, fmt));
+            assert!(out.contains("no changes"), "{fmt}: {out}");
+        }
+    }
+    // The amount no double holds is a text cell, with a note saying so.
+    let mut wb = calamine::open_workbook_auto(&x).unwrap();
+    let range = wb.worksheet_range("shop_products").unwrap();
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(!header.iter().any(|h| h == "description"), "{header:?}");
+    let price = header.iter().position(|h| h == "price").unwrap();
+    let cells: Vec<Data> = range.rows().skip(1).map(|r| r[price].clone()).collect();
+    assert!(
+        cells.contains(&Data::String("1234567890123.4567".into())),
+        "{cells:?}"
+    );
+    assert!(cells.contains(&Data::Float(81300812.9919)), "{cells:?}");
+
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "catalog"])
+        .ok();
+    let catalog = dir
+        .batches("outbox")
+        .into_iter()
+        .find(|b| b.to_string_lossy().contains(".catalog."))
+        .unwrap();
+    let r = dir.magsync(&[
+        "review",
+        "export",
+        catalog.to_str().unwrap(),
+        "-o",
+        dir.join("catalog.xlsx").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("shop_products 6, description: 40200 characters"),
+        "{}",
+        r.stderr
     );
 }

@@ -952,3 +952,100 @@ fn a_price_problem_never_holds_back_the_stock() {
     );
     assert_eq!(sf.shown_price(25), d("50.00"));
 }
+
+/// LibreOffice Calc saves the install's descriptions (`\r<br />\n`) with LF
+/// breaks. A workbook it saved unchanged, as .ods or .xlsx, imports with
+/// "no changes"; with one word edited inside such a description, exactly
+/// that cell changes, and it keeps the original's CR breaks.
+#[test]
+fn the_install_catalog_survives_a_libreoffice_round_trip_and_an_edit_changes_one_cell() {
+    let Some(sf) = storefront("review_lo", ShopSetup::GROSS) else {
+        return;
+    };
+    if !soffice_or_skip() {
+        return;
+    }
+    let dir = Dir::new();
+    dir.write("magsync.toml", &sf.config(""));
+    dir.magsync(&["extract", "--shop", "s1", "--flow", "catalog"])
+        .ok();
+    let batch = dir.batches("outbox").pop().unwrap();
+    let crlf = sf.rows("SELECT COUNT(*) FROM products_description WHERE products_description LIKE CONCAT('%', CHAR(13), '%')");
+    assert!(
+        crlf[0][0].parse::<i64>().unwrap() >= 10,
+        "the install's descriptions hold CRs: {crlf:?}"
+    );
+    let x = dir.join("catalog.xlsx");
+    dir.magsync(&[
+        "review",
+        "export",
+        batch.to_str().unwrap(),
+        "-o",
+        x.to_str().unwrap(),
+    ])
+    .ok();
+    let import = |file: &std::path::Path| {
+        let r = dir.magsync(&[
+            "review",
+            "import",
+            batch.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]);
+        r.ok();
+        r.stdout
+    };
+    for fmt in ["ods", "xlsx"] {
+        let saved = libreoffice_resave(&dir, &x, fmt);
+        let out = import(&saved);
+        assert!(out.contains("no changes"), "{fmt}: {out}");
+    }
+    // One word edited in the LibreOffice copy (its breaks are LF now).
+    let saved = libreoffice_resave(&dir, &x, "ods");
+    let edited = dir.join("edited.xlsx");
+    let row = sf
+        .rows("SELECT products_id FROM products ORDER BY products_id")
+        .iter()
+        .position(|r| r[0] == "6")
+        .unwrap();
+    // The description as the batch holds it (the mysql client would escape the CRs).
+    let original = {
+        let mut r = csv::Reader::from_path(batch.join("data/shop_products.csv")).unwrap();
+        let h = r.headers().unwrap().clone();
+        let (id, desc) = (
+            h.iter().position(|c| c == "products_id").unwrap(),
+            h.iter().position(|c| c == "description").unwrap(),
+        );
+        r.records()
+            .map(Result::unwrap)
+            .find(|rec| &rec[id] == "6")
+            .unwrap()[desc]
+            .to_string()
+    };
+    assert!(original.contains("\r<br />\n") && original.contains("Deutsch."));
+    let changed = original.replace("\r\n", "\n").replace('\r', "\n").replacen(
+        "Deutsch.",
+        "Deutsch, Polski.",
+        1,
+    );
+    edit_workbook(
+        &saved,
+        &edited,
+        &[("shop_products", "description", row, &changed)],
+    );
+    let out = import(&edited);
+    assert!(
+        out.contains("1 changed cell") || out.matches("shop_products 6 description").count() == 1,
+        "{out}"
+    );
+    let work = dir.batches("work").pop().unwrap();
+    let changes = std::fs::read_to_string(work.join("data/review_changes.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(changes.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "{changes}");
+    assert_eq!((&rows[0][1], &rows[0][2]), ("6", "description"));
+    assert_eq!(
+        &rows[0][4],
+        original.replacen("Deutsch.", "Deutsch, Polski.", 1),
+        "the original's CR breaks kept"
+    );
+}

@@ -1119,3 +1119,99 @@ impl Drop for Storefront {
         let _ = std::fs::remove_dir_all(format!("/tmp/oscreal-{}", self.db));
     }
 }
+
+/// A person's edit: every cell copied from the workbook into a new one, with
+/// `edits` (sheet, column name, row index from 0, new value) applied.
+pub fn edit_workbook(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]) {
+    use calamine::{Data, Reader};
+    let mut wb = calamine::open_workbook_auto(src).unwrap();
+    let mut out = rust_xlsxwriter::Workbook::new();
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for name in wb.sheet_names().to_vec() {
+        let range = wb.worksheet_range(&name).unwrap();
+        let ws = out.add_worksheet();
+        ws.set_name(&name).unwrap();
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r32, c16) = (r as u32, c as u16);
+                let edited = edits.iter().find(|(s, col, i, _)| {
+                    *s == name && header.get(c).is_some_and(|h| h == col) && r == i + 1
+                });
+                if let Some((_, _, _, v)) = edited {
+                    // `#950`: typed into a General cell (a number); `=…`: a formula.
+                    if let Some(n) = v.strip_prefix('#') {
+                        ws.write_number(r32, c16, n.parse::<f64>().unwrap())
+                            .unwrap();
+                    } else if v.starts_with('=') {
+                        ws.write_formula(r32, c16, *v).unwrap();
+                    } else {
+                        match v.parse::<f64>() {
+                            Ok(n) if !matches!(cell, Data::String(_)) => {
+                                ws.write_number(r32, c16, n).unwrap()
+                            }
+                            _ => ws.write_string_with_format(r32, c16, *v, &text).unwrap(),
+                        };
+                    }
+                    continue;
+                }
+                match cell {
+                    Data::Empty => {}
+                    Data::String(s) => {
+                        ws.write_string_with_format(r32, c16, s, &text).unwrap();
+                    }
+                    Data::Float(f) => {
+                        ws.write_number(r32, c16, *f).unwrap();
+                    }
+                    Data::Int(i) => {
+                        ws.write_number(r32, c16, *i as f64).unwrap();
+                    }
+                    Data::DateTime(d) => {
+                        ws.write_datetime_with_format(r32, c16, d.as_datetime().unwrap(), &date)
+                            .unwrap();
+                    }
+                    other => {
+                        ws.write_string(r32, c16, other.to_string()).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    out.save(dst).unwrap();
+}
+
+/// Whether LibreOffice is here (a failure where MAGSYNC_REQUIRE_SOFFICE).
+pub fn soffice_or_skip() -> bool {
+    if Command::new("soffice").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("MAGSYNC_REQUIRE_SOFFICE").is_none(),
+        "soffice is required (MAGSYNC_REQUIRE_SOFFICE)"
+    );
+    eprintln!("SKIPPED: soffice not installed (apt-get install libreoffice-calc-nogui)");
+    false
+}
+
+/// `file` opened and saved by LibreOffice Calc as `fmt` (ods, xlsx).
+pub fn libreoffice_resave(dir: &Dir, file: &Path, fmt: &str) -> PathBuf {
+    let outdir = dir.join(&format!("resaved-{fmt}"));
+    let o = Command::new("soffice")
+        .args(["--headless", "--calc", "--convert-to", fmt, "--outdir"])
+        .arg(&outdir)
+        .arg(file)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let stem = file.file_stem().unwrap().to_string_lossy();
+    let saved = outdir.join(format!("{stem}.{fmt}"));
+    assert!(saved.is_file(), "{}", String::from_utf8_lossy(&o.stderr));
+    saved
+}
