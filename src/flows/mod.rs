@@ -368,6 +368,9 @@ pub fn channel_for(cfg: &Config, flow: Flow, shop_id: &str) -> String {
 /// then record the channel's new head.
 pub fn finish_on_channel(cfg: &Config, mut w: BatchWriter, channel: &str) -> Result<Batch> {
     let st = Dirs::new(cfg).state();
+    // Read, number, seal and record under the channel's lock (released when
+    // `_held` goes, also if this process dies).
+    let _held = st.lock_channel(channel)?;
     let mut ch = st.channel(channel)?;
     w.meta_mut().channel = Some(ChannelInfo {
         name: channel.to_string(),

@@ -788,47 +788,34 @@ async fn special_still(
     })
 }
 
-/// Apply one special change in the push's transaction; what undo needs to
-/// take it back (a created special's id), or `None` if the shop refused.
-async fn apply_special(
-    shop: &mut Shop,
-    s: &SpecialChange,
-    now: &str,
-) -> Result<Option<SpecialChange>> {
+/// Apply one special change in the push's transaction; whether the shop
+/// took it.
+async fn apply_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<bool> {
     let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
-    let mut done = s.clone();
-    let n = match s.action.as_str() {
-        "end" => {
-            let p = Params::new()
+    let (sql, p) = match s.action.as_str() {
+        "end" => (
+            "products.end_special.sql",
+            Params::new()
                 .set("specials_id", s.specials_id)
-                .set("now", now);
-            shop.db
-                .execute(&shop.sql("products.end_special.sql")?, &p)
-                .await?
-        }
-        "update" => {
-            let p = Params::new()
+                .set("now", now),
+        ),
+        "update" => (
+            "products.reprice_special.sql",
+            Params::new()
                 .set("specials_id", s.specials_id)
                 .set("old_price", price(s.old))
                 .set("new_price", price(s.new))
-                .set("now", now);
-            shop.db
-                .execute(&shop.sql("products.reprice_special.sql")?, &p)
-                .await?
-        }
-        _ => {
-            let p = Params::new()
+                .set("now", now),
+        ),
+        _ => (
+            "products.create_special.sql",
+            Params::new()
                 .set("products_id", s.products_id)
                 .set("price", price(s.new))
-                .set("now", now);
-            done.specials_id = shop
-                .db
-                .insert(&shop.sql("products.create_special.sql")?, &p)
-                .await?;
-            1
-        }
+                .set("now", now),
+        ),
     };
-    Ok((n == 1).then_some(done))
+    Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
 }
 
 /// `magsync undo` of one special change the push made.
@@ -849,12 +836,17 @@ async fn undo_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<b
                 .set("new_price", price(s.old))
                 .set("now", now),
         ),
-        _ => (
-            "products.delete_special.sql",
-            Params::new()
-                .set("specials_id", s.specials_id)
-                .set("new_price", price(s.new)),
-        ),
+        // A created special: the product's running one at the price the
+        // push wrote (its id was not known when the undo was saved).
+        _ => match shop.running_special(s.products_id).await? {
+            Some((id, p)) if Some(p) == s.new => (
+                "products.delete_special.sql",
+                Params::new()
+                    .set("specials_id", id)
+                    .set("new_price", price(s.new)),
+            ),
+            _ => return Ok(false),
+        },
     };
     Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
 }
@@ -1061,6 +1053,13 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             )),
         }
     }
+    // The before-image of everything about to change, before the first
+    // write (on a shop without transactions nothing else could undo it).
+    let undo_batch = if undo.is_empty() && to_create.is_empty() && to_special.is_empty() {
+        None
+    } else {
+        Some(write_undo(cfg, batch, &undo, &to_create, &to_special)?)
+    };
 
     let begin = shop.sql("transaction.sql")?;
     let update = shop.sql("products.update.sql")?;
@@ -1092,17 +1091,14 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             ));
         }
     }
-    let mut specials_done = Vec::new();
     if !to_special.is_empty() {
         let now = shop.now().await?;
         for s in &to_special {
-            match apply_special(&mut shop, s, &now).await? {
-                Some(done) => {
-                    out.counts.updated += 1;
-                    out.change(s.change());
-                    specials_done.push(done);
-                }
-                None => out.counts.unchanged += 1, // changed in the shop meanwhile
+            if apply_special(&mut shop, s, &now).await? {
+                out.counts.updated += 1;
+                out.change(s.change());
+            } else {
+                out.counts.unchanged += 1; // changed in the shop meanwhile
             }
         }
     }
@@ -1162,14 +1158,6 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
             });
         }
     }
-    // The before-image, before the commit (a created special's id is known
-    // only now): a push that does not commit leaves an undo that finds
-    // nothing to undo, never a commit without its undo.
-    let undo_batch = if undo.is_empty() && to_create.is_empty() && specials_done.is_empty() {
-        None
-    } else {
-        Some(write_undo(cfg, batch, &undo, &to_create, &specials_done)?)
-    };
     shop.db.execute(&commit, &Params::new()).await?;
     shop.db.close().await;
     // The products magsync hid are its own to show again; a hide the shop
@@ -1204,7 +1192,7 @@ fn write_undo(
     batch: &Batch,
     rows: &[(&Planned, String)],
     created: &[&Create],
-    specials: &[SpecialChange],
+    specials: &[&SpecialChange],
 ) -> Result<Batch> {
     let dirs = Dirs::new(cfg);
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
@@ -1389,7 +1377,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             let before = match s.action.as_str() {
                 "end" => running.is_some_and(|(id, _)| id == s.specials_id),
                 "update" => running.is_some_and(|(id, p)| id == s.specials_id && Some(p) == s.old),
-                _ => running.is_none_or(|(id, _)| id != s.specials_id),
+                _ => running.is_none_or(|(_, p)| Some(p) != s.new),
             };
             if before {
                 res.already += 1;

@@ -170,7 +170,7 @@ impl State {
         for id in &ids {
             text.push_str(&format!("{id}\n"));
         }
-        let tmp = acked.with_extension("csv.tmp");
+        let tmp = acked.with_extension(format!("csv.{}.tmp", std::process::id()));
         crate::staging::bag::write_synced(&tmp, text.as_bytes())?;
         std::fs::rename(&tmp, &acked).at(&acked)?;
         std::fs::remove_file(&pending).at(&pending)
@@ -244,6 +244,39 @@ impl State {
             write_toml(&self.flow_path(shop, flow), &s)?;
         }
         Ok(advanced)
+    }
+
+    /// Held while a batch gets its channel sequence and the channel's state
+    /// moves on: two writers at one site (a manual extract beside the
+    /// nightly run) never give out a number twice. An OS file lock
+    /// (`flock`), so a killed holder releases it; a second writer waits up
+    /// to a minute, then says so.
+    pub fn lock_channel(&self, channel: &str) -> Result<std::fs::File> {
+        let path = self.channel_path(channel).with_extension("lock");
+        let dir = path.parent().expect("channels live in a directory");
+        std::fs::create_dir_all(dir).at(dir)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .at(&path)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            match f.try_lock() {
+                Ok(()) => return Ok(f),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Other(format!(
+                        "{}: another magsync has held the channel for a minute; try again when it is done",
+                        path.display()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+            }
+        }
     }
 
     pub fn set_channel(&self, channel: &str, st: &ChannelState) -> Result<()> {
@@ -413,7 +446,9 @@ fn write_toml<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     let dir = path.parent().expect("state files live in a directory");
     std::fs::create_dir_all(dir).at(dir)?;
     let text = toml::to_string(v).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-    let tmp = path.with_extension("toml.tmp");
+    // A temporary name of this process's own: two writers never rename
+    // each other's half.
+    let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
     crate::staging::bag::write_synced(&tmp, text.as_bytes())?;
     std::fs::rename(&tmp, path).at(path)?;
     Ok(())

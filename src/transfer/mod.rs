@@ -103,7 +103,7 @@ pub fn write_state<T: Serialize>(cfg: &Config, kind: &str, channel: &str, v: &T)
     let dir = p.parent().expect("in a directory");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let text = toml::to_string(v).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?;
-    let tmp = p.with_extension("toml.tmp");
+    let tmp = p.with_extension(format!("toml.{}.tmp", std::process::id()));
     crate::staging::bag::write_synced(&tmp, text.as_bytes())?;
     std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
 }

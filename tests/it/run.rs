@@ -382,3 +382,61 @@ fn the_sample_configurations_are_valid() {
         assert!(!cfg.plans.is_empty());
     }
 }
+
+/// A manual extract and sync beside the nightly run at one site, again and
+/// again: every batch put on a channel has a sequence number of its own
+/// (before the channel lock, 6 of 48 shared one, which stops the channel at
+/// the other site).
+#[test]
+fn a_manual_extract_and_sync_beside_the_nightly_run_never_share_a_sequence() {
+    let data = ShopData::new(40, 10, 80, 5);
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, &data);
+    dir.write("magsync.toml", &config(&url, "csv"));
+    magazyn_goods(&dir, &data.products);
+    for _ in 0..4 {
+        let quiet = |args: &[&str]| {
+            dir.magsync_cmd(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut kids = vec![
+            quiet(&["run"]),
+            quiet(&["extract", "--shop", "s1", "--flow", "customers", "--full"]),
+            quiet(&["extract", "--shop", "s1", "--flow", "orders", "--full"]),
+            quiet(&["sync", "--shop", "s1", "--flow", "catalog", "--full"]),
+            quiet(&["extract", "--shop", "s1", "--flow", "customers", "--full"]),
+        ];
+        for k in &mut kids {
+            k.wait().unwrap(); // a load may lose to another on the Magazyn: not the point here
+        }
+    }
+    let mut seen: std::collections::BTreeMap<(String, u64), String> = Default::default();
+    let mut numbered = 0;
+    for b in dir.all_batches() {
+        let batch =
+            magsync::staging::Batch::open(&b).unwrap_or_else(|e| panic!("{}: {e}", b.display()));
+        // Put on a channel: extracts and receipts (a transformed batch
+        // carries its extract's number).
+        let put = matches!(
+            batch.meta.stage,
+            magsync::staging::Stage::Extracted | magsync::staging::Stage::Receipt
+        );
+        if let (Some(ch), true) = (&batch.meta.channel, put) {
+            numbered += 1;
+            if let Some(other) = seen.insert((ch.name.clone(), ch.sequence), batch.id().to_string())
+            {
+                panic!(
+                    "{} #{} given to {} and {}",
+                    ch.name,
+                    ch.sequence,
+                    other,
+                    batch.id()
+                );
+            }
+        }
+    }
+    assert!(numbered >= 20, "{numbered} numbered batches");
+}

@@ -887,6 +887,7 @@ fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
         run.ok();
         run
     };
+    let before = sf.shown_price(12);
     promo("39.00");
     push();
     assert_eq!(
@@ -895,6 +896,20 @@ fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
         "created: the page shows the promotion"
     );
     assert_eq!(sf.shown_price(25), d("45.00"));
+    // Undo takes a created special away again; the next push brings it back.
+    let first = dir.batches("undo").pop().unwrap();
+    dir.magsync(&["undo", first.to_str().unwrap()]).ok();
+    assert_eq!(
+        sf.shown_price(12),
+        before,
+        "undo: as before the push, no special"
+    );
+    assert_eq!(
+        sf.rows("SELECT COUNT(*) FROM specials WHERE products_id = 12")[0][0],
+        "0"
+    );
+    push();
+    assert_eq!(sf.shown_price(12), d("39.00"));
     promo("38.00");
     push();
     assert_eq!(sf.shown_price(12), d("38.00"), "repriced");
