@@ -60,7 +60,6 @@ builtin![
     "oscommerce-2.3/products.specials.sql",
     "oscommerce-2.3/products.end_special.sql",
     "oscommerce-2.3/products.restart_special.sql",
-    "oscommerce-2.3/products.special_status.sql",
     "oscommerce-2.3/products.create_special.sql",
     "oscommerce-2.3/products.running_special.sql",
     "oscommerce-2.3/products.reprice_special.mysql.sql",
