@@ -564,16 +564,16 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     crate::staging::Format::Csv,
                 )?);
             }
-            let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
             if let Some(w) = special_changes.as_mut() {
-                w.write(&[
-                    action.to_string(),
-                    specials_id.to_string(),
-                    p.id.to_string(),
-                    p.model.clone(),
-                    price(old),
-                    price(new),
-                ])?;
+                let change = SpecialChange {
+                    action: action.into(),
+                    specials_id,
+                    products_id: p.id,
+                    model: p.model.clone(),
+                    old,
+                    new,
+                };
+                w.write(&change.row())?;
             }
         }
         let sold = in_flight.get(&p.id).copied().unwrap_or(0);
@@ -701,7 +701,6 @@ fn planned(batch: &Batch) -> Result<Vec<Planned>> {
 }
 
 /// A change to a shop special, read from a `special_changes` file.
-#[derive(Clone)]
 struct SpecialChange {
     action: String,
     specials_id: i64,
@@ -714,7 +713,7 @@ struct SpecialChange {
 impl SpecialChange {
     /// How the report shows it.
     fn change(&self) -> Change {
-        let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
+        let price = opt_price;
         let (old, new) = match self.action.as_str() {
             "end" => (
                 format!("running at {} net", price(self.old)),
@@ -730,14 +729,13 @@ impl SpecialChange {
     }
 
     fn row(&self) -> Vec<String> {
-        let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
         vec![
             self.action.clone(),
             self.specials_id.to_string(),
             self.products_id.to_string(),
             self.model.clone(),
-            price(self.old),
-            price(self.new),
+            opt_price(self.old),
+            opt_price(self.new),
         ]
     }
 }
@@ -788,66 +786,59 @@ async fn special_still(
     })
 }
 
+/// A special's price as the shop keeps it ("" for none).
+fn opt_price(d: Option<Decimal>) -> String {
+    d.map(|d| money::fmt(d, 4)).unwrap_or_default()
+}
+
+/// One special change as a statement: the push's (`undo` false) or the one
+/// that takes it back; `id` is the special it acts on (a created special's
+/// is found at undo time).
+fn special_statement(s: &SpecialChange, undo: bool, id: i64, now: &str) -> (&'static str, Params) {
+    let (old, new) = match undo {
+        false => (s.old, s.new),
+        true => (s.new, s.old),
+    };
+    let p = Params::new().set("specials_id", id).set("now", now);
+    match (s.action.as_str(), undo) {
+        ("end", false) => ("products.end_special.sql", p),
+        ("end", true) => ("products.restart_special.sql", p),
+        ("update", _) => (
+            "products.reprice_special.sql",
+            p.set("old_price", opt_price(old))
+                .set("new_price", opt_price(new)),
+        ),
+        (_, false) => (
+            "products.create_special.sql",
+            p.set("products_id", s.products_id)
+                .set("price", opt_price(s.new)),
+        ),
+        (_, true) => (
+            "products.delete_special.sql",
+            p.set("new_price", opt_price(s.new)),
+        ),
+    }
+}
+
 /// Apply one special change in the push's transaction; whether the shop
 /// took it.
 async fn apply_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<bool> {
-    let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
-    let (sql, p) = match s.action.as_str() {
-        "end" => (
-            "products.end_special.sql",
-            Params::new()
-                .set("specials_id", s.specials_id)
-                .set("now", now),
-        ),
-        "update" => (
-            "products.reprice_special.sql",
-            Params::new()
-                .set("specials_id", s.specials_id)
-                .set("old_price", price(s.old))
-                .set("new_price", price(s.new))
-                .set("now", now),
-        ),
-        _ => (
-            "products.create_special.sql",
-            Params::new()
-                .set("products_id", s.products_id)
-                .set("price", price(s.new))
-                .set("now", now),
-        ),
-    };
+    let (sql, p) = special_statement(s, false, s.specials_id, now);
     Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
 }
 
 /// `magsync undo` of one special change the push made.
 async fn undo_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<bool> {
-    let price = |d: Option<Decimal>| d.map(|d| money::fmt(d, 4)).unwrap_or_default();
-    let (sql, p) = match s.action.as_str() {
-        "end" => (
-            "products.restart_special.sql",
-            Params::new()
-                .set("specials_id", s.specials_id)
-                .set("now", now),
-        ),
-        "update" => (
-            "products.reprice_special.sql",
-            Params::new()
-                .set("specials_id", s.specials_id)
-                .set("old_price", price(s.new))
-                .set("new_price", price(s.old))
-                .set("now", now),
-        ),
+    let id = match s.action.as_str() {
         // A created special: the product's running one at the price the
         // push wrote (its id was not known when the undo was saved).
-        _ => match shop.running_special(s.products_id).await? {
-            Some((id, p)) if Some(p) == s.new => (
-                "products.delete_special.sql",
-                Params::new()
-                    .set("specials_id", id)
-                    .set("new_price", price(s.new)),
-            ),
+        "create" => match shop.running_special(s.products_id).await? {
+            Some((id, p)) if Some(p) == s.new => id,
             _ => return Ok(false),
         },
+        _ => s.specials_id,
     };
+    let (sql, p) = special_statement(s, true, id, now);
     Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
 }
 
