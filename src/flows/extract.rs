@@ -2,6 +2,15 @@
 //! shop's clock and highest id) before anything else, working out the window
 //! from the acknowledged watermark, opening the batch, and at the end
 //! numbering it on its channel and recording what was extracted.
+//!
+//! A record spread over several tables (an order: header, totals, status
+//! history, lines, attributes) is read as one plain stream per table, in key
+//! order, and merged here rather than joined by the shop's server: MariaDB
+//! serves each table as fast as a dump, where correlated subqueries per row
+//! cost it seven times that. One connection serves one stream at a time and
+//! every stream must come from the one snapshot, so the streams read first go
+//! to sorted scratch files (`sorted::Spool`) and the last one merges with
+//! them: memory stays a few thousand rows, whatever the shop's size.
 
 use super::{Dirs, Flow};
 use crate::config::{Config, ShopConfig};
@@ -187,6 +196,60 @@ impl<'c> ExtractRun<'c> {
         }
         self.bw.add(e, w.finish()?);
         Ok(())
+    }
+
+    /// Run a child table's template (`:lo`, `:hi`, `:all`, `:since`) over
+    /// the window, in key order. A full run is one key range (0, max_id]; an
+    /// incremental one is first the old records changed since `:since`
+    /// (0, after_id] with `:all = 0`, then the new ones (after_id, max_id]
+    /// as a plain range. Both parts ascend and the second starts above the
+    /// first, so the rows arrive in key order as one stream.
+    pub async fn for_each_part<F>(&mut self, sql: &Sql, mut f: F) -> Result<u64>
+    where
+        F: FnMut(&crate::shop::ShopRow<'_>) -> Result<()>,
+    {
+        let max_id = self.watermark.max_id.unwrap_or(0);
+        let after_id = match self.watermark.full {
+            true => 0,
+            false => self.watermark.after_id.unwrap_or(0).min(max_id),
+        };
+        let mut n = 0;
+        for (lo, hi, all) in [(0, after_id, false), (after_id, max_id, true)] {
+            if hi <= lo {
+                continue;
+            }
+            let p = self
+                .params
+                .clone()
+                .set("lo", lo)
+                .set("hi", hi)
+                .set("all", all);
+            n += self.db.for_each(sql, &p, &self.codec, &mut f).await?;
+        }
+        Ok(n)
+    }
+
+    /// Stream a child table's template over the window into a sorted
+    /// spool (`sorted`), keyed on its `parent` and `child` columns, with the
+    /// fields `fields` takes from each row.
+    pub async fn spool<F>(
+        &mut self,
+        template: &str,
+        (parent, child): (&str, &str),
+        mut fields: F,
+    ) -> Result<super::sorted::Merged>
+    where
+        F: FnMut(&crate::shop::ShopRow<'_>) -> Result<Vec<String>>,
+    {
+        let sql = self.sql(template)?;
+        let name = template.trim_end_matches(".sql").replace('.', "_");
+        let mut spool = super::sorted::Spool::new(&self.bw.scratch(""), &name);
+        self.for_each_part(&sql, |r| {
+            let (p, c) = (r.int(parent)?.unwrap_or(0), r.int(child)?.unwrap_or(0));
+            spool.push(p, c, fields(r)?)
+        })
+        .await?;
+        spool.finish()
     }
 
     /// A template of the shop's profile, in the shop's dialect.

@@ -9,6 +9,7 @@ pub mod load;
 pub mod orders;
 pub mod prices;
 pub mod products;
+pub mod sorted;
 pub mod state;
 
 use crate::config::Config;
@@ -177,12 +178,20 @@ impl Screened {
         rec: &[String],
         out: &mut crate::staging::RecordWriter,
     ) -> Result<()> {
+        match self.admit(e, rec) {
+            true => out.write(rec),
+            false => Ok(()),
+        }
+    }
+
+    /// Whether `rec` is valid; an invalid one is set aside for the rejects.
+    pub fn admit(&mut self, e: &crate::staging::Entity, rec: &[String]) -> bool {
         self.read += 1;
         match e.validate(rec) {
-            Ok(()) => out.write(rec),
+            Ok(()) => true,
             Err(p) => {
                 self.invalid.push((rec.to_vec(), p));
-                Ok(())
+                false
             }
         }
     }

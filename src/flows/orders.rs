@@ -22,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn};
 use crate::money::{self, round2};
 use crate::polish;
-use crate::staging::codec::CsvReader;
 use crate::staging::entities::{
     ORDER_LINES, ORDERS, SHOP_ORDER_IDS, SHOP_ORDER_LINES, SHOP_ORDERS,
 };
@@ -89,144 +88,263 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     }
     x.bw.meta_mut().settings = settings;
     let (params, codec) = (x.params.clone(), x.codec);
-    let (snapshot, orders_sql, lines_sql, snapshot_end) = (
-        x.sql("snapshot.sql")?,
-        x.sql("orders.extract.sql")?,
-        x.sql("orders.lines.sql")?,
-        x.sql("commit.sql")?,
-    );
+    let (snapshot, snapshot_end) = (x.sql("snapshot.sql")?, x.sql("commit.sql")?);
 
-    // Both queries in one snapshot, so every order comes with all its lines.
+    // Small lookups, once: country names to ISO codes.
+    let mut countries: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    x.db.for_each(
+        &x.sql("orders.countries.sql")?,
+        &Params::new(),
+        &codec,
+        |r| {
+            let iso = r.text_or_empty("iso2")?;
+            let e = countries
+                .entry(country_key(&r.text_or_empty("name")?))
+                .or_insert_with(|| iso.clone());
+            if iso < *e {
+                *e = iso;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+
+    // Every stream in one snapshot, so every order comes with all its parts.
     x.db.execute(&snapshot, &Params::new()).await?;
 
-    // Phase 1: the orders, to a scratch file (sorted by orders_id).
-    let scratch = x.bw.scratch("shop_orders.part.csv");
-    let mut tmp = RecordWriter::create(&scratch, &SHOP_ORDERS, Format::Csv)?;
+    // The child tables, one plain stream each, put in order of orders_id.
+    let mut totals = x
+        .spool("orders.totals.sql", ("orders_id", "total_id"), |r| {
+            Ok(vec![
+                r.text_or_empty("class")?,
+                r.decimal("value")?.unwrap_or_default().to_string(),
+                r.text_or_empty("title")?,
+                r.int("sort_order")?.unwrap_or(0).to_string(),
+            ])
+        })
+        .await?;
+    let mut history = x
+        .spool("orders.history.sql", ("orders_id", "history_id"), |r| {
+            Ok(vec![
+                r.datetime("date_added")?.unwrap_or_default(),
+                r.text_or_empty("comments")?,
+            ])
+        })
+        .await?;
+    let mut attributes = x
+        .spool(
+            "orders.attributes.sql",
+            ("orders_id", "orders_products_id"),
+            |r| {
+                Ok(vec![
+                    r.int("attribute_id")?.unwrap_or(0).to_string(),
+                    r.text_or_empty("option_name")?,
+                    r.text_or_empty("option_value")?,
+                ])
+            },
+        )
+        .await?;
+    let mut order_lines = x
+        .spool(
+            "orders.lines.sql",
+            ("orders_id", "orders_products_id"),
+            |r| {
+                let dec = |c: &str| -> Result<String> {
+                    Ok(r.decimal(c)?.map(|d| d.to_string()).unwrap_or_default())
+                };
+                Ok(vec![
+                    r.int("products_id")?
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    r.text_or_empty("model")?,
+                    r.text_or_empty("name")?,
+                    dec("price")?,
+                    dec("final_price")?,
+                    dec("tax_rate")?,
+                    r.int("quantity")?.unwrap_or(0).to_string(),
+                ])
+            },
+        )
+        .await?;
+
+    // The headers in key order, each merged with its parts and screened;
+    // the valid ones written with their lines.
     let e = &SHOP_ORDERS;
+    let l = &SHOP_ORDER_LINES;
+    let mut gw = GroupWriter::create(&mut x.bw, e)?;
     let mut rec = e.empty_record();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut line = l.empty_record();
     let mut screened = super::Screened::default();
-    x.db.for_each(&orders_sql, &params, &codec, |r| {
-        rec[e.col("orders_id")] = r.int("orders_id")?.unwrap_or(0).to_string();
-        rec[e.col("customers_id")] = r
+    let mut acc = OrderTotals::default();
+    let mut attrs: Vec<(i64, String)> = Vec::new();
+    let c = |name: &str| e.col(name);
+    let (c_id, c_cust, c_nip, c_dp, c_lm, c_sid, c_cv, c_comment) = (
+        c("orders_id"),
+        c("customers_id"),
+        c("billing_nip"),
+        c("date_purchased"),
+        c("last_modified"),
+        c("status_id"),
+        c("currency_value"),
+        c("customer_comment"),
+    );
+    const TEXTS: [&str; 23] = [
+        "customers_name",
+        "customers_company",
+        "customers_email",
+        "customers_telephone",
+        "billing_name",
+        "billing_company",
+        "billing_street",
+        "billing_suburb",
+        "billing_city",
+        "billing_postcode",
+        "billing_state",
+        "billing_country",
+        "delivery_name",
+        "delivery_company",
+        "delivery_street",
+        "delivery_suburb",
+        "delivery_city",
+        "delivery_postcode",
+        "delivery_state",
+        "delivery_country",
+        "payment_method",
+        "status_name",
+        "currency",
+    ];
+    let text_cols = TEXTS.map(c);
+    let totals_cols = OrderTotals::COLUMNS.map(c);
+    let iso_cols = [
+        (
+            "billing_country_iso2",
+            c("billing_country"),
+            c("billing_country_iso2"),
+        ),
+        (
+            "delivery_country_iso2",
+            c("delivery_country"),
+            c("delivery_country_iso2"),
+        ),
+    ];
+    let mut optional = None;
+    // The line columns after orders_id, orders_products_id, in the spool's order.
+    let line_cols = [
+        "products_id",
+        "model",
+        "name",
+        "price",
+        "final_price",
+        "tax_rate",
+        "quantity",
+    ]
+    .map(|n| l.col(n));
+    let (l_oid, l_opid, l_attr) = (
+        l.col("orders_id"),
+        l.col("orders_products_id"),
+        l.col("attributes"),
+    );
+    x.db.for_each(&x.sql("orders.extract.sql")?, &params, &codec, |r| {
+        let oid = r.int("orders_id")?.unwrap_or(0);
+        rec[c_id] = oid.to_string();
+        rec[c_cust] = r
             .int("customers_id")?
             .map(|v| v.to_string())
             .unwrap_or_default();
-        for col in [
-            "customers_name",
-            "customers_company",
-            "customers_email",
-            "customers_telephone",
-            "billing_name",
-            "billing_company",
-            "billing_street",
-            "billing_suburb",
-            "billing_city",
-            "billing_postcode",
-            "billing_state",
-            "billing_country",
-            "billing_country_iso2",
-            "delivery_name",
-            "delivery_company",
-            "delivery_street",
-            "delivery_suburb",
-            "delivery_city",
-            "delivery_postcode",
-            "delivery_state",
-            "delivery_country",
-            "delivery_country_iso2",
-            "payment_method",
-            "customer_comment",
-            "status_name",
-            "currency",
-            "shipping_title",
-        ] {
-            rec[e.col(col)] = r.text_or_empty(col)?;
+        for (name, &col) in TEXTS.iter().zip(&text_cols) {
+            rec[col] = r.text_or_empty(name)?;
         }
-        // A NIP column only where a copied template returns one (an add-on
-        // that stores the buyer's NIP on the order).
-        rec[e.col("billing_nip")] = if r.has("billing_nip") {
-            r.text_or_empty("billing_nip")?
-        } else {
-            String::new()
+        // A copied template may still return the country codes itself, or
+        // a NIP column (an add-on that stores the buyer's NIP on the order).
+        let (has_iso, has_nip) =
+            *optional.get_or_insert_with(|| (r.has("billing_country_iso2"), r.has("billing_nip")));
+        for (name, country, col) in iso_cols {
+            rec[col] = match has_iso {
+                true => r.text_or_empty(name)?,
+                false => countries
+                    .get(&country_key(&rec[country]))
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+        }
+        rec[c_nip] = match has_nip {
+            true => r.text_or_empty("billing_nip")?,
+            false => String::new(),
         };
-        rec[e.col("date_purchased")] = r.datetime("date_purchased")?.unwrap_or_default();
-        rec[e.col("last_modified")] = r.datetime("last_modified")?.unwrap_or_default();
-        rec[e.col("status_id")] = r
+        rec[c_dp] = r.datetime("date_purchased")?.unwrap_or_default();
+        rec[c_lm] = r.datetime("last_modified")?.unwrap_or_default();
+        rec[c_sid] = r
             .int("status_id")?
             .map(|v| v.to_string())
             .unwrap_or_default();
-        rec[e.col("currency_value")] = r
+        rec[c_cv] = r
             .decimal("currency_value")?
             .map(|d| d.normalize().to_string())
             .unwrap_or_default();
-        for col in [
-            "subtotal",
-            "shipping_value",
-            "tax_total",
-            "other_totals",
-            "total",
-        ] {
-            rec[e.col(col)] = match r.text(col)? {
-                None => String::new(),
-                Some(list) => money::sum_list(&list)
-                    .map_err(|m| Error::Other(format!("shop order {}: {col}: {m}", rec[0])))?
-                    .to_string(),
-            };
+        // Totals: added up per class.
+        acc.clear();
+        totals.each_of(oid, |t| {
+            let f = |i: usize| t.get(3 + i).unwrap_or("");
+            let value = money::parse(f(1))
+                .map_err(|m| Error::Other(format!("shop order {oid}: orders_total value: {m}")))?;
+            let sort_order = f(3).parse().unwrap_or(0);
+            acc.add(oid, f(0), value, f(2), sort_order)
+        })?;
+        for (col, v) in totals_cols.iter().zip(acc.columns()) {
+            rec[*col] = v;
         }
-        rec[e.col("extra_totals")] = r.text_or_empty("extra_totals")?;
-        screened.take(e, &rec, &mut tmp)
-    })
-    .await?;
-    tmp.finish()?;
-
-    // Phase 2: the lines, in the same order, joined to their orders.
-    let mut orders_in = CsvReader::open(&scratch, e, "scratch orders")?;
-    let mut gw = GroupWriter::create(&mut x.bw, e)?;
-    let l = &SHOP_ORDER_LINES;
-    let mut current: Vec<String> = Vec::new();
-    let mut lines: Vec<Vec<String>> = Vec::new();
-    let mut stray = 0u64;
-    let mut next_order = |cur: &mut Vec<String>| -> Result<bool> {
-        Ok(matches!(orders_in.next(cur)?, Some(Item::Record(_))))
-    };
-    let mut have_current = next_order(&mut current)?;
-    let mut line = l.empty_record();
-    x.db.for_each(&lines_sql, &params, &codec, |r| {
-        let oid = r.int("orders_id")?.unwrap_or(0);
-        line[l.col("orders_id")] = oid.to_string();
-        line[l.col("orders_products_id")] = r.int("orders_products_id")?.unwrap_or(0).to_string();
-        line[l.col("products_id")] = r
-            .int("products_id")?
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        line[l.col("model")] = r.text_or_empty("model")?;
-        line[l.col("name")] = r.text_or_empty("name")?;
-        for col in ["price", "final_price", "tax_rate"] {
-            line[l.col(col)] = r.decimal(col)?.map(|d| d.to_string()).unwrap_or_default();
-        }
-        line[l.col("quantity")] = r.int("quantity")?.unwrap_or(0).to_string();
-        line[l.col("attributes")] = r.text_or_empty("attributes")?;
-        // Orders before this line's order are complete.
-        while have_current && current[0].parse::<i64>().unwrap_or(i64::MAX) < oid {
-            gw.write(&current, &lines)?;
-            lines.clear();
-            have_current = next_order(&mut current)?;
-        }
-        if have_current && current[0].parse::<i64>().ok() == Some(oid) {
+        // The first status comment (by date, then id).
+        let mut first: Option<(String, i64, String)> = None;
+        history.each_of(oid, |h| {
+            let id = h.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let (date, comment) = (h.get(3).unwrap_or(""), h.get(4).unwrap_or(""));
+            if first
+                .as_ref()
+                .is_none_or(|(d, i, _)| (date, id) < (d.as_str(), *i))
+            {
+                first = Some((date.to_string(), id, comment.to_string()));
+            }
+            Ok(())
+        })?;
+        rec[c_comment] = first.map(|f| f.2).unwrap_or_default();
+        // The lines with their attributes.
+        lines.clear();
+        order_lines.each_of(oid, |ln| {
+            let opid: i64 = ln.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            line[l_oid] = oid.to_string();
+            line[l_opid] = opid.to_string();
+            for (i, &col) in line_cols.iter().enumerate() {
+                line[col] = ln.get(3 + i).unwrap_or("").to_string();
+            }
+            attrs.clear();
+            // Attributes come in line order too (both spools key on the line).
+            attributes.each_of_child(oid, opid, |a| {
+                let id = a.get(3).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let (o, v) = (a.get(4).unwrap_or(""), a.get(5).unwrap_or(""));
+                attrs.push((id, format!("{o}: {v}")));
+                Ok(())
+            })?;
+            attrs.sort_by_key(|(id, _)| *id);
+            line[l_attr] = attrs
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             lines.push(line.clone());
-        } else {
-            stray += 1; // a line of an order left out as invalid
+            Ok(())
+        })?;
+        if screened.admit(e, &rec) {
+            gw.write(&rec, &lines)?;
         }
         Ok(())
     })
     .await?;
-    while have_current {
-        gw.write(&current, &lines)?;
-        lines.clear();
-        have_current = next_order(&mut current)?;
-    }
     gw.finish(&mut x.bw)?;
-    // Phase 3: every order id the shop has, up to the signpost: an order the
+    for m in [totals, history, attributes, order_lines] {
+        m.remove()?;
+    }
+    // Every order id the shop has, up to the signpost: an order the
     // Magazyn holds that is not among them was deleted in the shop.
     let ids_path = x.bw.scratch("data/shop_order_ids.csv");
     let mut ids = RecordWriter::create(&ids_path, &SHOP_ORDER_IDS, Format::Csv)?;
@@ -238,13 +356,105 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     .await?;
     x.bw.add(&SHOP_ORDER_IDS, ids.finish()?);
     x.db.execute(&snapshot_end, &Params::new()).await?;
-    std::fs::remove_file(&scratch).map_err(|err| Error::io(&scratch, err))?;
     let counts = screened.finish(e, &mut x.bw, "shop:orders")?;
-    if stray > 0 {
-        tracing::info!("{stray} lines of rejected orders left out");
-    }
     let batch = x.finish().await?;
     Ok(Stepped { batch, counts })
+}
+
+/// A country as the shop compares names (case and trailing blanks aside).
+fn country_key(name: &str) -> String {
+    name.trim_end().to_lowercase()
+}
+
+/// One order's totals (`orders_total`, in the order the shop wrote them),
+/// added up exactly per class.
+#[derive(Default)]
+struct OrderTotals {
+    subtotal: Option<Decimal>,
+    shipping_title: Option<String>,
+    shipping: Option<Decimal>,
+    tax: Option<Decimal>,
+    other: Option<Decimal>,
+    total: Option<Decimal>,
+    /// The other totals: (sort order, `class value title`).
+    extras: Vec<(i64, String)>,
+}
+
+impl OrderTotals {
+    /// The `shop_orders` columns of [`OrderTotals::columns`].
+    const COLUMNS: [&'static str; 7] = [
+        "subtotal",
+        "shipping_title",
+        "shipping_value",
+        "tax_total",
+        "other_totals",
+        "total",
+        "extra_totals",
+    ];
+
+    fn clear(&mut self) {
+        *self = OrderTotals {
+            extras: std::mem::take(&mut self.extras),
+            ..OrderTotals::default()
+        };
+        self.extras.clear();
+    }
+
+    fn add(
+        &mut self,
+        order: i64,
+        class: &str,
+        value: Decimal,
+        title: &str,
+        sort_order: i64,
+    ) -> Result<()> {
+        let sum = |slot: &mut Option<Decimal>| -> Result<()> {
+            let s = slot.unwrap_or(Decimal::ZERO).checked_add(value);
+            *slot = Some(s.ok_or_else(|| {
+                Error::Other(format!(
+                    "shop order {order}: orders_total {class}: the sum overflows"
+                ))
+            })?);
+            Ok(())
+        };
+        match class {
+            "ot_subtotal" => sum(&mut self.subtotal)?,
+            "ot_tax" => sum(&mut self.tax)?,
+            "ot_total" => sum(&mut self.total)?,
+            "ot_shipping" => {
+                sum(&mut self.shipping)?;
+                if self.shipping_title.as_deref().is_none_or(|t| title < t) {
+                    self.shipping_title = Some(title.to_string());
+                }
+            }
+            _ => {
+                sum(&mut self.other)?;
+                let line = format!("{class} {value} {}", title.replace('\n', " "));
+                self.extras.push((sort_order, line));
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of [`OrderTotals::COLUMNS`]; the extras in sort order
+    /// (rows of one sort order as the shop wrote them).
+    fn columns(&mut self) -> [String; 7] {
+        self.extras.sort_by_key(|(s, _)| *s);
+        let d = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or_default();
+        [
+            d(self.subtotal),
+            self.shipping_title.take().unwrap_or_default(),
+            d(self.shipping),
+            d(self.tax),
+            d(self.other),
+            d(self.total),
+            self.extras
+                .iter()
+                .map(|(_, l)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ]
+    }
 }
 
 // -------------------------------------------------------------- transform

@@ -256,11 +256,11 @@ impl ShopRow<'_> {
 
     /// Text, decoded from the stored bytes; `None` for SQL NULL.
     pub fn text(&self, col: &str) -> Result<Option<String>> {
-        let bytes: Option<Vec<u8>> = match self.row {
+        let bytes: Option<&[u8]> = match self.row {
             AnyRow::MySql(r) => r.try_get(col).map_err(|e| self.err(col, e))?,
             AnyRow::Sqlite(r) => r.try_get(col).map_err(|e| self.err(col, e))?,
         };
-        Ok(bytes.map(|b| self.codec.decode(&b)))
+        Ok(bytes.map(|b| self.codec.decode(b)))
     }
 
     /// The bytes the shop stores, undecoded (encoding detection).

@@ -257,7 +257,30 @@ pub fn parse_datetime(v: &str) -> Option<chrono::NaiveDateTime> {
 
 /// The staging form of a date-time (no zone: shop clocks are local).
 pub fn format_datetime(t: &chrono::NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+    use chrono::{Datelike, Timelike};
+    // By hand: chrono's strftime parses its pattern for every value, and an
+    // extract formats two per order.
+    if !(0..=9999).contains(&t.year()) {
+        return t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    }
+    let mut b = [0u8; 19];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, t.year() as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+        b[at] = c;
+    }
+    String::from_utf8_lossy(&b).into_owned()
 }
 
 #[cfg(test)]
