@@ -397,6 +397,10 @@ impl Params {
         self.0.retain(|(n, _)| *n != name);
         self.set(name, v)
     }
+    /// The value of one parameter, if set.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
     /// The values in the order the SQL wants them.
     pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {
         sql.params

@@ -42,7 +42,8 @@ pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "magsync.toml")]
     pub config: PathBuf,
-    /// More log output on stderr (-v info, -vv debug).
+    /// More log output on stderr (-v info, -vv debug, -vvv every Magazyn
+    /// statement with its time).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -98,7 +99,8 @@ pub fn main() -> anyhow::Result<Exit> {
     let level = match cli.verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
     };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)

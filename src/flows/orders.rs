@@ -1319,7 +1319,11 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
     // Goods issues (opt-in): the first load of a shop brings its history,
     // whose delivered orders the stock counted long ago: none issued.
     let issues = shop.orders.goods_issues;
-    let history = issues && mag.orders_loaded_max(&shop_id).await?.is_none();
+    // Orders beyond the highest this shop has loaded, met in rising order,
+    // cannot be in the Magazyn yet: they are inserted without a look-up.
+    let loaded_max = mag.orders_loaded_max(&shop_id).await?;
+    let mut last_new = loaded_max.unwrap_or(i64::MIN);
+    let history = issues && loaded_max.is_none();
     let mut history_realized = 0u64;
     while reader.next(&mut g)? {
         out.counts.records += 1;
@@ -1329,7 +1333,16 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         let description = get("description");
         let closed = closed(&status);
 
-        if let Some(existing) = mag.order_get(&number).await? {
+        let shop_order_id = g.rec[o.col("shop_order_id")].parse::<i64>().ok();
+        let known_new = shop_order_id.is_some_and(|id| id > last_new);
+        if let Some(id) = shop_order_id.filter(|_| known_new) {
+            last_new = id;
+        }
+        let existing = match known_new {
+            true => None,
+            false => mag.order_get(&number).await?,
+        };
+        if let Some(existing) = existing {
             if existing.status == status && existing.description == description {
                 out.counts.unchanged += 1;
                 continue;
@@ -1507,11 +1520,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             .set("warehouse_id", warehouse)
             .set("reserved", !closed)
             .set("buyer_is_company", get("buyer_is_company") == "1");
-        let order_id = mag.order_insert(p).await?;
+        let mut new_lines = Vec::with_capacity(g.children.len());
         for ((_, l), (good, kind)) in g.children.iter().zip(&goods) {
             let lg = |c: &str| l[ol.col(c)].clone();
             let mut lp = Params::new()
-                .set("order_id", order_id)
                 .set("line_no", lg("line_no").parse::<i64>().unwrap_or(0))
                 .set("good_id", good.map_or(Value::Null, Value::Int))
                 .set("kind", *kind);
@@ -1535,7 +1547,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     },
                 );
             }
-            mag.order_line_insert(lp).await?;
+            new_lines.push(lp);
             if let (Some(good), false) = (good, closed) {
                 let qty = money::parse(&lg("quantity")).map_err(Error::Other)?;
                 // New orders' reservations are added up and written once per
@@ -1543,6 +1555,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 *new_reservations.entry(*good).or_insert(Decimal::ZERO) += qty;
             }
         }
+        let order_id = mag.order_insert_new(p, new_lines).await?;
         let mut what = format!(
             "{} lines, {} {}",
             g.children.len(),
@@ -1552,10 +1565,21 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         if issues && status == REALIZED {
             if history {
                 history_realized += 1;
-            } else if let Some((_, _, issued)) =
-                follow_goods_issues(mag, order_id, warehouse, &status, batch.id()).await?
-            {
-                what.push_str(&format!(", {issued}"));
+            } else {
+                // A queued order (Firebird) gets its id by its number.
+                let order_id = match order_id {
+                    Some(id) => id,
+                    None => mag.order_get(&number).await?.map(|o| o.id).ok_or_else(|| {
+                        Error::Other(format!(
+                            "Magazyn: order {number} was inserted but is not there"
+                        ))
+                    })?,
+                };
+                if let Some((_, _, issued)) =
+                    follow_goods_issues(mag, order_id, warehouse, &status, batch.id()).await?
+                {
+                    what.push_str(&format!(", {issued}"));
+                }
             }
         }
         out.counts.inserted += 1;
@@ -1649,8 +1673,8 @@ async fn mark_deleted(
         Ok(None)
     };
     let mut shop_has = next_id()?;
-    // (id, number, description, reserved, warehouse): few, only the deleted.
-    let mut gone: Vec<(i64, String, String, bool, i64)> = Vec::new();
+    // (id, number, reserved, warehouse): few, only the deleted.
+    let mut gone: Vec<(i64, String, bool, i64)> = Vec::new();
     mag.for_each(
         "orders.of_shop.sql",
         Params::new().set("shop", shop_id),
@@ -1666,7 +1690,6 @@ async fn mark_deleted(
                 gone.push((
                     r.int("id")?,
                     r.text("number")?,
-                    r.text("description")?,
                     matches!(r.text("reserved")?.as_str(), "1" | "true"),
                     r.opt_text("warehouse_id")?
                         .and_then(|w| w.parse().ok())
@@ -1677,7 +1700,11 @@ async fn mark_deleted(
         },
     )
     .await?;
-    for (id, number, description, reserved, wh) in gone {
+    for (id, number, reserved, wh) in gone {
+        let description = match mag.order_get(&number).await? {
+            Some(o) => o.description,
+            None => String::new(),
+        };
         if reserved {
             for (good, qty) in mag.order_reserved_goods(id).await? {
                 mag.reserve(wh, good, -qty).await?;

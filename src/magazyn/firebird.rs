@@ -151,6 +151,9 @@ pub fn kind(sql: &str) -> Kind {
     let first = words.next().unwrap_or("");
     if first.eq_ignore_ascii_case("SELECT") || first.eq_ignore_ascii_case("WITH") {
         Kind::Select
+    } else if first.eq_ignore_ascii_case("EXECUTE") {
+        // A block's RETURNING ... INTO is its own business.
+        Kind::Exec
     } else if sql
         .split_whitespace()
         .any(|w| w.eq_ignore_ascii_case("RETURNING"))

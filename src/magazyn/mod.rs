@@ -4,6 +4,7 @@
 //! second backend (Firebird 3, what DGCS uses) sits behind the same methods
 //! with its own template profile (`magazyn-firebird`).
 
+pub mod bulk;
 pub mod firebird;
 pub mod store;
 

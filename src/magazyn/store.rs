@@ -56,6 +56,8 @@ pub struct Magazyn {
     lock_wait: u32,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
+    /// New orders waiting to go to Firebird as one EXECUTE BLOCK.
+    queued: super::bulk::Queue,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -272,6 +274,7 @@ impl Magazyn {
             file,
             lock_wait: DEFAULT_LOCK_WAIT,
             created: false,
+            queued: super::bulk::Queue::default(),
         };
         m.migrate()?;
         Ok(m)
@@ -429,6 +432,10 @@ impl Magazyn {
         f: impl FnMut(&MRow) -> Result<()>,
         changed: &mut u64,
     ) -> Result<u64> {
+        // Queued orders go before anything that reads or writes orders.
+        if !self.queued.is_empty() && super::bulk::touches_orders(name) {
+            self.flush_orders()?;
+        }
         self.sql(name)?;
         let sql = &self.parsed[name];
         let values = params.ordered(sql)?;
@@ -439,6 +446,7 @@ impl Magazyn {
     /// A read-only query given as text, every value as a string (NULL as
     /// ""): for tests and reports that look into the Magazyn directly.
     pub fn raw_rows(&mut self, sql: &str) -> Result<Vec<Vec<String>>> {
+        self.flush_orders()?;
         let mut out = Vec::new();
         let mut changed = 0;
         run_on(
@@ -467,6 +475,7 @@ impl Magazyn {
     /// A statement given as text, outside any template (tests that play
     /// another program editing the Magazyn). Returns rows changed.
     pub fn raw_exec(&mut self, sql: &str) -> Result<u64> {
+        self.flush_orders()?;
         let mut changed = 0;
         run_on(
             &mut self.conn,
@@ -515,6 +524,7 @@ impl Magazyn {
     }
 
     pub async fn commit(&mut self) -> Result<()> {
+        self.flush_orders()?;
         match &mut self.conn {
             Conn::Sqlite(c) => c
                 .execute_batch("COMMIT")
@@ -526,6 +536,7 @@ impl Magazyn {
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
+        self.queued.clear();
         match &mut self.conn {
             Conn::Sqlite(c) => c
                 .execute_batch("ROLLBACK")
@@ -787,6 +798,67 @@ impl Magazyn {
     /// Insert an order; `fields` are the template's named parameters.
     pub async fn order_insert(&mut self, fields: Params) -> Result<i64> {
         self.insert("orders.insert.sql", fields.set("now", now_utc()))
+    }
+
+    /// Insert a new order with its lines (their parameters without
+    /// `order_id`) in as few round trips as the backend allows. SQLite: the
+    /// order, then every line in one multi-row statement; returns the id.
+    /// Firebird: queued, and sent with other orders as one EXECUTE BLOCK
+    /// before the next statement that reads or writes orders, or at commit;
+    /// returns `None` (the id is the server's until then).
+    pub async fn order_insert_new(
+        &mut self,
+        fields: Params,
+        lines: Vec<Params>,
+    ) -> Result<Option<i64>> {
+        let fields = fields.set("now", now_utc());
+        if let Conn::Firebird(_) = self.conn {
+            self.sql("orders.insert.sql")?;
+            self.sql("order_lines.insert.sql")?;
+            let order = &self.parsed["orders.insert.sql"];
+            let line = &self.parsed["order_lines.insert.sql"];
+            self.queued.push(order, line, &fields, &lines)?;
+            if self.queued.full() {
+                self.flush_orders()?;
+            }
+            return Ok(None);
+        }
+        // SQLite buffers what RETURNING returns in a table of its own: the
+        // row id comes cheaper from the connection.
+        self.sql("orders.insert.sql")?;
+        let order = &self.parsed["orders.insert.sql"];
+        let text = super::bulk::without_returning_id(order)?;
+        let values = fields.ordered(order)?;
+        let name = format!("{}: orders.insert.sql", self.file);
+        run_on(&mut self.conn, &name, text, &values, |_| Ok(()), &mut 0)?;
+        let Conn::Sqlite(c) = &self.conn else {
+            return Err(Error::Other(
+                "Magazyn: a Firebird order reached the SQLite path".into(),
+            ));
+        };
+        let id = c.last_insert_rowid();
+        self.sql("order_lines.insert.sql")?;
+        for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
+            let one = &self.parsed["order_lines.insert.sql"];
+            let (text, values) = super::bulk::multi_row(one, chunk, "order_id", &Value::Int(id))?;
+            let name = format!("{}: order_lines.insert.sql", self.file);
+            let refs: Vec<&Value> = values.iter().collect();
+            run_on(&mut self.conn, &name, &text, &refs, |_| Ok(()), &mut 0)?;
+        }
+        Ok(Some(id))
+    }
+
+    /// Send the queued orders and lines (Firebird) as EXECUTE BLOCKs.
+    fn flush_orders(&mut self) -> Result<()> {
+        for (text, values, what) in self.queued.take_blocks() {
+            let name = format!(
+                "{}: orders.insert.sql, order_lines.insert.sql ({what})",
+                self.file
+            );
+            let refs: Vec<&Value> = values.iter().collect();
+            run_on(&mut self.conn, &name, &text, &refs, |_| Ok(()), &mut 0)?;
+        }
+        Ok(())
     }
 
     pub async fn order_update_status(
@@ -1117,8 +1189,23 @@ fn open_sqlite(url: &str, create: bool) -> Result<(Conn, String)> {
     Ok((Conn::Sqlite(conn), path.to_string()))
 }
 
-/// The one place a Magazyn statement runs, on either backend.
+/// The one place a Magazyn statement runs, on either backend (`-vvv`
+/// traces each with its time).
 fn run_on(
+    conn: &mut Conn,
+    name: &str,
+    text: &str,
+    values: &[&Value],
+    f: impl FnMut(&MRow) -> Result<()>,
+    changed: &mut u64,
+) -> Result<u64> {
+    let t0 = std::time::Instant::now();
+    let r = run_statement(conn, name, text, values, f, changed);
+    tracing::trace!("{name}: {} µs", t0.elapsed().as_micros());
+    r
+}
+
+fn run_statement(
     conn: &mut Conn,
     name: &str,
     text: &str,

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""The script users write instead of magsync: pymysql + csv, the same two
-queries (orders, lines) streamed to CSV files. Used by benches/full.sh."""
+"""The script a user writes instead of magsync: pymysql with a streaming
+cursor, every table an orders extract reads dumped to a CSV file as it
+comes (no query of magsync's). Used by benches/full.sh.
+
+    dump_orders.py DATABASE OUTDIR"""
 import csv, sys, pymysql, pymysql.cursors
 
-db, orders_sql, lines_sql, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+from dump_tables import TABLES
+
+db, out = sys.argv[1], sys.argv[2]
 conn = pymysql.connect(host="127.0.0.1", user="root", database=db, charset="utf8mb4",
                        cursorclass=pymysql.cursors.SSCursor)
-for name, path in (("orders", orders_sql), ("lines", lines_sql)):
+for name, sql in TABLES:
     with conn.cursor() as cur, open(f"{out}/{name}.csv", "w", newline="") as f:
-        cur.execute(open(path).read())
+        cur.execute(sql)
         w = csv.writer(f)
         w.writerow([d[0] for d in cur.description])
         for row in cur:
