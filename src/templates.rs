@@ -88,6 +88,7 @@ builtin![
     "oscommerce-2.3/orders.ids.sql",
     "oscommerce-2.3/orders.extract.sql",
     "oscommerce-2.3/orders.countries.sql",
+    "oscommerce-2.3/orders.changed.sql",
     "oscommerce-2.3/orders.totals.sql",
     "oscommerce-2.3/orders.history.sql",
     "oscommerce-2.3/orders.lines.sql",

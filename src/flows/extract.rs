@@ -35,7 +35,13 @@ pub struct ExtractRun<'c> {
     pub bw: BatchWriter,
     /// A content scan's fingerprints, kept as the batch's pending ones.
     pub fingerprints: Option<super::state::Scan>,
+    /// The old records an incremental run takes again, as key ranges
+    /// (lo, hi] (`changed_by`); `None`: read them in one pass.
+    changed: Option<Vec<(i64, i64)>>,
 }
+
+/// Changed old records read by key at most; more are read in one pass.
+pub const CHANGED_BY_KEY: usize = 2000;
 
 impl<'c> ExtractRun<'c> {
     /// `max_id_sql` names the template returning the highest key (`max_id`);
@@ -153,6 +159,7 @@ impl<'c> ExtractRun<'c> {
             params,
             bw,
             fingerprints: None,
+            changed: None,
         })
     }
 
@@ -200,10 +207,12 @@ impl<'c> ExtractRun<'c> {
 
     /// Run a child table's template (`:lo`, `:hi`, `:all`, `:since`) over
     /// the window, in key order. A full run is one key range (0, max_id]; an
-    /// incremental one is first the old records changed since `:since`
-    /// (0, after_id] with `:all = 0`, then the new ones (after_id, max_id]
-    /// as a plain range. Both parts ascend and the second starts above the
-    /// first, so the rows arrive in key order as one stream.
+    /// incremental one is first the old records changed since `:since`,
+    /// then the new ones (after_id, max_id] as a plain range. The old ones
+    /// are read by key, one range per run of consecutive ids, when
+    /// [`ExtractRun::changed_by`] listed few enough; else in one pass over
+    /// (0, after_id] with `:all = 0`. Every part ascends and starts above
+    /// the one before, so the rows arrive in key order as one stream.
     pub async fn for_each_part<F>(&mut self, sql: &Sql, mut f: F) -> Result<u64>
     where
         F: FnMut(&crate::shop::ShopRow<'_>) -> Result<()>,
@@ -213,8 +222,13 @@ impl<'c> ExtractRun<'c> {
             true => 0,
             false => self.watermark.after_id.unwrap_or(0).min(max_id),
         };
+        let mut parts: Vec<(i64, i64, bool)> = match &self.changed {
+            Some(runs) => runs.iter().map(|&(lo, hi)| (lo, hi, true)).collect(),
+            None => vec![(0, after_id, false)],
+        };
+        parts.push((after_id, max_id, true));
         let mut n = 0;
-        for (lo, hi, all) in [(0, after_id, false), (after_id, max_id, true)] {
+        for (lo, hi, all) in parts {
             if hi <= lo {
                 continue;
             }
@@ -227,6 +241,35 @@ impl<'c> ExtractRun<'c> {
             n += self.db.for_each(sql, &p, &self.codec, &mut f).await?;
         }
         Ok(n)
+    }
+
+    /// Before the child streams of an incremental run: list the old
+    /// records changed since `:since` (`template` returns their `key` in
+    /// order) as runs of consecutive keys, so that the child tables are
+    /// read by key; more than [`CHANGED_BY_KEY`] of them are read in one
+    /// pass instead.
+    pub async fn changed_by(&mut self, template: &str, key: &str) -> Result<()> {
+        if self.watermark.full {
+            return Ok(());
+        }
+        let sql = self.sql(template)?;
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        let mut many = false;
+        self.db
+            .for_each(&sql, &self.params, &self.codec, |r| {
+                let id = r.int(key)?.unwrap_or(0);
+                let full = runs.len() >= CHANGED_BY_KEY;
+                match runs.last_mut() {
+                    Some(last) if last.1 == id - 1 => last.1 = id,
+                    Some(last) if last.1 >= id => {}
+                    _ if full => many = true,
+                    _ => runs.push((id - 1, id)),
+                }
+                Ok(())
+            })
+            .await?;
+        self.changed = (!many).then_some(runs);
+        Ok(())
     }
 
     /// Stream a child table's template over the window into a sorted

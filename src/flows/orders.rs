@@ -112,7 +112,9 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     // Every stream in one snapshot, so every order comes with all its parts.
     x.db.execute(&snapshot, &Params::new()).await?;
 
-    // The child tables, one plain stream each, put in order of orders_id.
+    // The child tables, one plain stream each, put in order of orders_id
+    // (an incremental run reads the changed old orders' rows by key).
+    x.changed_by("orders.changed.sql", "orders_id").await?;
     let mut totals = x
         .spool("orders.totals.sql", ("orders_id", "total_id"), |r| {
             Ok(vec![
