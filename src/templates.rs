@@ -101,6 +101,7 @@ builtin![
     "magazyn/migrations/0006_goods_issues.sql",
     "magazyn/migrations/0007_retired_links.sql",
     "magazyn/links.retire.sql",
+    "magazyn/links.customer.sql",
     "magazyn/links.products.sql",
     "magazyn/goods_issues.insert.sql",
     "magazyn/goods_issues.of_order.sql",
@@ -184,6 +185,7 @@ builtin![
     "magazyn-firebird/migrations/0006_goods_issues.sql",
     "magazyn-firebird/migrations/0007_retired_links.sql",
     "magazyn-firebird/links.retire.sql",
+    "magazyn-firebird/links.customer.sql",
     "magazyn-firebird/links.products.sql",
     "magazyn-firebird/goods_issues.insert.sql",
     "magazyn-firebird/goods_issues.of_order.sql",
@@ -404,13 +406,20 @@ impl Params {
     }
     /// The values in the order the SQL wants them.
     pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {
+        // Values are mostly set in the template's order: look from where
+        // the last one was found first (a hot path of every load).
+        let mut at = 0;
+        let len = self.0.len();
         sql.params
             .iter()
             .map(|p| {
-                self.0
-                    .iter()
-                    .find(|(n, _)| n == p)
-                    .map(|(_, v)| v)
+                (0..len)
+                    .map(|k| (at + k) % len)
+                    .find(|&i| self.0[i].0 == p)
+                    .map(|i| {
+                        at = i + 1;
+                        &self.0[i].1
+                    })
                     .ok_or_else(|| Error::Template {
                         name: sql.name.clone(),
                         message: format!(

@@ -369,12 +369,16 @@ pub async fn upsert(
     batch_id: &str,
     update: bool,
 ) -> Result<Upsert> {
-    let result = match find_customer(mag, shop, shop_id, wanted).await? {
-        Found::Weak(id) if !update => {
-            mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+    let found = find_customer(mag, shop, shop_id, wanted).await?;
+    let linked = matches!(found, Found::One(_, true) | Found::Weak(_, true));
+    let result = match found {
+        Found::Weak(id, linked) if !update => {
+            if !linked {
+                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+            }
             Upsert::Unchanged(id)
         }
-        Found::Weak(id) => {
+        Found::Weak(id, linked) => {
             let current = mag.customer_get(id).await?.ok_or_else(|| {
                 Error::Other(format!("Magazyn customer {id} vanished during the load"))
             })?;
@@ -402,7 +406,9 @@ pub async fn upsert(
             if !filled.is_empty() {
                 mag.customer_update(id, &merged).await?;
             }
-            mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+            if !linked {
+                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+            }
             Upsert::Weak { id, filled, kept }
         }
         Found::Ambiguous(step, ids) => {
@@ -419,8 +425,8 @@ pub async fn upsert(
                 ),
             ));
         }
-        Found::One(id) if !update => Upsert::Unchanged(id),
-        Found::One(id) => {
+        Found::One(id, _) if !update => Upsert::Unchanged(id),
+        Found::One(id, _) => {
             let current = mag.customer_get(id).await?.ok_or_else(|| {
                 Error::Other(format!("Magazyn customer {id} vanished during the load"))
             })?;
@@ -445,17 +451,21 @@ pub async fn upsert(
         | Upsert::Weak { id, .. } => *id,
         Upsert::Ambiguous(..) => unreachable!("returned above"),
     };
-    mag.link_put(shop, "customer", shop_id, id, batch_id)
-        .await?;
+    // A customer found by its live link keeps it as it is.
+    if !linked {
+        mag.link_put(shop, "customer", shop_id, id, batch_id)
+            .await?;
+    }
     Ok(result)
 }
 
 enum Found {
     None,
-    /// By link, code or NIP.
-    One(i64),
-    /// By name or e-mail alone, now or when the link was made.
-    Weak(i64),
+    /// By link (true), code or NIP.
+    One(i64, bool),
+    /// By name or e-mail alone, now or when the link was made (true: found
+    /// by that link).
+    Weak(i64, bool),
     Ambiguous(MatchStep, Vec<i64>),
 }
 
@@ -466,14 +476,10 @@ async fn find_customer(
     shop_id: &str,
     c: &CustomerRow,
 ) -> Result<Found> {
-    if let Some(id) = mag.link_get(shop, "customer", shop_id).await?
-        && mag.customer_get(id).await?.is_some()
-    {
-        let weak = mag.link_get(shop, WEAK_LINK, shop_id).await? == Some(id);
-        return Ok(if weak {
-            Found::Weak(id)
-        } else {
-            Found::One(id)
+    if let Some((id, weak)) = mag.customer_link(shop, shop_id).await? {
+        return Ok(match weak {
+            true => Found::Weak(id, true),
+            false => Found::One(id, true),
         });
     }
     for step in MatchStep::ORDER {
@@ -498,9 +504,9 @@ async fn find_customer(
         match ids.len() {
             0 => continue,
             1 if matches!(step, MatchStep::Name | MatchStep::Email) => {
-                return Ok(Found::Weak(ids[0]));
+                return Ok(Found::Weak(ids[0], false));
             }
-            1 => return Ok(Found::One(ids[0])),
+            1 => return Ok(Found::One(ids[0], false)),
             _ => return Ok(Found::Ambiguous(step, ids)),
         }
     }

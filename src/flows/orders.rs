@@ -115,16 +115,40 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     // The child tables, one plain stream each, put in order of orders_id
     // (an incremental run reads the changed old orders' rows by key).
     x.changed_by("orders.changed.sql", "orders_id").await?;
-    let mut totals = x
-        .spool("orders.totals.sql", ("orders_id", "total_id"), |r| {
-            Ok(vec![
-                r.text_or_empty("class")?,
-                r.decimal("value")?.unwrap_or_default().to_string(),
-                r.text_or_empty("title")?,
-                r.int("sort_order")?.unwrap_or(0).to_string(),
-            ])
-        })
-        .await?;
+    // Totals: the rows of an order come one after another, so each run of
+    // them is added up here and spooled as one partial sum (a late row makes
+    // a second partial; the merge adds the partials).
+    let mut spool = super::sorted::Spool::new(&x.bw.scratch(""), "orders_totals");
+    let mut run = OrderTotals::default();
+    let mut run_key: Option<(i64, i64)> = None;
+    let sql = x.sql("orders.totals.sql")?;
+    x.for_each_part(&sql, |r| {
+        let (oid, tid) = (
+            r.int("orders_id")?.unwrap_or(0),
+            r.int("total_id")?.unwrap_or(0),
+        );
+        if run_key.is_some_and(|(o, _)| o != oid) {
+            let (o, t) = run_key.take().expect("checked above");
+            spool.push(o, t, run.to_fields())?;
+            run.clear();
+        }
+        run_key.get_or_insert((oid, tid));
+        let class = r.text_or_empty("class")?;
+        let value = r.decimal("value")?.unwrap_or_default();
+        let title = r.text_or_empty("title")?;
+        run.add(
+            oid,
+            &class,
+            value,
+            &title,
+            (r.int("sort_order")?.unwrap_or(0), tid),
+        )
+    })
+    .await?;
+    if let Some((o, t)) = run_key {
+        spool.push(o, t, run.to_fields())?;
+    }
+    let mut totals = spool.finish()?;
     let mut history = x
         .spool("orders.history.sql", ("orders_id", "history_id"), |r| {
             Ok(vec![
@@ -284,15 +308,9 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             .decimal("currency_value")?
             .map(|d| d.normalize().to_string())
             .unwrap_or_default();
-        // Totals: added up per class.
+        // Totals: the partial sums added up.
         acc.clear();
-        totals.each_of(oid, |t| {
-            let f = |i: usize| t.get(3 + i).unwrap_or("");
-            let value = money::parse(f(1))
-                .map_err(|m| Error::Other(format!("shop order {oid}: orders_total value: {m}")))?;
-            let sort_order = f(3).parse().unwrap_or(0);
-            acc.add(oid, f(0), value, f(2), sort_order)
-        })?;
+        totals.each_of(oid, |t| acc.merge_fields(oid, t))?;
         for (col, v) in totals_cols.iter().zip(acc.columns()) {
             rec[*col] = v;
         }
@@ -378,8 +396,8 @@ struct OrderTotals {
     tax: Option<Decimal>,
     other: Option<Decimal>,
     total: Option<Decimal>,
-    /// The other totals: (sort order, `class value title`).
-    extras: Vec<(i64, String)>,
+    /// The other totals: ((sort order, total id), `class value title`).
+    extras: Vec<((i64, i64), String)>,
 }
 
 impl OrderTotals {
@@ -402,46 +420,115 @@ impl OrderTotals {
         self.extras.clear();
     }
 
+    fn sum(order: i64, what: &str, slot: &mut Option<Decimal>, value: Decimal) -> Result<()> {
+        let s = slot.unwrap_or(Decimal::ZERO).checked_add(value);
+        *slot = Some(s.ok_or_else(|| {
+            Error::Other(format!(
+                "shop order {order}: orders_total {what}: the sum overflows"
+            ))
+        })?);
+        Ok(())
+    }
+
+    /// One `orders_total` row; `at` is (sort_order, orders_total_id).
     fn add(
         &mut self,
         order: i64,
         class: &str,
         value: Decimal,
         title: &str,
-        sort_order: i64,
+        at: (i64, i64),
     ) -> Result<()> {
-        let sum = |slot: &mut Option<Decimal>| -> Result<()> {
-            let s = slot.unwrap_or(Decimal::ZERO).checked_add(value);
-            *slot = Some(s.ok_or_else(|| {
-                Error::Other(format!(
-                    "shop order {order}: orders_total {class}: the sum overflows"
-                ))
-            })?);
-            Ok(())
-        };
         match class {
-            "ot_subtotal" => sum(&mut self.subtotal)?,
-            "ot_tax" => sum(&mut self.tax)?,
-            "ot_total" => sum(&mut self.total)?,
+            "ot_subtotal" => Self::sum(order, class, &mut self.subtotal, value)?,
+            "ot_tax" => Self::sum(order, class, &mut self.tax, value)?,
+            "ot_total" => Self::sum(order, class, &mut self.total, value)?,
             "ot_shipping" => {
-                sum(&mut self.shipping)?;
-                if self.shipping_title.as_deref().is_none_or(|t| title < t) {
-                    self.shipping_title = Some(title.to_string());
-                }
+                Self::sum(order, class, &mut self.shipping, value)?;
+                self.take_title(title);
             }
             _ => {
-                sum(&mut self.other)?;
+                Self::sum(order, class, &mut self.other, value)?;
                 let line = format!("{class} {value} {}", title.replace('\n', " "));
-                self.extras.push((sort_order, line));
+                self.extras.push((at, line));
             }
         }
         Ok(())
     }
 
-    /// The values of [`OrderTotals::COLUMNS`]; the extras in sort order
-    /// (rows of one sort order as the shop wrote them).
+    /// The delivery's title: the smallest, where an order has several.
+    fn take_title(&mut self, title: &str) {
+        if self.shipping_title.as_deref().is_none_or(|t| title < t) {
+            self.shipping_title = Some(title.to_string());
+        }
+    }
+
+    /// A partial sum as spool fields: the six sums ("" for none), the
+    /// title marker, then (sort order, total id, line) per extra.
+    fn to_fields(&self) -> Vec<String> {
+        let d = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or_default();
+        let mut f = vec![
+            d(self.subtotal),
+            d(self.shipping),
+            d(self.tax),
+            d(self.other),
+            d(self.total),
+            // "" no delivery title; else "=" and the title.
+            self.shipping_title
+                .as_deref()
+                .map(|t| format!("={t}"))
+                .unwrap_or_default(),
+        ];
+        for ((s, id), line) in &self.extras {
+            f.push(s.to_string());
+            f.push(id.to_string());
+            f.push(line.clone());
+        }
+        f
+    }
+
+    /// Add a partial sum read back from the spool (fields after the key).
+    fn merge_fields(&mut self, order: i64, rec: &csv::StringRecord) -> Result<()> {
+        let f = |i: usize| rec.get(3 + i).unwrap_or("");
+        let dec = |i: usize| -> Result<Option<Decimal>> {
+            match f(i) {
+                "" => Ok(None),
+                v => money::parse(v)
+                    .map(Some)
+                    .map_err(|m| Error::Other(format!("shop order {order}: orders_total: {m}"))),
+            }
+        };
+        for (i, what) in ["ot_subtotal", "ot_shipping", "ot_tax", "other", "ot_total"]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(v) = dec(i)? {
+                let slot = match i {
+                    0 => &mut self.subtotal,
+                    1 => &mut self.shipping,
+                    2 => &mut self.tax,
+                    3 => &mut self.other,
+                    _ => &mut self.total,
+                };
+                Self::sum(order, what, slot, v)?;
+            }
+        }
+        if let Some(t) = f(5).strip_prefix('=') {
+            self.take_title(t);
+        }
+        let mut i = 6;
+        while 3 + i + 2 < rec.len() {
+            let n = |j: usize| f(j).parse::<i64>().unwrap_or(0);
+            self.extras.push(((n(i), n(i + 1)), f(i + 2).to_string()));
+            i += 3;
+        }
+        Ok(())
+    }
+
+    /// The values of [`OrderTotals::COLUMNS`]; the extras in sort order,
+    /// then as the shop wrote them.
     fn columns(&mut self) -> [String; 7] {
-        self.extras.sort_by_key(|(s, _)| *s);
+        self.extras.sort_by_key(|(at, _)| *at);
         let d = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or_default();
         [
             d(self.subtotal),
@@ -1877,6 +1964,51 @@ mod tests {
             p.total_gross,
             d("59.97") + d("10.00") + d("6.15") - d("10.00")
         );
+    }
+
+    #[test]
+    fn totals_spooled_in_partial_sums_come_out_as_the_whole_order() {
+        let rows = [
+            ("ot_subtotal", "100.0000", "Suma", 1),
+            ("ot_shipping", "12.3000", "Kurier (2 kg)", 2),
+            ("ot_loworderfee", "5.0000", "Opłata\nza małe", 4),
+            ("ot_tax", "23.0000", "VAT 23%", 3),
+            ("ot_coupon", "-10.0000", "Rabat, 10 zł", 4),
+            ("ot_shipping", "0.0000", "Inny kurier", 2),
+            ("ot_tax", "0.4000", "VAT 8%", 3),
+            ("ot_total", "130.7000", "Razem", 9),
+        ];
+        let add = |t: &mut OrderTotals, rows: &[(&str, &str, &str, i64)], first: usize| {
+            for (i, (class, v, title, sort)) in rows.iter().enumerate() {
+                t.add(7, class, d(v), title, (*sort, (first + i) as i64))
+                    .unwrap();
+            }
+        };
+        let mut whole = OrderTotals::default();
+        add(&mut whole, &rows, 0);
+        let want = whole.columns();
+        assert_eq!(want[0], "100.0000");
+        assert_eq!(want[1], "Inny kurier");
+        assert_eq!(want[3], "23.4000");
+        assert_eq!(
+            want[6],
+            "ot_loworderfee 5.0000 Opłata za małe\not_coupon -10.0000 Rabat, 10 zł"
+        );
+        // Any split into two runs (the second arriving late), either first.
+        for k in 0..=rows.len() {
+            let (mut a, mut b) = (OrderTotals::default(), OrderTotals::default());
+            add(&mut a, &rows[..k], 0);
+            add(&mut b, &rows[k..], k);
+            for order in [[&a, &b], [&b, &a]] {
+                let mut merged = OrderTotals::default();
+                for part in order {
+                    let mut f = vec!["7".to_string(), "0".into(), "0".into()];
+                    f.extend(part.to_fields());
+                    merged.merge_fields(7, &csv::StringRecord::from(f)).unwrap();
+                }
+                assert_eq!(merged.columns(), want, "split at {k}");
+            }
+        }
     }
 
     #[test]

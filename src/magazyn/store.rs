@@ -632,6 +632,19 @@ impl Magazyn {
         Ok(n > 0)
     }
 
+    /// The live link of a shop customer to an existing Magazyn customer:
+    /// (id, whether the link is weak).
+    pub async fn customer_link(
+        &mut self,
+        shop: &str,
+        shop_id: &str,
+    ) -> Result<Option<(i64, bool)>> {
+        let p = Params::new().set("shop", shop).set("shop_id", shop_id);
+        self.first("links.customer.sql", p)?
+            .map(|r| Ok((r.id()?, r.int("weak")? > 0)))
+            .transpose()
+    }
+
     pub async fn link_put(
         &mut self,
         shop: &str,
