@@ -141,54 +141,31 @@ builtin![
     "magazyn/ledger.put.sql",
     "magazyn/warehouses.ensure.sql",
     "magazyn/price_lists.ensure.sql",
-    "magazyn-firebird/customers.get.sql",
-    "magazyn-firebird/customers.insert.sql",
-    "magazyn-firebird/customers.match_code.sql",
-    "magazyn-firebird/customers.match_email.sql",
-    "magazyn-firebird/customers.match_name.sql",
-    "magazyn-firebird/customers.match_nip.sql",
-    "magazyn-firebird/customers.set_keys.sql",
-    "magazyn-firebird/customers.stale_keys.sql",
-    "magazyn-firebird/customers.update.sql",
-    "magazyn-firebird/goods.by_barcode.sql",
-    "magazyn-firebird/goods.by_code.sql",
-    "magazyn-firebird/goods.get.sql",
-    "magazyn-firebird/goods.insert.sql",
-    "magazyn-firebird/goods.update.sql",
-    "magazyn-firebird/ledger.get.sql",
-    "magazyn-firebird/ledger.put.sql",
-    "magazyn-firebird/links.get.sql",
-    "magazyn-firebird/links.put.sql",
-    "magazyn-firebird/order_lines.insert.sql",
-    "magazyn-firebird/order_lines.reserved.sql",
-    "magazyn-firebird/orders.get.sql",
-    "magazyn-firebird/orders.max_loaded.sql",
-    "magazyn-firebird/orders.of_shop.sql",
-    "magazyn-firebird/orders.insert.sql",
-    "magazyn-firebird/orders.update_status.sql",
-    "magazyn-firebird/price_lists.ensure.sql",
-    "magazyn-firebird/price_lists.get.sql",
-    "magazyn-firebird/prices.get.sql",
-    "magazyn-firebird/prices.set.sql",
-    "magazyn-firebird/products.extract.sql",
-    "magazyn-firebird/stock.get.sql",
-    "magazyn-firebird/stock.set_quantity.sql",
-    "magazyn-firebird/stock.set_reserved.sql",
-    "magazyn-firebird/vat_rates.all.sql",
-    "magazyn-firebird/warehouses.ensure.sql",
-    "magazyn-firebird/warehouses.get.sql",
-    "magazyn-firebird/migrations/0001_reference_schema.sql",
-    "magazyn-firebird/migrations/0002_order_reservations.sql",
-    "magazyn-firebird/migrations/0003_base_prices.sql",
-    "magazyn-firebird/migrations/0004_order_line_kinds.sql",
-    "magazyn-firebird/migrations/0005_order_buyer_and_comment.sql",
-    "magazyn-firebird/migrations/0006_goods_issues.sql",
-    "magazyn-firebird/migrations/0007_retired_links.sql",
-    "magazyn-firebird/links.retire.sql",
-    "magazyn-firebird/links.customer.sql",
-    "magazyn-firebird/links.products.sql",
-    "magazyn-firebird/goods_issues.insert.sql",
-    "magazyn-firebird/goods_issues.of_order.sql",
+    "magazyn/customers.match_code.firebird.sql",
+    "magazyn/customers.match_email.firebird.sql",
+    "magazyn/customers.match_name.firebird.sql",
+    "magazyn/customers.match_nip.firebird.sql",
+    "magazyn/goods.by_barcode.firebird.sql",
+    "magazyn/links.put.firebird.sql",
+    "magazyn/order_lines.reserved.firebird.sql",
+    "magazyn/price_lists.ensure.firebird.sql",
+    "magazyn/prices.get.firebird.sql",
+    "magazyn/prices.set.firebird.sql",
+    "magazyn/products.extract.firebird.sql",
+    "magazyn/stock.get.firebird.sql",
+    "magazyn/stock.set_quantity.firebird.sql",
+    "magazyn/stock.set_reserved.firebird.sql",
+    "magazyn/vat_rates.all.firebird.sql",
+    "magazyn/warehouses.ensure.firebird.sql",
+    "magazyn/migrations/0001_reference_schema.firebird.sql",
+    "magazyn/migrations/0002_order_reservations.firebird.sql",
+    "magazyn/migrations/0003_base_prices.firebird.sql",
+    "magazyn/migrations/0004_order_line_kinds.firebird.sql",
+    "magazyn/migrations/0005_order_buyer_and_comment.firebird.sql",
+    "magazyn/migrations/0006_goods_issues.firebird.sql",
+    "magazyn/migrations/0007_retired_links.firebird.sql",
+    "magazyn/goods_issues.insert.firebird.sql",
+    "magazyn/goods_issues.of_order.firebird.sql",
     "staging/shop_customers.xsd",
     "staging/customers.xsd",
     "staging/shop_orders.xsd",
@@ -212,11 +189,27 @@ impl Templates {
         Templates { dir }
     }
 
-    /// The text of `<profile>/<name>`, the dialect variant first.
+    /// The text of `<profile>/<name>`, the dialect variant first
+    /// (`<stem>.<dialect>.sql`: `.mysql`/`.sqlite` for shops, `.firebird`
+    /// where the Magazyn's SQL differs on Firebird).
     pub fn text(&self, profile: &str, name: &str, dialect: &str) -> Result<Cow<'static, str>> {
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
         let variant = format!("{profile}/{stem}.{dialect}.{ext}");
         let plain = format!("{profile}/{name}");
+        // A copy exported before the Firebird templates became a dialect of
+        // `magazyn` keeps them in `magazyn-firebird/`: still read, first.
+        if let (Some(dir), "magazyn", "firebird") = (&self.dir, profile, dialect) {
+            let old = dir.join("magazyn-firebird").join(name);
+            if old.is_file() {
+                warn_legacy(&old, &variant);
+                return std::fs::read_to_string(&old).map(Cow::Owned).map_err(|e| {
+                    Error::Template {
+                        name: old.display().to_string(),
+                        message: e.to_string(),
+                    }
+                });
+            }
+        }
         for rel in [&variant, &plain] {
             if let Some(dir) = &self.dir {
                 let p = dir.join(rel);
@@ -274,6 +267,20 @@ fn warn_fallback(dir: &Path, rel: &str) {
             dir.display()
         );
         said.push(rel.to_string());
+    }
+}
+
+/// A template in the old `magazyn-firebird/` directory: used, and said
+/// once per run where it belongs now.
+fn warn_legacy(path: &Path, now: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    let shown = path.display().to_string();
+    if !said.contains(&shown) {
+        tracing::warn!(
+            "template {shown}: read; its place is now {now} (the Firebird templates are the `firebird` dialect of the magazyn profile)"
+        );
+        said.push(shown);
     }
 }
 
@@ -492,7 +499,10 @@ mod doc_tests {
             };
             let file = name.rsplit('/').next().unwrap();
             // Dialect variants are documented under their plain name.
-            let plain = file.trim_end_matches(".mysql").trim_end_matches(".sqlite");
+            let plain = file
+                .trim_end_matches(".mysql")
+                .trim_end_matches(".sqlite")
+                .trim_end_matches(".firebird");
             let documented =
                 doc.contains(&format!("{plain}.sql")) || doc.contains(&format!("{file}.sql"));
             assert!(documented, "docs/templates.md does not mention {rel}");

@@ -102,7 +102,13 @@ where
     let mut attempt = 1;
     let mut out = loop {
         let attempt_result = match mag.begin().await {
-            Ok(()) => apply(&mut mag, batch).await,
+            // What the backend queued is written inside the attempt: a lock
+            // conflict there is retried like any other, and a dry run meets
+            // the same errors a real load would.
+            Ok(()) => match apply(&mut mag, batch).await {
+                Ok(o) => mag.flush().map(|()| o),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match attempt_result {

@@ -305,7 +305,7 @@ mod tests {
 
     fn template(name: &str) -> Sql {
         Templates::new(None)
-            .sql("magazyn-firebird", name, "firebird")
+            .sql("magazyn", name, "firebird")
             .unwrap()
     }
 

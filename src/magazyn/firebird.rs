@@ -4,7 +4,7 @@
 //! settings (Srp login, wire encryption) work as they come.
 //!
 //! Shaped by what the driver does and does not do (measured on 3.0.11):
-//! - NUMERIC arrives as a double. Every `magazyn-firebird` template reads
+//! - NUMERIC arrives as a double. Every Firebird template (`magazyn/*.firebird.sql`) reads
 //!   money as `CAST(col AS VARCHAR(40))`; a double reaching [`to_value`] is a
 //!   template error, refused rather than rounded.
 //! - The statement type is private: a SELECT opens a cursor, a statement

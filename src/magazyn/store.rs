@@ -1,8 +1,9 @@
 //! The Magazyn store: SQLite (the embedded reference schema) or Firebird 3
 //! (what DGCS System – Magazyn runs on), behind one set of methods.
 //!
-//! Every statement is a template of the backend's profile (`magazyn`,
-//! `magazyn-firebird`) and runs through one place, [`Magazyn::run`], which
+//! Every statement is a template of the `magazyn` profile, in the backend's
+//! dialect (`<name>.firebird.sql` where Firebird's SQL differs), and runs
+//! through one place, [`Magazyn::run`], which
 //! hands rows back as a backend-neutral [`MRow`]. The schema is created and
 //! migrated on first use from the profile's `migrations/*.sql`. A load runs
 //! in one write transaction together with its ledger entry, so a crash
@@ -262,7 +263,7 @@ impl Magazyn {
         };
         let (profile, dialect) = match conn {
             Conn::Sqlite(_) => ("magazyn", "sqlite"),
-            Conn::Firebird(_) => ("magazyn-firebird", "firebird"),
+            Conn::Firebird(_) => ("magazyn", "firebird"),
         };
         let mut m = Magazyn {
             conn,
@@ -859,6 +860,11 @@ impl Magazyn {
             run_on(&mut self.conn, &name, &text, &refs, |_| Ok(()), &mut 0)?;
         }
         Ok(Some(id))
+    }
+
+    /// Write what is queued (Firebird's new orders) now; a commit does too.
+    pub fn flush(&mut self) -> Result<()> {
+        self.flush_orders()
     }
 
     /// Send the queued orders and lines (Firebird) as EXECUTE BLOCKs.

@@ -256,18 +256,26 @@ impl BatchWriter {
     pub fn create(parent_dir: &Path, mut meta: BatchMeta) -> Result<BatchWriter> {
         std::fs::create_dir_all(parent_dir).at(parent_dir)?;
         sweep_partials(parent_dir, STALE_PARTIAL)?;
-        // Unique name: add a counter if a batch of that name exists.
+        // Unique name: add a counter if a batch of that name exists or
+        // another process is writing one (two extracts started in the same
+        // millisecond). The unfinished directory is claimed atomically, so
+        // no two writers ever share it; a crashed writer's is swept above
+        // once stale.
         let base = meta.batch_id.clone();
         let mut n = 1;
-        while parent_dir.join(&meta.batch_id).exists() {
+        let tmp = loop {
+            let tmp = parent_dir.join(format!(".{}.partial", meta.batch_id));
+            if !parent_dir.join(&meta.batch_id).exists() {
+                match std::fs::create_dir(&tmp) {
+                    Ok(()) => break tmp,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e).at(&tmp),
+                }
+            }
             n += 1;
             meta.batch_id = format!("{base}.{n}");
-        }
+        };
         debug_assert!(is_valid_name(&meta.batch_id), "{}", meta.batch_id);
-        let tmp = parent_dir.join(format!(".{}.partial", meta.batch_id));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).at(&tmp)?;
-        }
         std::fs::create_dir_all(tmp.join("data")).at(&tmp)?;
         Ok(BatchWriter {
             final_dir: parent_dir.join(&meta.batch_id),
@@ -731,5 +739,37 @@ mod sweep_tests {
         assert!(!old.exists(), "the stale partial is gone");
         assert!(new.exists(), "a partial being written is kept");
         assert!(done.exists(), "finished batches are never touched");
+    }
+}
+
+#[cfg(test)]
+mod create_tests {
+    use super::*;
+
+    #[test]
+    fn two_writers_started_in_the_same_millisecond_never_share_a_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let meta = BatchMeta::new(
+            "orders",
+            Stage::Extracted,
+            crate::staging::Format::Csv,
+            Source {
+                site: "s".into(),
+                shop: "s1".into(),
+                system: "oscommerce".into(),
+                profile: "oscommerce-2.3".into(),
+                encoding: None,
+            },
+        );
+        let a = BatchWriter::create(root.path(), meta.clone()).unwrap();
+        std::fs::write(a.scratch("mine"), "a").unwrap();
+        let b = BatchWriter::create(root.path(), meta.clone()).unwrap();
+        assert_ne!(a.meta().batch_id, b.meta().batch_id);
+        assert_eq!(
+            std::fs::read_to_string(a.scratch("mine")).unwrap(),
+            "a",
+            "the first writer's files are left alone"
+        );
+        assert!(!b.scratch("mine").exists());
     }
 }

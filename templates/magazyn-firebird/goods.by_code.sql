@@ -1,1 +1,0 @@
-SELECT id FROM goods WHERE code = :code

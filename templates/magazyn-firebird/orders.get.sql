@@ -1,1 +1,0 @@
-SELECT id, status, description, reserved, warehouse_id FROM orders WHERE number = :number

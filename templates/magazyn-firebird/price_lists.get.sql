@@ -1,1 +1,0 @@
-SELECT id FROM price_lists WHERE name = :name

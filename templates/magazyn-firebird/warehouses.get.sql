@@ -1,1 +1,0 @@
-SELECT id FROM warehouses WHERE symbol = :symbol
