@@ -38,6 +38,14 @@ pub enum Error {
         message: String,
     },
 
+    /// A shop row magsync cannot take, named by its table and key.
+    #[error("shop table {table}, {key}: {message}")]
+    Shop {
+        table: String,
+        key: String,
+        message: String,
+    },
+
     /// A batch (bag) that is incomplete, corrupted or from an unknown version.
     #[error("batch {batch}: {message}")]
     Batch { batch: String, message: String },

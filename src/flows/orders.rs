@@ -422,10 +422,10 @@ impl OrderTotals {
 
     fn sum(order: i64, what: &str, slot: &mut Option<Decimal>, value: Decimal) -> Result<()> {
         let s = slot.unwrap_or(Decimal::ZERO).checked_add(value);
-        *slot = Some(s.ok_or_else(|| {
-            Error::Other(format!(
-                "shop order {order}: orders_total {what}: the sum overflows"
-            ))
+        *slot = Some(s.ok_or_else(|| Error::Shop {
+            table: "orders_total".into(),
+            key: format!("orders_id {order}"),
+            message: format!("the {what} values add up beyond 28 digits"),
         })?);
         Ok(())
     }
@@ -493,9 +493,11 @@ impl OrderTotals {
         let dec = |i: usize| -> Result<Option<Decimal>> {
             match f(i) {
                 "" => Ok(None),
-                v => money::parse(v)
-                    .map(Some)
-                    .map_err(|m| Error::Other(format!("shop order {order}: orders_total: {m}"))),
+                v => money::parse(v).map(Some).map_err(|m| Error::Shop {
+                    table: "orders_total".into(),
+                    key: format!("orders_id {order}"),
+                    message: m,
+                }),
             }
         };
         for (i, what) in ["ot_subtotal", "ot_shipping", "ot_tax", "other", "ot_total"]
@@ -1659,9 +1661,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 let order_id = match order_id {
                     Some(id) => id,
                     None => mag.order_get(&number).await?.map(|o| o.id).ok_or_else(|| {
-                        Error::Other(format!(
-                            "Magazyn: order {number} was inserted but is not there"
-                        ))
+                        Error::batch(
+                            batch.id(),
+                            format!("order {number} was inserted but the Magazyn does not find it"),
+                        )
                     })?,
                 };
                 if let Some((_, _, issued)) =

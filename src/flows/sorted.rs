@@ -302,10 +302,11 @@ impl SortedReader {
                 match (k(0), k(1), k(2)) {
                     (Some(a), Some(b), Some(c)) => Some((a, b, c as u64)),
                     _ => {
-                        return Err(Error::Other(format!(
-                            "scratch file {}: a record without its key",
-                            self.path.display()
-                        )));
+                        return Err(Error::Format {
+                            file: self.path.display().to_string(),
+                            line: self.r.position().line(),
+                            message: "a scratch record without its key".into(),
+                        });
                     }
                 }
             }

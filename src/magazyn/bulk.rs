@@ -7,16 +7,18 @@
 //! bind-and-step of a prepared statement: an order's lines go in one
 //! multi-row INSERT ([`multi_row`]). On Firebird it is the network (the
 //! wire protocol has no batch API in Firebird 3): the new orders of a load
-//! wait in a [`Queue`] and go as one `EXECUTE BLOCK`, whose PSQL body
-//! inserts each order, takes its id with `RETURNING id INTO :oid` and
-//! inserts its lines with it. Every value stays a parameter of the block
-//! (declared by its value's size), none is written into the SQL text.
+//! wait in a [`Queue`] and go as `EXECUTE BLOCK`s, the orders first, then
+//! the lines, each line finding its order by number (the block's orders or
+//! an earlier block's). Every value is a block parameter declared
+//! `TYPE OF COLUMN <table>.<column>`, none is written into the SQL text,
+//! and a block's text depends only on how many rows it holds (128 at most,
+//! then halving), so the server compiles each size once.
 //!
 //! The queue is sent before any statement that reads or writes orders
-//! ([`touches_orders`]) and at commit, and dropped at rollback, so what the
-//! load sees and what it commits are exactly as if each order had been
-//! written at once. A block is bounded by Firebird's 64 KB limits on a
-//! statement's text and on its parameter message.
+//! ([`touches_orders`]), at the end of a load's attempt and at commit, and
+//! dropped at rollback, so what the load sees and what it commits are
+//! exactly as if each order had been written at once. A block stays within
+//! Firebird 3's 64 KB limit on a statement's text.
 
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Value};
