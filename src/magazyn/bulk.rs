@@ -33,6 +33,19 @@ pub fn touches_orders(template: &str) -> bool {
         .any(|p| template.starts_with(p))
 }
 
+/// Whether the order and line templates can be packed: one-row INSERTs
+/// with a parameter per column, the order's ending `RETURNING id`, the
+/// line's taking `:order_id` (an edited copy that is not is written one
+/// statement at a time).
+pub fn fits(order: &Sql, line: &Sql) -> bool {
+    let shapes = RowShape::of(order).is_ok() && RowShape::of(line).is_ok();
+    shapes
+        && without_returning_id(order).is_ok()
+        && values_tuple(line).is_ok()
+        && line.params.iter().any(|p| p == "order_id")
+        && order.params.iter().any(|p| p == "number")
+}
+
 /// The VALUES tuple of a one-row INSERT: (text before it, the tuple).
 fn values_tuple(sql: &Sql) -> Result<(&str, &str)> {
     let upper = sql.text.to_ascii_uppercase();
@@ -395,6 +408,29 @@ mod tests {
                 .all(|b| !b.0.contains("INSERT INTO orders "))
         );
         assert_eq!(blocks[0].1[0], Value::Text("B/0".into()));
+    }
+
+    #[test]
+    fn the_shipped_templates_fit_and_an_edited_one_with_an_expression_does_not() {
+        let (o, l) = (
+            template("orders.insert.sql"),
+            template("order_lines.insert.sql"),
+        );
+        assert!(fits(&o, &l));
+        let edited = Sql::parse(
+            "orders.insert.sql",
+            &l.text
+                .replace("VALUES (?", "VALUES (COALESCE(:order_id, 0)")
+                .replacen(", ?", "", 1),
+        )
+        .unwrap();
+        assert!(!fits(&o, &edited));
+        let no_returning = Sql::parse(
+            "orders.insert.sql",
+            o.text.trim_end().trim_end_matches("RETURNING id"),
+        )
+        .unwrap();
+        assert!(!fits(&no_returning, &l));
     }
 
     #[test]

@@ -57,8 +57,10 @@ pub struct Magazyn {
     lock_wait: u32,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
-    /// New orders waiting to go to Firebird as one EXECUTE BLOCK.
+    /// New orders waiting to go to Firebird as EXECUTE BLOCKs.
     queued: super::bulk::Queue,
+    /// Whether the order templates can be packed (`bulk::fits`), once known.
+    bulk_fits: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -276,6 +278,7 @@ impl Magazyn {
             lock_wait: DEFAULT_LOCK_WAIT,
             created: false,
             queued: super::bulk::Queue::default(),
+            bulk_fits: None,
         };
         m.migrate()?;
         Ok(m)
@@ -826,9 +829,28 @@ impl Magazyn {
         lines: Vec<Params>,
     ) -> Result<Option<i64>> {
         let fields = fields.set("now", now_utc());
+        self.sql("orders.insert.sql")?;
+        self.sql("order_lines.insert.sql")?;
+        let fits = *self.bulk_fits.get_or_insert_with(|| {
+            let fits = super::bulk::fits(
+                &self.parsed["orders.insert.sql"],
+                &self.parsed["order_lines.insert.sql"],
+            );
+            if !fits {
+                tracing::warn!(
+                    "Magazyn: orders.insert.sql or order_lines.insert.sql is not a one-row INSERT with a parameter per column (the order's ending RETURNING id): new orders are written one statement at a time"
+                );
+            }
+            fits
+        });
+        if !fits {
+            let id = self.insert("orders.insert.sql", fields)?;
+            for l in lines {
+                self.exec("order_lines.insert.sql", l.set("order_id", id))?;
+            }
+            return Ok(Some(id));
+        }
         if let Conn::Firebird(_) = self.conn {
-            self.sql("orders.insert.sql")?;
-            self.sql("order_lines.insert.sql")?;
             let order = &self.parsed["orders.insert.sql"];
             let line = &self.parsed["order_lines.insert.sql"];
             self.queued.push(order, line, &fields, &lines)?;
@@ -839,7 +861,6 @@ impl Magazyn {
         }
         // SQLite buffers what RETURNING returns in a table of its own: the
         // row id comes cheaper from the connection.
-        self.sql("orders.insert.sql")?;
         let order = &self.parsed["orders.insert.sql"];
         let text = super::bulk::without_returning_id(order)?;
         let values = fields.ordered(order)?;
@@ -851,7 +872,6 @@ impl Magazyn {
             ));
         };
         let id = c.last_insert_rowid();
-        self.sql("order_lines.insert.sql")?;
         for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
             let one = &self.parsed["order_lines.insert.sql"];
             let (text, values) = super::bulk::multi_row(one, chunk, "order_id", &Value::Int(id))?;
