@@ -812,17 +812,14 @@ impl Magazyn {
             .transpose()
     }
 
-    /// Insert an order; `fields` are the template's named parameters.
-    pub async fn order_insert(&mut self, fields: Params) -> Result<i64> {
-        self.insert("orders.insert.sql", fields.set("now", now_utc()))
-    }
-
     /// Insert a new order with its lines (their parameters without
     /// `order_id`) in as few round trips as the backend allows. SQLite: the
     /// order, then every line in one multi-row statement; returns the id.
-    /// Firebird: queued, and sent with other orders as one EXECUTE BLOCK
-    /// before the next statement that reads or writes orders, or at commit;
-    /// returns `None` (the id is the server's until then).
+    /// Firebird: queued, and sent with other orders as EXECUTE BLOCKs
+    /// before the next statement that reads or writes orders, at the end of
+    /// the load's attempt or at commit; returns `None` (the id is the
+    /// server's until then). Templates that do not fit the packing
+    /// (`bulk::fits`): one statement per row.
     pub async fn order_insert_new(
         &mut self,
         fields: Params,
@@ -916,11 +913,6 @@ impl Magazyn {
                 .set("reserved", reserved)
                 .set("now", now_utc()),
         )?;
-        Ok(())
-    }
-
-    pub async fn order_line_insert(&mut self, fields: Params) -> Result<()> {
-        self.exec("order_lines.insert.sql", fields)?;
         Ok(())
     }
 
