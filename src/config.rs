@@ -6,6 +6,7 @@
 //! environment variable named by `password_env` or the file named by
 //! `password_file`, and a URL that carries a password is refused.
 
+use crate::base::Flow;
 use crate::error::{Error, Result};
 use crate::staging::Format;
 use serde::Deserialize;
@@ -49,7 +50,75 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct PlanConfig {
     /// `sync SHOP FLOW`, `extract SHOP FLOW`, `pack DIR`, `unpack DIR`, `inbox`.
-    pub steps: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a plan, parsed when the configuration is read (whether its
+/// shop exists is checked by [`Config::validate`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Step {
+    Sync { shop: String, flow: Flow },
+    Extract { shop: String, flow: Flow },
+    Pack { dir: PathBuf },
+    Unpack { dir: PathBuf },
+    Inbox,
+}
+
+impl TryFrom<String> for Step {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Step, String> {
+        let w: Vec<&str> = s.split_whitespace().collect();
+        let flow = |f: &str| {
+            Flow::parse(f).ok_or_else(|| {
+                format!(
+                    "step `{s}`: unknown flow `{f}` (customers, orders, products, prices, catalog)"
+                )
+            })
+        };
+        match w.as_slice() {
+            ["sync", shop, f] => Ok(Step::Sync {
+                shop: shop.to_string(),
+                flow: flow(f)?,
+            }),
+            ["extract", shop, f] => Ok(Step::Extract {
+                shop: shop.to_string(),
+                flow: flow(f)?,
+            }),
+            ["pack", d] => Ok(Step::Pack {
+                dir: PathBuf::from(d),
+            }),
+            ["unpack", d] => Ok(Step::Unpack {
+                dir: PathBuf::from(d),
+            }),
+            ["inbox"] => Ok(Step::Inbox),
+            _ => Err(format!(
+                "step `{s}`: expected `sync SHOP FLOW`, `extract SHOP FLOW`, `pack DIR`, `unpack DIR` or `inbox`"
+            )),
+        }
+    }
+}
+
+impl Step {
+    /// The shop a step reads, if it reads one.
+    pub fn shop(&self) -> Option<(&str, Flow)> {
+        match self {
+            Step::Sync { shop, flow } | Step::Extract { shop, flow } => Some((shop, *flow)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Sync { shop, flow } => write!(f, "sync {shop} {flow}"),
+            Step::Extract { shop, flow } => write!(f, "extract {shop} {flow}"),
+            Step::Pack { dir } => write!(f, "pack {}", dir.display()),
+            Step::Unpack { dir } => write!(f, "unpack {}", dir.display()),
+            Step::Inbox => f.write_str("inbox"),
+        }
+    }
 }
 
 /// The nightly job (`[run]`).
@@ -59,12 +128,21 @@ pub struct RunConfig {
     /// Days run logs and reports are kept under `<staging>/logs` and `reports`.
     #[serde(default = "default_retention")]
     pub log_retention_days: u32,
+    /// Seconds a command waits for the site lock another magsync holds
+    /// (a manual extract during the nightly run) before it gives up.
+    #[serde(default = "default_site_lock_wait")]
+    pub site_lock_wait: u32,
+}
+
+fn default_site_lock_wait() -> u32 {
+    600
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             log_retention_days: default_retention(),
+            site_lock_wait: default_site_lock_wait(),
         }
     }
 }
@@ -103,16 +181,7 @@ impl Default for TransferConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// Rejects make a step fail (exit 2) instead of "completed with rejects" (exit 1).
-    #[serde(default)]
-    pub rejects_fatal: bool,
-    /// Warnings also give exit code 1.
-    #[serde(default)]
-    pub warnings_count: bool,
-}
+pub use crate::base::Policy;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,8 +207,12 @@ pub struct MagazynConfig {
 }
 
 fn lock_wait() -> u32 {
-    crate::magazyn::store::DEFAULT_LOCK_WAIT
+    DEFAULT_LOCK_WAIT
 }
+
+/// Seconds a write waits for data another program holds (a Magazyn row or
+/// file), unless `[magazyn] lock_wait` says otherwise.
+pub const DEFAULT_LOCK_WAIT: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -526,8 +599,7 @@ impl Config {
         if let Some(url) = self.magazyn.as_ref().and_then(|m| m.url.as_ref()) {
             check_url(url, "magazyn.url").map_err(bad)?;
             if url.starts_with("firebird://") {
-                crate::magazyn::firebird::FbTarget::parse(url)
-                    .map_err(|e| bad(format!("magazyn.url: {e}")))?;
+                FirebirdUrl::parse(url).map_err(|m| bad(format!("magazyn.url: {m}")))?;
             } else if !url.starts_with("sqlite:") {
                 return Err(bad(format!(
                     "magazyn.url: the Magazyn is sqlite://path or firebird://user@host:3050/path/to/db.fdb (got `{}`)",
@@ -537,8 +609,13 @@ impl Config {
         }
         for (name, plan) in &self.plans {
             for step in &plan.steps {
-                crate::run::Step::parse(step, self)
-                    .map_err(|m| bad(format!("plans.{name}: step `{step}`: {m}")))?;
+                if let Some((shop, _)) = step.shop()
+                    && !self.shops.contains_key(shop)
+                {
+                    return Err(bad(format!(
+                        "plans.{name}: step `{step}`: no shop `{shop}` in the configuration"
+                    )));
+                }
             }
         }
         for (id, shop) in &self.shops {
@@ -648,6 +725,14 @@ impl Config {
         self.resolve(&self.staging)
     }
 
+    /// The staging root as the one type that knows its layout, state and lock.
+    pub fn site(&self) -> crate::staging::Site {
+        crate::staging::Site::new(
+            self.staging_root(),
+            std::time::Duration::from_secs(self.run.site_lock_wait.into()),
+        )
+    }
+
     pub fn shop(&self, id: &str) -> Result<&ShopConfig> {
         self.shops.get(id).ok_or_else(|| Error::Config {
             path: self.path.clone(),
@@ -681,6 +766,62 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             format!("line {line}, column {col}: {msg} (at `{snippet}`)")
         }
         None => msg,
+    }
+}
+
+/// Where a `firebird://user@host:port/database` URL points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirebirdUrl {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    /// A path on the server (`/var/lib/firebird/3.0/data/firma.fdb`,
+    /// `C:/DGCS/FIRMA.FDB`) or an alias from the server's databases.conf.
+    pub database: String,
+}
+
+impl FirebirdUrl {
+    pub fn parse(url: &str) -> std::result::Result<FirebirdUrl, String> {
+        let bad = |m: &str| {
+            format!(
+                "Magazyn URL {}: {m} (expected firebird://user@host:3050/path/to/db.fdb)",
+                redact_url(url)
+            )
+        };
+        let rest = url
+            .strip_prefix("firebird://")
+            .ok_or_else(|| bad("not a firebird:// URL"))?;
+        let (authority, path) = rest.split_once('/').ok_or_else(|| bad("no database"))?;
+        let (user, hostport) = authority
+            .rsplit_once('@')
+            .ok_or_else(|| bad("no user (user@host)"))?;
+        if user.contains(':') {
+            return Err(bad(
+                "a password in the URL; use [magazyn] password_env or password_file",
+            ));
+        }
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| bad("bad port"))?),
+            None => (hostport, 3050),
+        };
+        // `/C:/x.fdb` is a Windows path; `/name` without a directory an alias;
+        // anything else an absolute path on the server.
+        let database = if path.len() > 2 && path.as_bytes()[1] == b':' {
+            path.to_string()
+        } else if path.contains('/') {
+            format!("/{path}")
+        } else {
+            path.to_string()
+        };
+        if database.is_empty() || host.is_empty() || user.is_empty() {
+            return Err(bad("user, host and database are all needed"));
+        }
+        Ok(FirebirdUrl {
+            user: user.into(),
+            host: host.into(),
+            port,
+            database,
+        })
     }
 }
 

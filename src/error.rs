@@ -72,6 +72,30 @@ pub enum Error {
         lock_conflict: bool,
     },
 
+    /// A state file under `<staging>/state/` that cannot be read or
+    /// written as it should (line 0: the file as a whole).
+    #[error("state file {}{}: {message}", path.display(), if *line > 0 { format!(", line {line}") } else { String::new() })]
+    State {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+
+    /// Several things failed in one step (packs on a medium, channels of
+    /// the inbox), each with its own place.
+    #[error("{}", .0.join("; "))]
+    Several(Vec<String>),
+
+    /// A lock (the site's, a channel's) another command held for longer
+    /// than we wait.
+    #[error("{holders} holds {}; gave up after waiting {waited} s: try again when it is done", path.display())]
+    Locked {
+        path: PathBuf,
+        /// Who holds it, as a person reads it.
+        holders: String,
+        waited: u64,
+    },
+
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 

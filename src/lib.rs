@@ -6,6 +6,7 @@
 //! sides), `flows` (one module per flow, read top to bottom), `cli` (one
 //! thin module per command). Database knowledge lives in `templates/`.
 
+pub mod base;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -5,7 +5,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("magsync: error: {e:#}");
-            ExitCode::from(magsync::cli::Exit::Failed as u8)
+            ExitCode::from(magsync::base::Exit::Failed as u8)
         }
     }
 }

@@ -4,7 +4,7 @@
 //! model cannot identify a good — each problem with what to do about it.
 //! Exit 0 all well, 1 warnings, 2 errors. Nothing is written.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::{Config, Encoding};
 use crate::templates::Params;
 
@@ -275,7 +275,7 @@ pub async fn run(cfg_path: &std::path::Path, a: Args) -> anyhow::Result<Exit> {
         }
 
         // The opt-in indexes of `magsync index` (information, not advice to act).
-        let present = super::index::list(
+        let present = crate::shop::magsync_indexes(
             &mut db,
             &t.sql(&shop.profile, "indexes.list.sql", dialect)?,
             &raw,

@@ -4,7 +4,7 @@
 //! run shows that nothing changes), and every batch is verified. DIR keeps
 //! the batches, the databases, the configuration and a report.
 
-use super::{Exit, exit_for, summary};
+use crate::base::Exit;
 use crate::config::Config;
 use crate::flows::{self, Flow};
 use crate::shop::ShopDb;
@@ -184,17 +184,17 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
         ] {
             let name = flow.as_str();
             let x = flows::extract(&cfg, flow, "demo", pass == 2).await?;
-            line(summary(&format!("{name} extract"), &x.counts));
+            line(x.counts.summary(&format!("{name} extract")));
             let t = flows::transform(&cfg, &x.batch).await?;
-            line(summary(&format!("{name} transform"), &t.counts));
+            line(t.counts.summary(&format!("{name} transform")));
             let l = flows::load(&cfg, &t.batch, false).await?;
-            line(summary(&format!("{name} load"), &l.counts));
+            line(l.counts.summary(&format!("{name} load")));
             for (key, code, msg) in &l.rejects {
                 line(format!("  rejected {key}: {msg} [{code}]"));
             }
             worst = worst
-                .max(exit_for(&cfg, &l.counts))
-                .max(exit_for(&cfg, &t.counts));
+                .max(l.counts.exit(&cfg.policy))
+                .max(t.counts.exit(&cfg.policy));
             if pass == 1 {
                 for (what, b) in [
                     ("transform", &t.batch),
@@ -220,8 +220,8 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     // The nightly job as cron would run it: one report for people.
     line("\n== the nightly job (magsync run) ==".into());
     let nightly = crate::run::run(&cfg, None, false).await?;
-    line(crate::run::text(&nightly).trim_end().to_string());
-    let html = crate::run::write_reports(&cfg, &nightly)?;
+    line(crate::report::text(&nightly).trim_end().to_string());
+    let html = crate::report::write_reports(&cfg, &nightly)?;
     worst = worst.max(match nightly.exit_code {
         0 => Exit::Done,
         1 => Exit::Rejects,

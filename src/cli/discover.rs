@@ -2,7 +2,7 @@
 //! products use — payment methods, delivery titles, statuses, tax classes —
 //! written as a value-map skeleton to paste into the configuration.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
 use crate::templates::Params;
 use std::fmt::Write as _;

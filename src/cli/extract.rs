@@ -1,6 +1,6 @@
 //! `magsync extract --shop ID --flow F [--full]`
 
-use super::{Exit, exit_for, summary};
+use crate::base::Exit;
 use crate::config::Config;
 use crate::flows::{self, Flow};
 
@@ -19,12 +19,10 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let out = flows::extract(cfg, a.flow, &a.shop, a.full).await?;
     println!(
         "{}",
-        summary(
-            &format!("{} extract {}", a.flow.as_str(), a.shop),
-            &out.counts
-        )
+        out.counts
+            .summary(&format!("{} extract {}", a.flow.as_str(), a.shop))
     );
-    super::print_warnings(&out.batch);
+    crate::report::print_warnings(&out.batch);
     println!("batch: {}", out.batch.dir.display());
-    Ok(exit_for(cfg, &out.counts))
+    Ok(out.counts.exit(&cfg.policy))
 }

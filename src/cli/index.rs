@@ -11,9 +11,8 @@
 //! The statements are templates (`indexes.add.sql`, `indexes.drop.sql`),
 //! so a shop with its own naming rules edits them like any other.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
-use crate::templates::Params;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -40,7 +39,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
         &format!("shop {}: {}/{script}", a.shop, shop.profile),
     )
     .await?;
-    let present = list(
+    let present = crate::shop::magsync_indexes(
         &mut db,
         &t.sql(&shop.profile, "indexes.list.sql", dialect)?,
         &codec,
@@ -60,19 +59,4 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
         );
     }
     Ok(Exit::Done)
-}
-
-/// The `magsync_*` indexes a shop has: (name, table).
-pub(super) async fn list(
-    db: &mut crate::shop::ShopDb,
-    sql: &crate::templates::Sql,
-    codec: &crate::shop::TextCodec,
-) -> crate::error::Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    db.for_each(sql, &Params::new(), codec, |r| {
-        out.push((r.text_or_empty("name")?, r.text_or_empty("table_name")?));
-        Ok(())
-    })
-    .await?;
-    Ok(out)
 }

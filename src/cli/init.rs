@@ -1,7 +1,7 @@
 //! `magsync init [DIR]`: a commented sample configuration and an empty
 //! Magazyn database (the reference schema).
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
 use std::path::PathBuf;
 

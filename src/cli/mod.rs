@@ -21,16 +21,11 @@ mod undo;
 mod verify;
 
 use crate::config::Config;
-use crate::flows::Counts;
+use crate::staging::Hold;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
-    Done = 0,
-    Rejects = 1,
-    Failed = 2,
-}
+pub use crate::base::Exit;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -111,6 +106,30 @@ pub fn main() -> anyhow::Result<Exit> {
         .enable_all()
         .build()?;
     let cfg_path = cli.config.clone();
+    // Every command that writes under the staging root holds the site lock
+    // for as long as it runs (see `staging::site`).
+    let hold = match &cli.command {
+        Command::Run(_)
+        | Command::Pack(_)
+        | Command::Unpack(_)
+        | Command::Inbox
+        | Command::Undo(_) => Some(Hold::Alone),
+        Command::Extract(_)
+        | Command::Transform(_)
+        | Command::Load(_)
+        | Command::Sync(_)
+        | Command::Reconcile(_)
+        | Command::Review(review::Cmd::Import { .. }) => Some(Hold::Shared),
+        _ => None,
+    };
+    let _lock = match hold {
+        Some(hold) => {
+            let command: Vec<String> = std::env::args().collect();
+            let command = format!("magsync {}", command[1..].join(" "));
+            Some(load_config(&cfg_path)?.site().lock(hold, &command)?)
+        }
+        None => None,
+    };
     match cli.command {
         Command::Demo(a) => rt.block_on(demo::run(a)),
         Command::Init(a) => rt.block_on(init::run(a)),
@@ -136,64 +155,4 @@ pub fn main() -> anyhow::Result<Exit> {
 
 pub fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path)?)
-}
-
-/// The exit code a step's counts deserve under the configured policy.
-pub fn exit_for(cfg: &Config, c: &Counts) -> Exit {
-    if c.rejected > 0 {
-        if cfg.policy.rejects_fatal {
-            Exit::Failed
-        } else {
-            Exit::Rejects
-        }
-    } else if c.warnings > 0 && cfg.policy.warnings_count {
-        Exit::Rejects
-    } else {
-        Exit::Done
-    }
-}
-
-/// One summary line for a step. Extracts and transforms only count
-/// records; loads say what happened to them.
-/// The warnings a step wrote into its batch (`data/warnings.csv`), the
-/// first [`WARNINGS_SHOWN`] of them, so a person sees them without opening
-/// the batch (a special hiding a price, a tax class without a rate, …).
-pub fn print_warnings(batch: &crate::staging::Batch) {
-    let path = batch.dir.join("data/warnings.csv");
-    let Ok(mut r) = csv::Reader::from_path(&path) else {
-        return;
-    };
-    let mut n = 0usize;
-    for rec in r.records().flatten() {
-        n += 1;
-        if n <= WARNINGS_SHOWN {
-            println!(
-                "  warning {}: {} [{}]",
-                rec.get(1).unwrap_or_default(),
-                rec.get(4).unwrap_or_default(),
-                rec.get(3).unwrap_or_default()
-            );
-        }
-    }
-    if n > WARNINGS_SHOWN {
-        println!("  … and {} more in {}", n - WARNINGS_SHOWN, path.display());
-    }
-}
-
-pub const WARNINGS_SHOWN: usize = 20;
-
-pub fn summary(step: &str, c: &Counts) -> String {
-    let written = c.inserted + c.updated + c.unchanged > 0 || step.contains("load");
-    let mut s = format!("{step}: {} records", c.records);
-    if written {
-        s.push_str(&format!(
-            ", {} inserted, {} updated, {} unchanged",
-            c.inserted, c.updated, c.unchanged
-        ));
-    }
-    s.push_str(&format!(
-        ", {} rejected, {} warnings",
-        c.rejected, c.warnings
-    ));
-    s
 }

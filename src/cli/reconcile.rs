@@ -5,7 +5,7 @@
 //! customers and orders not in the Magazyn — as
 //! text, JSON and HTML. Nothing is written to either database.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
 use crate::report::esc;
 use crate::staging::Item;
@@ -39,7 +39,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let shop = cfg.shop(&a.shop)?;
     let mut r = Reconciliation {
         shop: a.shop.clone(),
-        at: crate::magazyn::store::now_utc(),
+        at: crate::base::now_utc(),
         ..Default::default()
     };
 

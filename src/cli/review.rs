@@ -1,9 +1,8 @@
 //! `magsync review export BATCH -o FILE.xlsx` and `magsync review import
 //! BATCH FILE`: a batch through a person's spreadsheet and back (SPEC §5).
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
-use crate::flows::Dirs;
 use crate::staging::Batch;
 use std::path::PathBuf;
 
@@ -22,7 +21,7 @@ pub enum Cmd {
 pub fn run(cfg: &Config, cmd: Cmd) -> anyhow::Result<Exit> {
     match cmd {
         Cmd::Export { batch, out } => {
-            let b = Batch::open(&Dirs::new(cfg).find(&batch)?)?;
+            let b = Batch::open(&cfg.site().find(&batch)?)?;
             let counts = crate::review::export::export(&b, &out)?;
             println!(
                 "{}: {}",
@@ -36,7 +35,7 @@ pub fn run(cfg: &Config, cmd: Cmd) -> anyhow::Result<Exit> {
             Ok(Exit::Done)
         }
         Cmd::Import { batch, file } => {
-            let b = Batch::open(&Dirs::new(cfg).find(&batch)?)?;
+            let b = Batch::open(&cfg.site().find(&batch)?)?;
             let r = crate::review::import::import(cfg, &b, &file)?;
             println!("read {} ({})", file.display(), r.detected);
             if r.changes.is_empty() {

@@ -1,8 +1,9 @@
-//! `magsync run [--plan NAME]`: the nightly job — one lock, the plan's steps
+//! `magsync run [--plan NAME]`: the nightly job — the site lock held alone
+//! (taken in `cli`), the plan's steps
 //! in order, one report (text on stdout, JSON and HTML under the staging
 //! root), a log file per run, one exit code (the worst step's).
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
 use std::io::IsTerminal;
 
@@ -24,7 +25,6 @@ pub enum LogFormat {
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let root = cfg.staging_root();
-    let _lock = crate::run::lock(&root)?;
     // A log file per run, under the staging root.
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs)?;
@@ -50,8 +50,8 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
         tracing::info!(exit_code = r.exit_code, "run finished");
         r
     };
-    print!("{}", crate::run::text(&report));
-    let html = crate::run::write_reports(cfg, &report)?;
+    print!("{}", crate::report::text(&report));
+    let html = crate::report::write_reports(cfg, &report)?;
     println!(
         "report: {} and {}",
         html.display(),

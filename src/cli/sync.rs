@@ -1,7 +1,7 @@
 //! `magsync sync [--shop ID] [--flow F…] [--dry-run]`: extract, transform and
 //! load in one go, for every selected shop and flow.
 
-use super::{Exit, exit_for, summary};
+use crate::base::Exit;
 use crate::config::Config;
 use crate::flows::{self, Flow};
 
@@ -72,17 +72,14 @@ pub async fn one(
 ) -> anyhow::Result<Exit> {
     let name = flow.as_str();
     let x = flows::extract(cfg, flow, shop, full).await?;
-    println!("{}", summary(&format!("{name} extract {shop}"), &x.counts));
-    super::print_warnings(&x.batch);
+    println!("{}", x.counts.summary(&format!("{name} extract {shop}")));
+    crate::report::print_warnings(&x.batch);
     let t = flows::transform(cfg, &x.batch).await?;
-    println!(
-        "{}",
-        summary(&format!("{name} transform {shop}"), &t.counts)
-    );
-    super::print_warnings(&t.batch);
+    println!("{}", t.counts.summary(&format!("{name} transform {shop}")));
+    crate::report::print_warnings(&t.batch);
     let l = flows::load(cfg, &t.batch, dry_run).await?;
-    let exit = super::load::report(cfg, flow, &t.batch, &l, dry_run);
+    let exit = crate::report::print_load(&cfg.policy, flow, &t.batch, &l, dry_run);
     Ok(exit
-        .max(exit_for(cfg, &x.counts))
-        .max(exit_for(cfg, &t.counts)))
+        .max(x.counts.exit(&cfg.policy))
+        .max(t.counts.exit(&cfg.policy)))
 }

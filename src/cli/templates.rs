@@ -3,7 +3,7 @@
 //! magsync use them (a template missing there falls back to the built-in
 //! one, with a warning).
 
-use super::Exit;
+use crate::base::Exit;
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]

@@ -1,7 +1,7 @@
 //! `magsync pack --out DIR`, `magsync unpack PATH`, `magsync inbox`,
 //! `magsync status`: moving batches between sites (SPEC §4).
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
 use crate::transfer;
 use std::path::PathBuf;
@@ -127,14 +127,14 @@ pub fn status(cfg: &Config) -> anyhow::Result<Exit> {
         })
         .unwrap_or_default();
     out_channels.sort();
-    let st = crate::flows::Dirs::new(cfg).state();
+    let st = cfg.site().state();
     println!("outgoing channels");
     for ch in out_channels
         .iter()
         .filter(|c| c.starts_with(&format!("{}-to-", cfg.site)))
     {
         let c = st.channel(ch)?;
-        let acks: transfer::AckState = transfer::read_state(cfg, "acks", ch)?;
+        let acks: transfer::AckState = cfg.site().state().load("acks", ch)?;
         let last_ack = acks
             .acknowledged
             .keys()
@@ -157,7 +157,7 @@ pub fn status(cfg: &Config) -> anyhow::Result<Exit> {
     println!("incoming channels");
     for dir in transfer::batch_dirs(&transfer::inbox_dir(cfg)) {
         let ch = dir.file_name().expect("dir").to_string_lossy().into_owned();
-        let s: transfer::InboxState = transfer::read_state(cfg, "inbox", &ch)?;
+        let s: transfer::InboxState = cfg.site().state().load("inbox", &ch)?;
         let mut waiting: Vec<u64> = transfer::batch_dirs(&dir)
             .iter()
             .filter_map(|d| crate::staging::Batch::open(d).ok())

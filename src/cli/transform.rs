@@ -1,8 +1,8 @@
 //! `magsync transform BATCH`
 
-use super::{Exit, exit_for, summary};
+use crate::base::Exit;
 use crate::config::Config;
-use crate::flows::{self, Dirs};
+use crate::flows;
 use crate::staging::Batch;
 
 #[derive(clap::Args, Debug)]
@@ -12,13 +12,14 @@ pub struct Args {
 }
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
-    let input = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
+    let input = Batch::open(&cfg.site().find(&a.batch)?)?;
     let out = flows::transform(cfg, &input).await?;
     println!(
         "{}",
-        summary(&format!("{} transform", input.meta.flow), &out.counts)
+        out.counts
+            .summary(&format!("{} transform", input.meta.flow))
     );
-    super::print_warnings(&out.batch);
+    crate::report::print_warnings(&out.batch);
     println!("batch: {}", out.batch.dir.display());
-    Ok(exit_for(cfg, &out.counts))
+    Ok(out.counts.exit(&cfg.policy))
 }

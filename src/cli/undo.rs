@@ -2,9 +2,9 @@
 //! from the load's undo batch, wherever the shop still holds exactly what
 //! magsync wrote; every other row is reported and left alone.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::config::Config;
-use crate::flows::{Dirs, products};
+use crate::flows::products;
 use crate::staging::Batch;
 
 #[derive(clap::Args, Debug)]
@@ -14,7 +14,7 @@ pub struct Args {
 }
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
-    let batch = Batch::open(&Dirs::new(cfg).find(&a.batch)?)?;
+    let batch = Batch::open(&cfg.site().find(&a.batch)?)?;
     let r = products::undo(cfg, &batch).await?;
     for (key, code, msg) in &r.kept {
         println!("  kept {key}: {msg} [{code}]");

@@ -1,7 +1,7 @@
 //! `magsync verify BATCH`: the bag (every checksum), the tag file and every
 //! row against its schema. Applies nothing; needs no configuration.
 
-use super::Exit;
+use crate::base::Exit;
 use crate::staging::Batch;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +14,8 @@ pub struct Args {
 pub fn run(cfg_path: &Path, a: Args) -> anyhow::Result<Exit> {
     let mut dir = PathBuf::from(&a.batch);
     if !dir.is_dir() {
-        let cfg = super::load_config(cfg_path)?;
-        dir = crate::flows::Dirs::new(&cfg).find(&a.batch)?;
+        let cfg = crate::config::Config::load(cfg_path)?;
+        dir = cfg.site().find(&a.batch)?;
     }
     let batch = Batch::open(&dir)?;
     let rows = batch.verify_rows()?;

@@ -14,7 +14,7 @@
 //!           `catalog.update` (the WASI module's rule: no accidental loss).
 
 use super::load::{Change, LoadOutcome};
-use super::{Dirs, Flow, Stepped};
+use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::Result;
 use crate::magazyn::{GoodRow, Magazyn};
@@ -168,7 +168,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let shop_id = m.source.shop.clone();
     let shop = cfg.shop(&shop_id)?;
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
-    let mut bw = BatchWriter::create(&Dirs::new(cfg).work(), meta)?;
+    let mut bw = BatchWriter::create(&cfg.site().work(), meta)?;
     let mut out = bw.records(&GOODS)?;
     let (src, dst) = (&SHOP_PRODUCTS, &GOODS);
     let mut row = dst.empty_record();

@@ -10,7 +10,7 @@
 
 use super::extract::ExtractRun;
 use super::load::{Change, LoadOutcome};
-use super::{Counts, Dirs, Flow, Stepped};
+use super::{Counts, Flow, Stepped};
 use crate::config::{Config, NipSource};
 use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn, MatchStep};
@@ -140,7 +140,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let m = &input.meta;
     let shop_id = &m.source.shop;
     let shop = cfg.shop(shop_id)?;
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
 
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&dirs.work(), meta)?;

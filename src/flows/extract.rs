@@ -12,7 +12,7 @@
 //! to sorted scratch files (`sorted::Spool`) and the last one merges with
 //! them: memory stays a few thousand rows, whatever the shop's size.
 
-use super::{Dirs, Flow};
+use super::Flow;
 use crate::config::{Config, ShopConfig};
 use crate::error::Result;
 use crate::shop::{ShopDb, TextCodec};
@@ -34,7 +34,7 @@ pub struct ExtractRun<'c> {
     pub params: Params,
     pub bw: BatchWriter,
     /// A content scan's fingerprints, kept as the batch's pending ones.
-    pub fingerprints: Option<super::state::Scan>,
+    pub fingerprints: Option<crate::staging::state::Scan>,
     /// The old records an incremental run takes again, as key ranges
     /// (lo, hi] (`changed_by`); `None`: read them in one pass.
     changed: Option<Vec<(i64, i64)>>,
@@ -56,7 +56,7 @@ impl<'c> ExtractRun<'c> {
         column: &str,
     ) -> Result<ExtractRun<'c>> {
         let shop = cfg.shop(shop_id)?;
-        let dirs = Dirs::new(cfg);
+        let dirs = cfg.site();
         let templates = super::templates(cfg);
         let (mut db, codec) = super::connect_shop(cfg, shop_id).await?;
         let dialect = db.dialect();
@@ -166,8 +166,10 @@ impl<'c> ExtractRun<'c> {
 
     /// Compare by content (`state::Fingerprints`): the scan reads the whole
     /// table whatever the window; returns the comparer and its parameters.
-    pub fn by_content(&self) -> Result<(super::state::Fingerprints, Params)> {
-        let seen = Dirs::new(self.cfg)
+    pub fn by_content(&self) -> Result<(crate::staging::state::Fingerprints, Params)> {
+        let seen = self
+            .cfg
+            .site()
             .state()
             .fingerprints(self.shop_id, self.flow.as_str())?;
         Ok((seen, self.params.clone().reset("full", true)))
@@ -179,7 +181,7 @@ impl<'c> ExtractRun<'c> {
     /// and reported (`deleted_in_shop`), `what` naming them.
     pub fn end_scan(
         &mut self,
-        seen: super::state::Fingerprints,
+        seen: crate::staging::state::Fingerprints,
         entity: &str,
         field: &str,
         what: &str,
@@ -310,7 +312,7 @@ impl<'c> ExtractRun<'c> {
         self.db.close().await;
         let channel = super::channel_for(self.cfg, self.flow, self.shop_id);
         let batch = super::finish_on_channel(self.cfg, self.bw, &channel)?;
-        let state = Dirs::new(self.cfg).state();
+        let state = self.cfg.site().state();
         if let Some(scan) = self.fingerprints {
             state.keep_fingerprints(self.shop_id, self.flow.as_str(), scan, batch.id())?;
         }

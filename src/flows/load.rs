@@ -3,7 +3,7 @@
 //! transaction per batch together with its ledger entry, dry runs rolled
 //! back, the receipt batch, and the acknowledged watermark.
 
-use super::{Counts, Dirs, Flow};
+use super::{Counts, Flow};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
@@ -152,7 +152,7 @@ where
     if m.source.site == cfg.site
         && let Some(w) = &m.watermark
     {
-        Dirs::new(cfg).state().acknowledge(
+        cfg.site().state().acknowledge(
             &m.source.shop,
             flow.as_str(),
             m.parent.as_deref().unwrap_or(batch.id()),
@@ -173,7 +173,7 @@ pub fn write_receipt(
     out: &LoadOutcome,
     extra: &[(&str, String)],
 ) -> Result<Batch> {
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
     let remote = batch.meta.source.site != cfg.site;
     let mut meta = BatchMeta::derived(batch, Stage::Receipt, crate::staging::Format::Csv);
     meta.source.site = cfg.site.clone();

@@ -10,7 +10,6 @@ pub mod orders;
 pub mod prices;
 pub mod products;
 pub mod sorted;
-pub mod state;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -19,44 +18,8 @@ use crate::shop::{ShopDb, TextCodec};
 use crate::staging::batch::ChannelInfo;
 use crate::staging::{Batch, BatchWriter};
 use crate::templates::Templates;
-use serde::Serialize;
-use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flow {
-    Customers,
-    Orders,
-    Products,
-    Prices,
-    Catalog,
-}
-
-impl Flow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flow::Customers => "customers",
-            Flow::Orders => "orders",
-            Flow::Products => "products",
-            Flow::Prices => "prices",
-            Flow::Catalog => "catalog",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Flow> {
-        match s {
-            "customers" => Some(Flow::Customers),
-            "orders" => Some(Flow::Orders),
-            "products" => Some(Flow::Products),
-            "prices" => Some(Flow::Prices),
-            "catalog" => Some(Flow::Catalog),
-            _ => None,
-        }
-    }
-    /// Does the flow go shop → Magazyn?
-    pub fn to_magazyn(self) -> bool {
-        !matches!(self, Flow::Products)
-    }
-}
+pub use crate::base::{Counts, Flow};
 
 /// A batch a step wrote, and what it counted.
 pub struct Stepped {
@@ -278,73 +241,6 @@ pub async fn retire_deleted(
     Ok(())
 }
 
-/// What one step did, for reports and exit codes.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Counts {
-    pub records: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub rejected: u64,
-    pub warnings: u64,
-}
-
-/// Where a site keeps its batches.
-pub struct Dirs {
-    pub root: PathBuf,
-}
-
-impl Dirs {
-    pub fn new(cfg: &Config) -> Dirs {
-        Dirs {
-            root: cfg.staging_root(),
-        }
-    }
-    /// Extracted batches waiting to be transformed here or carried away.
-    pub fn outbox(&self) -> PathBuf {
-        self.root.join("outbox")
-    }
-    /// Transformed (and edited) batches of this site.
-    pub fn work(&self) -> PathBuf {
-        self.root.join("work")
-    }
-    /// What loads did: counts and load-time rejects.
-    pub fn receipts(&self) -> PathBuf {
-        self.root.join("receipts")
-    }
-    /// Before-images of shop writes (`magsync undo`).
-    pub fn undo(&self) -> PathBuf {
-        self.root.join("undo")
-    }
-    pub fn state(&self) -> state::State {
-        state::State::new(&self.root)
-    }
-
-    /// Find a batch by path or by name in this site's staging directories.
-    pub fn find(&self, name_or_path: &str) -> Result<PathBuf> {
-        let p = PathBuf::from(name_or_path);
-        if p.is_dir() {
-            return Ok(p);
-        }
-        for dir in [
-            self.outbox(),
-            self.work(),
-            self.receipts(),
-            self.undo(),
-            self.root.join("inbox"),
-        ] {
-            let c = dir.join(name_or_path);
-            if c.is_dir() {
-                return Ok(c);
-            }
-        }
-        Err(Error::Other(format!(
-            "no batch `{name_or_path}` (neither a directory nor a batch under {})",
-            self.root.display()
-        )))
-    }
-}
-
 /// A staging date-time moved back by the overlap.
 pub fn minus_minutes(staging_ts: &str, minutes: u32) -> Option<String> {
     let t = crate::staging::schema::parse_datetime(staging_ts)?;
@@ -376,7 +272,7 @@ pub fn channel_for(cfg: &Config, flow: Flow, shop_id: &str) -> String {
 /// Number a batch on its channel and chain it to the previous one, seal it,
 /// then record the channel's new head.
 pub fn finish_on_channel(cfg: &Config, mut w: BatchWriter, channel: &str) -> Result<Batch> {
-    let st = Dirs::new(cfg).state();
+    let st = cfg.site().state();
     // Read, number, seal and record under the channel's lock (released when
     // `_held` goes, also if this process dies).
     let _held = st.lock_channel(channel)?;

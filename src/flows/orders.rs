@@ -16,7 +16,7 @@
 use super::customers::BuyerNip;
 use super::extract::ExtractRun;
 use super::load::{Change, LoadOutcome};
-use super::{Counts, Dirs, Flow, Stepped};
+use super::{Counts, Flow, Stepped};
 use crate::config::{Config, UnknownGoods};
 use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn};
@@ -766,7 +766,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let m = &input.meta;
     let shop_id = &m.source.shop;
     let shop = cfg.shop(shop_id)?;
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
     let pricing = Pricing::new(&m.settings, shop);
 
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);

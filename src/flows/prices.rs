@@ -12,7 +12,7 @@
 //!           (the WASI module's rule: a price list is only updated).
 
 use super::load::{Change, LoadOutcome};
-use super::{Dirs, Flow, Stepped};
+use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
@@ -33,7 +33,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let shop_id = m.source.shop.clone();
     let shop = cfg.shop(&shop_id)?;
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
-    let mut bw = BatchWriter::create(&Dirs::new(cfg).work(), meta)?;
+    let mut bw = BatchWriter::create(&cfg.site().work(), meta)?;
     let mut out = bw.records(&PRICE_ENTRIES)?;
     let (src, dst) = (&SHOP_PRODUCTS, &PRICE_ENTRIES);
     let mut counts = super::Counts::default();

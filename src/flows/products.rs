@@ -22,7 +22,7 @@
 //!           where the shop still holds what magsync wrote.
 
 use super::load::{Change, LoadOutcome, Note};
-use super::{Counts, Dirs, Flow, Stepped};
+use super::{Counts, Flow, Stepped};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::money::{self, round4};
@@ -57,7 +57,7 @@ pub fn available(
 
 pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let shop = cfg.shop(shop_id)?;
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
     let mut mag = super::open_magazyn(cfg).await?;
     // A missing warehouse or price list is a clear error, not an empty push.
     mag.warehouse_id(&shop.warehouse).await?;
@@ -363,7 +363,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         by_model.entry(p.model.as_str()).or_default().push(i);
     }
 
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
     let meta = BatchMeta::derived(input, Stage::Transformed, cfg.format);
     let mut bw = BatchWriter::create(&dirs.work(), meta)?;
     let mut out = bw.records(&PRODUCT_UPDATES)?;
@@ -425,7 +425,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             "the shop sells what it does not hold (STOCK_ALLOW_CHECKOUT = true, the install's default): hide_at_or_below hides nothing; set Allow Checkout to false in the admin (Configuration → Stock) to hide sold-out products",
         )?;
     }
-    let state = Dirs::new(cfg).state();
+    let state = cfg.site().state();
     let was_hidden = state.products_hidden(&shop_id)?;
     let mut hidden = std::collections::BTreeSet::new();
     let mut special_changes: Option<crate::staging::RecordWriter> = None;
@@ -1159,7 +1159,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
         .filter(|p| out.rejects.iter().any(|r| r.0 == p.id.to_string()))
         .map(|p| p.id)
         .collect();
-    Dirs::new(cfg)
+    cfg.site()
         .state()
         .adopt_products_hidden(&shop_id, batch.id(), &refused)?;
     out.counts.rejected = out.rejects.len() as u64;
@@ -1185,7 +1185,7 @@ fn write_undo(
     created: &[&Create],
     specials: &[&SpecialChange],
 ) -> Result<Batch> {
-    let dirs = Dirs::new(cfg);
+    let dirs = cfg.site();
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
     let mut bw = BatchWriter::create(&dirs.undo(), meta)?;
     let mut w = bw.records(&PRODUCT_UNDO)?;

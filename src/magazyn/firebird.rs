@@ -25,61 +25,11 @@ use rsfbclient::{Connection, FbError, Row, RustFbClient, SqlType};
 
 pub type FbConn = Connection<RustFbClient>;
 
-/// Where a `firebird://user@host:port/database` URL points.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FbTarget {
-    pub user: String,
-    pub host: String,
-    pub port: u16,
-    /// A path on the server (`/var/lib/firebird/3.0/data/firma.fdb`,
-    /// `C:/DGCS/FIRMA.FDB`) or an alias from the server's databases.conf.
-    pub database: String,
-}
+/// Where a `firebird://user@host:port/database` URL points (parsed by the
+/// configuration, which checks it before anything connects).
+pub type FbTarget = crate::config::FirebirdUrl;
 
 impl FbTarget {
-    pub fn parse(url: &str) -> Result<FbTarget> {
-        let bad = |m: &str| {
-            Error::Other(format!(
-                "Magazyn URL {}: {m} (expected firebird://user@host:3050/path/to/db.fdb)",
-                crate::config::redact_url(url)
-            ))
-        };
-        let rest = url
-            .strip_prefix("firebird://")
-            .ok_or_else(|| bad("not a firebird:// URL"))?;
-        let (authority, path) = rest.split_once('/').ok_or_else(|| bad("no database"))?;
-        let (user, hostport) = authority
-            .rsplit_once('@')
-            .ok_or_else(|| bad("no user (user@host)"))?;
-        if user.contains(':') {
-            return Err(bad(
-                "a password in the URL; use [magazyn] password_env or password_file",
-            ));
-        }
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().map_err(|_| bad("bad port"))?),
-            None => (hostport, 3050),
-        };
-        // `/C:/x.fdb` is a Windows path; `/name` without a directory an alias;
-        // anything else an absolute path on the server.
-        let database = if path.len() > 2 && path.as_bytes()[1] == b':' {
-            path.to_string()
-        } else if path.contains('/') {
-            format!("/{path}")
-        } else {
-            path.to_string()
-        };
-        if database.is_empty() || host.is_empty() || user.is_empty() {
-            return Err(bad("user, host and database are all needed"));
-        }
-        Ok(FbTarget {
-            user: user.into(),
-            host: host.into(),
-            port,
-            database,
-        })
-    }
-
     /// Connect; with `create`, create the database when it does not exist
     /// (UTF8, page size 8192).
     pub fn connect(&self, password: &str, create: bool) -> Result<(FbConn, bool)> {

@@ -15,6 +15,7 @@
 //! `async` so the flows read the same whatever the backend; the run has one
 //! task, so a blocking call holds up nothing else.
 
+use crate::base::now_utc;
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Templates, Value};
 use rust_decimal::Decimal;
@@ -33,9 +34,7 @@ const MIGRATIONS: &[&str] = &[
     "0007_retired_links",
 ];
 
-/// Seconds a write waits for data another program holds, unless
-/// `[magazyn] lock_wait` says otherwise.
-pub const DEFAULT_LOCK_WAIT: u32 = 10;
+pub use crate::config::DEFAULT_LOCK_WAIT;
 
 enum Conn {
     Sqlite(rusqlite::Connection),
@@ -236,10 +235,6 @@ pub struct LedgerEntry {
     pub rejected: i64,
 }
 
-pub fn now_utc() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 impl Magazyn {
     /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`,
     /// `sqlite:path`, an optional `?mode=ro|rw|rwc`), then bring its schema
@@ -251,7 +246,10 @@ impl Magazyn {
         templates: Templates,
     ) -> Result<Magazyn> {
         let (conn, file) = if url.starts_with("firebird://") {
-            let target = FbTarget::parse(url)?;
+            let target = FbTarget::parse(url).map_err(|message| Error::Config {
+                path: "[magazyn] url".into(),
+                message,
+            })?;
             let password = password.ok_or_else(|| {
                 Error::Other(format!(
                     "Magazyn {}: no password (set [magazyn] password_env or password_file)",
@@ -574,7 +572,7 @@ impl Magazyn {
     pub async fn ledger_put(
         &mut self,
         batch: &crate::staging::Batch,
-        counts: &crate::flows::Counts,
+        counts: &crate::base::Counts,
     ) -> Result<()> {
         let m = &batch.meta;
         let p = Params::new()

@@ -546,7 +546,7 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
     let mut meta = BatchMeta::derived(batch, batch.meta.stage, batch.meta.format);
     meta.edited = true;
     meta.channel = None;
-    let mut bw = BatchWriter::create(&crate::flows::Dirs::new(cfg).work(), meta)?;
+    let mut bw = BatchWriter::create(&cfg.site().work(), meta)?;
     for e in &ents {
         if crate::staging::entities::parent_of(e)
             .is_some_and(|p| ents.iter().any(|x| x.name == p.name))

@@ -9,8 +9,11 @@ pub mod codec;
 pub mod entities;
 pub mod group;
 pub mod schema;
+pub mod site;
+pub mod state;
 pub mod xsd;
 
 pub use batch::{Batch, BatchMeta, BatchWriter, Source, Stage};
 pub use codec::{Format, Item, RecordReader, RecordWriter};
 pub use schema::{Entity, FieldProblem};
+pub use site::{Hold, Site, SiteLock};

@@ -44,7 +44,7 @@ pub async fn run(cfg: &Config) -> Result<Vec<ChannelReport>> {
 }
 
 async fn channel_run(cfg: &Config, channel: &str, r: &mut ChannelReport) -> Result<()> {
-    let mut state: InboxState = super::read_state(cfg, "inbox", channel)?;
+    let mut state: InboxState = cfg.site().state().load("inbox", channel)?;
     let mut batches = Vec::new();
     for d in super::batch_dirs(&super::inbox_dir(cfg).join(channel)) {
         batches.push(Batch::open(&d)?);
@@ -98,7 +98,7 @@ async fn channel_run(cfg: &Config, channel: &str, r: &mut ChannelReport) -> Resu
         );
         state.last_applied = seq;
         state.last_tagmanifest_sha256 = Some(b.tag_sha256.clone());
-        super::write_state(cfg, "inbox", channel, &state)?;
+        cfg.site().state().save("inbox", channel, &state)?;
         super::archive(cfg, &b.dir)?;
     }
     Ok(())
@@ -149,7 +149,7 @@ pub fn acknowledge(cfg: &Config, receipt: &Batch) -> Result<String> {
     ) else {
         return Err(Error::batch(receipt.id(), "names no batch it acknowledges"));
     };
-    let mut acks: super::AckState = super::read_state(cfg, "acks", channel)?;
+    let mut acks: super::AckState = cfg.site().state().load("acks", channel)?;
     let outbox = cfg.staging_root().join("outbox");
     let mut found = None;
     for d in super::batch_dirs(&outbox) {
@@ -176,12 +176,9 @@ pub fn acknowledge(cfg: &Config, receipt: &Batch) -> Result<String> {
         }
         Some(b) => {
             if let (Some(w), Some(flow)) = (&b.meta.watermark, flows::Flow::parse(&b.meta.flow)) {
-                flows::Dirs::new(cfg).state().acknowledge(
-                    &b.meta.source.shop,
-                    flow.as_str(),
-                    b.id(),
-                    w,
-                )?;
+                cfg.site()
+                    .state()
+                    .acknowledge(&b.meta.source.shop, flow.as_str(), b.id(), w)?;
             }
             super::archive(cfg, &b.dir)?;
             format!("acknowledges {channel} #{seq} ({})", b.id())
@@ -190,7 +187,7 @@ pub fn acknowledge(cfg: &Config, receipt: &Batch) -> Result<String> {
     };
     acks.acknowledged
         .insert(seq.to_string(), receipt.id().to_string());
-    super::write_state(cfg, "acks", channel, &acks)?;
+    cfg.site().state().save("acks", channel, &acks)?;
     Ok(msg)
 }
 

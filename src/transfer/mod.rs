@@ -70,42 +70,11 @@ pub struct AckState {
 }
 
 pub fn inbox_dir(cfg: &Config) -> PathBuf {
-    cfg.staging_root().join("inbox")
+    cfg.site().inbox()
 }
 
 pub fn archive_dir(cfg: &Config) -> PathBuf {
-    cfg.staging_root().join("archive")
-}
-
-fn state_path(cfg: &Config, kind: &str, channel: &str) -> PathBuf {
-    cfg.staging_root()
-        .join("state")
-        .join(kind)
-        .join(format!("{channel}.toml"))
-}
-
-pub fn read_state<T: for<'de> Deserialize<'de> + Default>(
-    cfg: &Config,
-    kind: &str,
-    channel: &str,
-) -> Result<T> {
-    let p = state_path(cfg, kind, channel);
-    match std::fs::read_to_string(&p) {
-        Ok(t) => toml::from_str(&t)
-            .map_err(|e| Error::Other(format!("{}: {}", p.display(), e.message()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(e) => Err(Error::io(&p, e)),
-    }
-}
-
-pub fn write_state<T: Serialize>(cfg: &Config, kind: &str, channel: &str, v: &T) -> Result<()> {
-    let p = state_path(cfg, kind, channel);
-    let dir = p.parent().expect("in a directory");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let text = toml::to_string(v).map_err(|e| Error::Other(format!("{}: {e}", p.display())))?;
-    let tmp = p.with_extension(format!("toml.{}.tmp", std::process::id()));
-    crate::staging::bag::write_synced(&tmp, text.as_bytes())?;
-    std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+    cfg.site().archive()
 }
 
 /// Batch directories directly under `dir` (not hidden, not partial).

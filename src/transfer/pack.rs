@@ -65,7 +65,7 @@ pub fn pack(cfg: &Config, out: &Path, from: Option<u64>) -> Result<Vec<Packed>> 
             format_version: crate::staging::batch::FORMAT_VERSION.into(),
             channel: channel.clone(),
             from_site: cfg.site.clone(),
-            created_at: crate::magazyn::store::now_utc(),
+            created_at: crate::base::now_utc(),
             batches: batches
                 .iter()
                 .map(|b| PackedBatch {

@@ -187,7 +187,7 @@ pub fn unpack_file(cfg: &Config, file: &Path) -> Result<Unpacked> {
     // 4. File them.
     let dest_dir = inbox.join(&manifest.channel);
     std::fs::create_dir_all(&dest_dir).at(&dest_dir)?;
-    let applied: super::InboxState = super::read_state(cfg, "inbox", &manifest.channel)?;
+    let applied: super::InboxState = cfg.site().state().load("inbox", &manifest.channel)?;
     let mut out = Unpacked {
         file: file.to_path_buf(),
         channel: manifest.channel.clone(),

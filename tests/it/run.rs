@@ -1,7 +1,8 @@
 //! `magsync run`: the nightly job over two MariaDB shops into one Magazyn,
-//! its lock, its reports, and templates a user edits.
+//! the site lock, its reports, and templates a user edits.
 
 use crate::util::*;
+use std::time::{Duration, Instant};
 
 fn two_shops() -> Option<(MyDb, MyDb, Dir)> {
     let a = mariadb("run_a")?;
@@ -157,68 +158,98 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .ok_or(())
 }
 
+/// Every command that writes holds the site lock. A run holds it alone: a
+/// manual extract beside it waits `[run] site_lock_wait`, then refuses,
+/// naming the run; a second run too. A run killed while it holds the lock
+/// frees the site at once (the lock is the kernel's, not a file to remove).
 #[test]
-fn one_run_at_a_time_and_a_dead_holder_is_taken_over() {
+fn a_writer_beside_a_run_waits_then_names_it_and_a_killed_run_frees_the_site() {
+    use sqlx::Connection;
+    let Some(db) = mariadb("site_lock") else {
+        return;
+    };
+    let data = ShopData::new(5, 2, 4, 7);
+    db.populate(&data);
     let dir = Dir::new();
-    let url = sqlite_shop(&dir, 5, 1);
-    dir.write("magsync.toml", &config(&url, "csv"));
-    std::fs::create_dir_all(dir.join("staging")).unwrap();
-    // A live holder: this test process.
-    std::fs::write(
-        dir.join("staging/magsync.lock"),
-        format!("{} 2026-11-29T01:00:00Z\n", std::process::id()),
-    )
-    .unwrap();
-    let r = dir.magsync(&["run"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains(&format!("pid {}", std::process::id()))
-            && r.stderr.contains("2026-11-29T01:00:00Z"),
-        "{}",
-        r.stderr
+    dir.write(
+        "magsync.toml",
+        &format!(
+            "{}\n[plans.p]\nsteps = [\"sync s1 customers\"]\n[run]\nsite_lock_wait = 1\n",
+            config(&db.url, "csv")
+        ),
     );
-    // A holder that died (killed): taken over.
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id();
-    dead.wait().unwrap();
-    std::fs::write(
-        dir.join("staging/magsync.lock"),
-        format!("{pid} 2026-11-29T01:00:00Z\n"),
-    )
-    .unwrap();
-    let r = dir.magsync(&["run"]);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        !dir.join("staging/magsync.lock").exists(),
-        "the lock is released"
-    );
-    // Two at once: one runs, the other is refused.
-    let a = dir
-        .magsync_cmd(&["run"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+    // The run's extract meets a table another session locked, and waits.
+    let rt = rt();
+    let mut holder = rt.block_on(async {
+        let mut c = sqlx::mysql::MySqlConnection::connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::raw_sql("LOCK TABLES customers WRITE")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c
+    });
+    let mut run = dir
+        .magsync_cmd(&["run", "--plan", "p"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let b = dir
-        .magsync_cmd(&["run"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (a, b) = (
-        Run::from(a.wait_with_output().unwrap()),
-        Run::from(b.wait_with_output().unwrap()),
-    );
-    let codes = [a.code, b.code];
-    if codes.contains(&2) {
-        let refused = if a.code == 2 { &a } else { &b };
+    let holders = dir.join("staging/.holders");
+    let t0 = Instant::now();
+    while !std::fs::read_dir(&holders)
+        .map(|d| d.flatten().count() > 0)
+        .unwrap_or(false)
+    {
         assert!(
-            refused.stderr.contains("another magsync run holds"),
-            "{}",
-            refused.stderr
+            t0.elapsed() < Duration::from_secs(30),
+            "the run never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for args in [
+        &["extract", "--shop", "s1", "--flow", "orders"][..],
+        &["run"][..],
+    ] {
+        let t0 = Instant::now();
+        let r = dir.magsync(args);
+        assert_eq!(r.code, 2, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            t0.elapsed() >= Duration::from_secs(1),
+            "{args:?} did not wait"
+        );
+        assert!(
+            r.stderr.contains(&format!("pid {}", run.id()))
+                && r.stderr.contains("run --plan p`")
+                && r.stderr.contains("holds ")
+                && r.stderr.contains("magsync.lock; gave up after waiting 1 s"),
+            "{args:?}: {}",
+            r.stderr
         );
     }
-    assert!(codes.contains(&0), "{codes:?}");
+    assert!(
+        dir.batches("outbox").is_empty(),
+        "a refused extract wrote nothing"
+    );
+    // Killed while it holds the lock (and waits on the shop).
+    run.kill().unwrap();
+    run.wait().unwrap();
+    rt.block_on(async {
+        sqlx::raw_sql("UNLOCK TABLES")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        holder.close().await.unwrap();
+    });
+    let r = dir.magsync(&["run", "--plan", "p"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        std::fs::read_dir(&holders).unwrap().flatten().count() == 0,
+        "every holder let go"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Per-site state under `<staging>/state/`: the watermark of each (shop,
-//! flow) and the sequence numbers of each channel. Small TOML files, replaced
+//! The site's one state store, under `<staging>/state/`: the watermark of
+//! each (shop, flow), the sequence numbers of each channel, what the inbox
+//! applied and which receipts acknowledged what. Small TOML files, replaced
 //! atomically (write a temporary file, sync, rename).
 //!
 //! A watermark has two parts, after the Airbyte rule: what was last
@@ -253,34 +254,34 @@ impl State {
     /// to a minute, then says so.
     pub fn lock_channel(&self, channel: &str) -> Result<std::fs::File> {
         let path = self.channel_path(channel).with_extension("lock");
-        let dir = path.parent().expect("channels live in a directory");
-        std::fs::create_dir_all(dir).at(dir)?;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .at(&path)?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            match f.try_lock() {
-                Ok(()) => return Ok(f),
-                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Other(format!(
-                        "{}: another magsync has held the channel for a minute; try again when it is done",
-                        path.display()
-                    )));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        let wait = std::time::Duration::from_secs(60);
+        super::site::flock(&path, super::site::Hold::Alone, wait, || {})?.ok_or_else(|| {
+            Error::Locked {
+                path,
+                holders: "another magsync".into(),
+                waited: wait.as_secs(),
             }
-        }
+        })
     }
 
     pub fn set_channel(&self, channel: &str, st: &ChannelState) -> Result<()> {
         write_toml(&self.channel_path(channel), st)
+    }
+
+    /// A record of the store kept by `kind` (`inbox`, `acks`) for `name`
+    /// (a channel): `state/<kind>/<name>.toml`, or the default when there is
+    /// none yet.
+    pub fn load<T: for<'de> Deserialize<'de> + Default>(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<T> {
+        read_toml(&self.dir.join(kind).join(format!("{name}.toml")))
+    }
+
+    /// Replace a record of the store (atomically: see the module note).
+    pub fn save<T: Serialize>(&self, kind: &str, name: &str, v: &T) -> Result<()> {
+        write_toml(&self.dir.join(kind).join(format!("{name}.toml")), v)
     }
 }
 
@@ -314,11 +315,11 @@ impl Fingerprints {
         }
         self.line_no += 1;
         let bad = || {
-            Error::Other(format!(
-                "state file {} line {}: expected `id,hash` (delete the file: the next extract then sends every record once)",
-                self.acked_path.display(),
-                self.line_no
-            ))
+            Error::State {
+            path: self.acked_path.clone(),
+            line: self.line_no,
+            message: "expected `id,hash` (delete the file: the next extract then sends every record once)".into(),
+        }
         };
         let (id, hash) = self.line.trim_end().split_once(',').ok_or_else(bad)?;
         self.next = Some((id.parse().map_err(|_| bad())?, hash.to_string()));
@@ -403,7 +404,7 @@ fn mark(batch: &str, w: &Watermark) -> Mark {
         to: w.to.clone(),
         max_id: w.max_id,
         batch: batch.to_string(),
-        at: crate::magazyn::store::now_utc(),
+        at: crate::base::now_utc(),
     }
 }
 
@@ -414,12 +415,10 @@ fn read_ids(path: &Path) -> Result<std::collections::BTreeSet<i64>> {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(n, l)| {
-                l.trim().parse::<i64>().map_err(|_| {
-                    Error::Other(format!(
-                        "state file {} line {}: `{l}` is not a product id",
-                        path.display(),
-                        n + 1
-                    ))
+                l.trim().parse::<i64>().map_err(|_| Error::State {
+                    path: path.to_path_buf(),
+                    line: n as u64 + 1,
+                    message: format!("`{l}` is not a product id"),
                 })
             })
             .collect(),
@@ -430,12 +429,15 @@ fn read_ids(path: &Path) -> Result<std::collections::BTreeSet<i64>> {
 
 fn read_toml<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> Result<T> {
     match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            Error::Other(format!(
-                "state file {}: {} (fix or delete it; `--full` re-extracts everything)",
-                path.display(),
+        Ok(text) => toml::from_str(&text).map_err(|e| Error::State {
+            path: path.to_path_buf(),
+            line: e
+                .span()
+                .map_or(0, |s| text[..s.start].matches('\n').count() as u64 + 1),
+            message: format!(
+                "{} (fix or delete it; `--full` re-extracts everything)",
                 e.message()
-            ))
+            ),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(Error::io(path, e)),
@@ -445,7 +447,11 @@ fn read_toml<T: for<'de> Deserialize<'de> + Default>(path: &Path) -> Result<T> {
 fn write_toml<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     let dir = path.parent().expect("state files live in a directory");
     std::fs::create_dir_all(dir).at(dir)?;
-    let text = toml::to_string(v).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    let text = toml::to_string(v).map_err(|e| Error::State {
+        path: path.to_path_buf(),
+        line: 0,
+        message: e.to_string(),
+    })?;
     // A temporary name of this process's own: two writers never rename
     // each other's half.
     let tmp = path.with_extension(format!("toml.{}.tmp", std::process::id()));
