@@ -15,6 +15,7 @@ pub mod flows;
 pub mod magazyn;
 pub mod money;
 pub mod polish;
+pub mod reconcile;
 pub mod report;
 pub mod review;
 pub mod run;

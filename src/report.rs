@@ -244,6 +244,39 @@ pub fn print_load(
     loaded.counts.exit(policy)
 }
 
+/// Write a reconciliation as `reports/reconcile-<shop>-<when>.json` and
+/// `.html`; returns `…/reconcile-<shop>-<when>.json|html` for the message.
+pub fn write_reconciliation(cfg: &Config, r: &crate::reconcile::Reconciliation) -> Result<PathBuf> {
+    let dir = cfg.site().reports();
+    std::fs::create_dir_all(&dir).at(&dir)?;
+    let stem = format!("reconcile-{}-{}", r.shop, crate::base::stamp());
+    let json = dir.join(format!("{stem}.json"));
+    let text = serde_json::to_string_pretty(r).map_err(|e| Error::io(&json, e.into()))?;
+    crate::staging::bag::write_synced(&json, text.as_bytes())?;
+    let mut html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t}</title><style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px}}table{{border-collapse:collapse}}</style></head><body><h1>Shop {s} and the Magazyn, {at}</h1><table>",
+        t = esc(&stem),
+        s = esc(&r.shop),
+        at = esc(&r.at)
+    );
+    for (what, n) in &r.lines() {
+        html.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(what)));
+    }
+    html.push_str("</table><h2>Differences</h2><table><tr><th>model</th><th>name</th><th>shop → Magazyn</th></tr>");
+    for (m, name, what) in &r.differing {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(m),
+            esc(name),
+            esc(what)
+        ));
+    }
+    html.push_str("</table></body></html>\n");
+    let page = dir.join(format!("{stem}.html"));
+    crate::staging::bag::write_synced(&page, html.as_bytes())?;
+    Ok(dir.join(format!("{stem}.json|html")))
+}
+
 // ------------------------------------------------------------ report.html
 
 pub fn esc(s: &str) -> String {

@@ -7,11 +7,6 @@
 
 use crate::base::Exit;
 use crate::config::Config;
-use crate::report::esc;
-use crate::staging::Item;
-use crate::staging::entities::{PRODUCT_UPDATES, WARNINGS};
-use crate::templates::Params;
-use serde::Serialize;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,224 +14,20 @@ pub struct Args {
     pub shop: String,
 }
 
-#[derive(Debug, Default, Serialize)]
-struct Reconciliation {
-    shop: String,
-    at: String,
-    /// model, name, what differs (shop now → what the Magazyn says)
-    differing: Vec<(String, String, String)>,
-    shop_products_without_good: Vec<String>,
-    goods_without_shop_product: Vec<String>,
-    /// code (shop product id): linked by the catalog flow to a product the
-    /// shop no longer has.
-    goods_linked_to_deleted_products: Vec<String>,
-    duplicate_or_empty_models: Vec<String>,
-    customers_not_in_magazyn: Vec<i64>,
-    orders_not_in_magazyn: Vec<String>,
-}
-
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
-    let shop = cfg.shop(&a.shop)?;
-    let mut r = Reconciliation {
-        shop: a.shop.clone(),
-        at: crate::base::now_utc(),
-        ..Default::default()
-    };
-
-    // What a products push would change: the products extract and transform
-    // run into a scratch staging area that is thrown away.
-    let scratch = std::env::temp_dir().join(format!("magsync-reconcile-{}", std::process::id()));
-    let mut tmp = cfg.clone();
-    tmp.staging = scratch.clone();
-    let result = async {
-        let x = crate::flows::products::extract(&tmp, &a.shop).await?;
-        crate::flows::products::transform(&tmp, &x.batch).await
-    }
-    .await;
-    let t = result?;
-    let (mut rd, _) = t.batch.reader(&PRODUCT_UPDATES)?;
-    let mut rec = Vec::new();
-    let u = &PRODUCT_UPDATES;
-    while let Some(Item::Record(_)) = rd.next(&mut rec)? {
-        let g = |c: &str| rec[u.col(c)].clone();
-        let mut what = Vec::new();
-        if g("old_price") != g("new_price") {
-            what.push(format!("price {} → {}", g("old_price"), g("new_price")));
-        }
-        if g("old_quantity") != g("new_quantity") {
-            what.push(format!(
-                "quantity {} → {}",
-                g("old_quantity"),
-                g("new_quantity")
-            ));
-        }
-        if g("old_status") != g("new_status") {
-            what.push(format!("status {} → {}", g("old_status"), g("new_status")));
-        }
-        r.differing.push((g("model"), g("name"), what.join(", ")));
-    }
-    if t.batch.meta.files.iter().any(|f| f.entity == WARNINGS.name) {
-        let (mut rd, _) = t.batch.reader(&WARNINGS)?;
-        while let Some(Item::Record(_)) = rd.next(&mut rec)? {
-            let (key, code, msg) = (rec[1].clone(), rec[3].clone(), rec[4].clone());
-            match code.as_str() {
-                "no_shop_product" => r.goods_without_shop_product.push(key),
-                "duplicate_model" | "empty_model" => r.duplicate_or_empty_models.push(msg),
-                _ => {}
-            }
-        }
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
-
-    // Shop products whose model is no good's code; customers and orders
-    // the Magazyn does not have.
-    let (mut db, codec) = crate::flows::connect_shop(cfg, &a.shop).await?;
-    let templates = crate::flows::templates(cfg);
-    let d = db.dialect();
-    let p = Params::new().set("language_id", shop.language_id);
-    let mut models = Vec::new();
-    let mut product_ids = std::collections::HashSet::new();
-    db.for_each(
-        &templates.sql(&shop.profile, "products.read.sql", d)?,
-        &p,
-        &codec,
-        |row| {
-            models.push(row.text_or_empty("model")?.trim().to_string());
-            product_ids.insert(row.int("products_id")?.unwrap_or(0).to_string());
-            Ok(())
-        },
-    )
-    .await?;
-    let mut customers = Vec::new();
-    db.for_each(
-        &templates.sql(&shop.profile, "reconcile.customers.sql", d)?,
-        &p,
-        &codec,
-        |row| {
-            customers.push(row.int("id")?.unwrap_or(0));
-            Ok(())
-        },
-    )
-    .await?;
-    let mut orders = Vec::new();
-    db.for_each(
-        &templates.sql(&shop.profile, "reconcile.orders.sql", d)?,
-        &p,
-        &codec,
-        |row| {
-            orders.push(row.int("id")?.unwrap_or(0));
-            Ok(())
-        },
-    )
-    .await?;
-    db.close().await;
-    let mut mag = crate::flows::open_magazyn(cfg).await?;
-    for m in models.iter().filter(|m| !m.is_empty()) {
-        if mag.good_by_code(m).await?.is_none() {
-            r.shop_products_without_good.push(m.clone());
-        }
-    }
-    // Both ways: goods the catalog linked to products the shop lost.
-    let linked = &mut r.goods_linked_to_deleted_products;
-    mag.for_each(
-        "links.products.sql",
-        Params::new().set("shop", a.shop.as_str()),
-        |row| {
-            let id = row.text("shop_id")?;
-            if !product_ids.contains(&id) {
-                linked.push(format!("{} (shop product {id})", row.text("code")?));
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    for c in customers {
-        if mag
-            .link_get(&a.shop, "customer", &c.to_string())
-            .await?
-            .is_none()
-        {
-            r.customers_not_in_magazyn.push(c);
-        }
-    }
-    for o in orders {
-        let number = format!("{}{o}{}", shop.order_prefix, shop.order_suffix);
-        if mag.order_get(&number).await?.is_none() {
-            r.orders_not_in_magazyn.push(number);
-        }
-    }
-    mag.close().await;
-
-    // Text, JSON, HTML.
-    let lines = [
-        (
-            "products whose price, quantity or status differ from the Magazyn",
-            r.differing.len(),
-        ),
-        (
-            "shop products with no good",
-            r.shop_products_without_good.len(),
-        ),
-        (
-            "goods with no shop product",
-            r.goods_without_shop_product.len(),
-        ),
-        (
-            "goods linked to products the shop no longer has",
-            r.goods_linked_to_deleted_products.len(),
-        ),
-        (
-            "products with a duplicate or empty model",
-            r.duplicate_or_empty_models.len(),
-        ),
-        (
-            "customers not in the Magazyn",
-            r.customers_not_in_magazyn.len(),
-        ),
-        ("orders not in the Magazyn", r.orders_not_in_magazyn.len()),
-    ];
+    let r = crate::reconcile::reconcile(cfg, &a.shop).await?;
     println!("reconcile shop {} at {}", r.shop, r.at);
-    for (what, n) in &lines {
+    for (what, n) in &r.lines() {
         println!("  {n:>6}  {what}");
     }
     for (m, name, what) in r.differing.iter().take(50) {
         println!("          {m} {name}: {what}");
     }
-    let dir = cfg.staging_root().join("reports");
-    std::fs::create_dir_all(&dir)?;
-    let stem = format!(
-        "reconcile-{}-{}",
-        r.shop,
-        chrono::Utc::now().format("%Y%m%dt%H%M%Sz")
-    );
-    std::fs::write(
-        dir.join(format!("{stem}.json")),
-        serde_json::to_string_pretty(&r)?,
-    )?;
-    let mut html = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t}</title><style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px}}table{{border-collapse:collapse}}</style></head><body><h1>Shop {s} and the Magazyn, {at}</h1><table>",
-        t = esc(&stem),
-        s = esc(&r.shop),
-        at = esc(&r.at)
-    );
-    for (what, n) in &lines {
-        html.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(what)));
-    }
-    html.push_str("</table><h2>Differences</h2><table><tr><th>model</th><th>name</th><th>shop → Magazyn</th></tr>");
-    for (m, name, what) in &r.differing {
-        html.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(m),
-            esc(name),
-            esc(what)
-        ));
-    }
-    html.push_str("</table></body></html>\n");
-    std::fs::write(dir.join(format!("{stem}.html")), html)?;
-    println!(
-        "report: {}",
-        dir.join(format!("{stem}.json|html")).display()
-    );
-    let clean = lines.iter().all(|(_, n)| *n == 0);
-    Ok(if clean { Exit::Done } else { Exit::Rejects })
+    let dir = crate::report::write_reconciliation(cfg, &r)?;
+    println!("report: {}", dir.display());
+    Ok(if r.is_clean() {
+        Exit::Done
+    } else {
+        Exit::Rejects
+    })
 }

@@ -28,10 +28,7 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     // A log file per run, under the staging root.
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs)?;
-    let log_path = logs.join(format!(
-        "{}.log",
-        chrono::Utc::now().format("%Y%m%dt%H%M%Sz")
-    ));
+    let log_path = logs.join(format!("{}.log", crate::base::stamp()));
     let file = std::fs::File::create(&log_path)?;
     let writer = std::sync::Mutex::new(file);
     let subscriber = tracing_subscriber::fmt()
