@@ -75,6 +75,39 @@ pub enum Error {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
+    /// A reviewed workbook or CSV (`review import`, `review export`): the
+    /// file, and where in it (`sheet orders, cell C5 (price)`, `line 7`;
+    /// empty for the file as a whole).
+    #[error("{file}{}: {message}", place_suffix(.place))]
+    Review {
+        file: String,
+        place: String,
+        message: String,
+    },
+
+    /// What the Magazyn holds or answers that magsync cannot take: `what`
+    /// is the template, table or URL, `key` the row's key (may be empty).
+    #[error("Magazyn {what}{}: {message}", key_suffix(.key))]
+    Magazyn {
+        what: String,
+        key: String,
+        message: String,
+    },
+
+    /// A staging record a flow cannot take (an amount out of range, a bad
+    /// quantity), named by its entity, key and field.
+    #[error("{entity} `{key}`, field `{field}`: {message}")]
+    Record {
+        entity: String,
+        key: String,
+        field: String,
+        message: String,
+    },
+
+    /// A packed file, its checksum or its encryption (`pack`, `unpack`).
+    #[error("{file}: {message}")]
+    Transfer { file: PathBuf, message: String },
+
     #[error("{0}")]
     Other(String),
 }
@@ -90,6 +123,21 @@ impl Error {
     pub fn batch(batch: impl std::fmt::Display, message: impl Into<String>) -> Self {
         Error::Batch {
             batch: batch.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A staging record a flow cannot take: its entity, key and field.
+    pub fn record(
+        entity: impl Into<String>,
+        key: impl Into<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Record {
+            entity: entity.into(),
+            key: key.into(),
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -115,6 +163,22 @@ impl Error {
     pub fn sqlite(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Self {
         let context = context.into();
         move |source| Error::Sqlite { context, source }
+    }
+}
+
+fn place_suffix(place: &str) -> String {
+    if place.is_empty() {
+        String::new()
+    } else {
+        format!(", {place}")
+    }
+}
+
+fn key_suffix(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!(" `{key}`")
     }
 }
 
