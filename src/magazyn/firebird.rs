@@ -38,11 +38,10 @@ pub struct FbTarget {
 
 impl FbTarget {
     pub fn parse(url: &str) -> Result<FbTarget> {
-        let bad = |m: &str| {
-            Error::Other(format!(
-                "Magazyn URL {}: {m} (expected firebird://user@host:3050/path/to/db.fdb)",
-                crate::config::redact_url(url)
-            ))
+        let bad = |m: &str| Error::Magazyn {
+            what: format!("URL {}", crate::config::redact_url(url)),
+            key: String::new(),
+            message: format!("{m} (expected firebird://user@host:3050/path/to/db.fdb)"),
         };
         let rest = url
             .strip_prefix("firebird://")
