@@ -338,10 +338,13 @@ impl Dirs {
                 return Ok(c);
             }
         }
-        Err(Error::Other(format!(
-            "no batch `{name_or_path}` (neither a directory nor a batch under {})",
-            self.root.display()
-        )))
+        Err(Error::batch(
+            name_or_path,
+            format!(
+                "no such batch (neither a directory nor a batch under {})",
+                self.root.display()
+            ),
+        ))
     }
 }
 
