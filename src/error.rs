@@ -192,3 +192,52 @@ impl<T> IoContext<T> for std::result::Result<T, std::io::Error> {
         self.map_err(|e| Error::io(path, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_new_variants_start_with_their_place() {
+        let e = Error::Review {
+            file: "r.xlsx".into(),
+            place: "sheet orders, cell C5 (price)".into(),
+            message: "a formula".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "r.xlsx, sheet orders, cell C5 (price): a formula"
+        );
+        let e = Error::Review {
+            file: "r.txt".into(),
+            place: String::new(),
+            message: "expected .xlsx, .ods or .csv".into(),
+        };
+        assert_eq!(e.to_string(), "r.txt: expected .xlsx, .ods or .csv");
+        let e = Error::Magazyn {
+            what: "warehouses".into(),
+            key: "MAG".into(),
+            message: "no such warehouse".into(),
+        };
+        assert_eq!(e.to_string(), "Magazyn warehouses `MAG`: no such warehouse");
+        let e = Error::Magazyn {
+            what: "m.db: stock.get.sql".into(),
+            key: String::new(),
+            message: "column `reserved` is NULL".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Magazyn m.db: stock.get.sql: column `reserved` is NULL"
+        );
+        let e = Error::record("price_entries", "ABC-1", "net", "`x`: invalid");
+        assert_eq!(
+            e.to_string(),
+            "price_entries `ABC-1`, field `net`: `x`: invalid"
+        );
+        let e = Error::Transfer {
+            file: "out/a.tar.age".into(),
+            message: "encrypting: no".into(),
+        };
+        assert_eq!(e.to_string(), "out/a.tar.age: encrypting: no");
+    }
+}
