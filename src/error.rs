@@ -99,8 +99,38 @@ pub enum Error {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
-    #[error("{0}")]
-    Other(String),
+    /// A reviewed workbook or CSV (`review import`, `review export`): the
+    /// file, and where in it (`sheet orders, cell C5 (price)`, `line 7`;
+    /// empty for the file as a whole).
+    #[error("{file}{}: {message}", place_suffix(.place))]
+    Review {
+        file: String,
+        place: String,
+        message: String,
+    },
+
+    /// What the Magazyn holds or answers that magsync cannot take: `what`
+    /// is the template, table or URL, `key` the row's key (may be empty).
+    #[error("Magazyn {what}{}: {message}", key_suffix(.key))]
+    Magazyn {
+        what: String,
+        key: String,
+        message: String,
+    },
+
+    /// A staging record a flow cannot take (an amount out of range, a bad
+    /// quantity), named by its entity, key and field.
+    #[error("{entity} `{key}`, field `{field}`: {message}")]
+    Record {
+        entity: String,
+        key: String,
+        field: String,
+        message: String,
+    },
+
+    /// A packed file, its checksum or its encryption (`pack`, `unpack`).
+    #[error("{file}: {message}")]
+    Transfer { file: PathBuf, message: String },
 }
 
 impl Error {
@@ -114,6 +144,21 @@ impl Error {
     pub fn batch(batch: impl std::fmt::Display, message: impl Into<String>) -> Self {
         Error::Batch {
             batch: batch.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A staging record a flow cannot take: its entity, key and field.
+    pub fn record(
+        entity: impl Into<String>,
+        key: impl Into<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Record {
+            entity: entity.into(),
+            key: key.into(),
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -142,6 +187,22 @@ impl Error {
     }
 }
 
+fn place_suffix(place: &str) -> String {
+    if place.is_empty() {
+        String::new()
+    } else {
+        format!(", {place}")
+    }
+}
+
+fn key_suffix(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!(" `{key}`")
+    }
+}
+
 /// `result.at(path)?` turns an `io::Error` into one that names the file.
 pub trait IoContext<T> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T>;
@@ -150,5 +211,54 @@ pub trait IoContext<T> {
 impl<T> IoContext<T> for std::result::Result<T, std::io::Error> {
     fn at(self, path: impl Into<PathBuf>) -> Result<T> {
         self.map_err(|e| Error::io(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_new_variants_start_with_their_place() {
+        let e = Error::Review {
+            file: "r.xlsx".into(),
+            place: "sheet orders, cell C5 (price)".into(),
+            message: "a formula".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "r.xlsx, sheet orders, cell C5 (price): a formula"
+        );
+        let e = Error::Review {
+            file: "r.txt".into(),
+            place: String::new(),
+            message: "expected .xlsx, .ods or .csv".into(),
+        };
+        assert_eq!(e.to_string(), "r.txt: expected .xlsx, .ods or .csv");
+        let e = Error::Magazyn {
+            what: "warehouses".into(),
+            key: "MAG".into(),
+            message: "no such warehouse".into(),
+        };
+        assert_eq!(e.to_string(), "Magazyn warehouses `MAG`: no such warehouse");
+        let e = Error::Magazyn {
+            what: "m.db: stock.get.sql".into(),
+            key: String::new(),
+            message: "column `reserved` is NULL".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Magazyn m.db: stock.get.sql: column `reserved` is NULL"
+        );
+        let e = Error::record("price_entries", "ABC-1", "net", "`x`: invalid");
+        assert_eq!(
+            e.to_string(),
+            "price_entries `ABC-1`, field `net`: `x`: invalid"
+        );
+        let e = Error::Transfer {
+            file: "out/a.tar.age".into(),
+            message: "encrypting: no".into(),
+        };
+        assert_eq!(e.to_string(), "out/a.tar.age: encrypting: no");
     }
 }

@@ -35,8 +35,11 @@ pub fn parse(s: &str) -> Result<Decimal, String> {
 pub fn sum_list(s: &str) -> Result<Decimal, String> {
     s.split([' ', ','])
         .filter(|p| !p.is_empty())
-        .map(|p| Decimal::from_str(p.trim()).map_err(|e| format!("`{p}`: {e}")))
-        .sum()
+        .try_fold(Decimal::ZERO, |sum, p| {
+            let d = Decimal::from_str(p.trim()).map_err(|e| format!("`{p}`: {e}"))?;
+            sum.checked_add(d)
+                .ok_or_else(|| format!("`{s}`: the sum is out of range (beyond 28 digits)"))
+        })
 }
 
 #[cfg(test)]
@@ -64,5 +67,7 @@ mod tests {
         assert_eq!(sum_list("1.2500 3.0001").unwrap(), dec("4.2501"));
         assert_eq!(sum_list("").unwrap(), Decimal::ZERO);
         assert!(sum_list("1.2.3").is_err());
+        let big = "79228162514264337593543950335";
+        assert!(sum_list(&format!("{big} {big}")).is_err());
     }
 }

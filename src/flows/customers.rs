@@ -357,6 +357,15 @@ pub enum Upsert {
 /// The link entity marking a customer linked by a weak match.
 const WEAK_LINK: &str = "customer.weak";
 
+/// A Magazyn customer found at the start of an upsert and gone before its end.
+fn vanished(id: i64) -> Error {
+    Error::Magazyn {
+        what: "customers".into(),
+        key: id.to_string(),
+        message: format!("customer {id} vanished during the load"),
+    }
+}
+
 /// Find the Magazyn customer of a shop customer (its link, else code → NIP
 /// → name → e-mail), then update it where `update` and something differs,
 /// or insert it; and remember the link. Used by the customers flow and, for
@@ -379,9 +388,7 @@ pub async fn upsert(
             Upsert::Unchanged(id)
         }
         Found::Weak(id, linked) => {
-            let current = mag.customer_get(id).await?.ok_or_else(|| {
-                Error::Other(format!("Magazyn customer {id} vanished during the load"))
-            })?;
+            let current = mag.customer_get(id).await?.ok_or_else(|| vanished(id))?;
             let fill = |c: &Option<String>, w: &Option<String>| match c {
                 Some(v) if !v.trim().is_empty() => c.clone(),
                 _ => w.clone(),
@@ -427,9 +434,7 @@ pub async fn upsert(
         }
         Found::One(id, _) if !update => Upsert::Unchanged(id),
         Found::One(id, _) => {
-            let current = mag.customer_get(id).await?.ok_or_else(|| {
-                Error::Other(format!("Magazyn customer {id} vanished during the load"))
-            })?;
+            let current = mag.customer_get(id).await?.ok_or_else(|| vanished(id))?;
             let merged = CustomerRow {
                 code: current.code.clone(), // a matched customer keeps its code
                 nip: wanted.nip.clone().or(current.nip.clone()),

@@ -606,20 +606,26 @@ pub struct PricedOrder {
 }
 
 /// An amount already in the order's currency, at `rate`: gross as shown in
-/// a gross shop (net derived), net in a net shop (gross derived).
-fn priced_amount(amount: Decimal, rate: Decimal, gross_mode: bool) -> Priced {
-    let f = Decimal::ONE + rate / Decimal::from(100);
+/// a gross shop (net derived), net in a net shop (gross derived). `None`:
+/// out of range (beyond 28 digits, or a rate of -100 %).
+fn priced_amount(amount: Decimal, rate: Decimal, gross_mode: bool) -> Option<Priced> {
+    let f = Decimal::ONE.checked_add(rate.checked_div(Decimal::from(100))?)?;
     let (net, gross) = if gross_mode {
-        (round2(amount / f), amount)
+        (round2(amount.checked_div(f)?), amount)
     } else {
-        (amount, round2(amount * f))
+        (amount, round2(amount.checked_mul(f)?))
     };
-    Priced {
+    Some(Priced {
         unit_net: net,
         unit_gross: gross,
         total_net: net,
         total_gross: gross,
-    }
+    })
+}
+
+/// The sum of decimals, `None` beyond 28 digits.
+fn checked_sum(mut it: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    it.try_fold(Decimal::ZERO, |a, b| a.checked_add(b))
 }
 
 /// Price an order the way the shop priced it, in the order's currency `cv`,
@@ -635,6 +641,9 @@ fn priced_amount(amount: Decimal, rate: Decimal, gross_mode: bool) -> Priced {
 /// the sum of nets per rate (the Polish invoice rule). Where that differs
 /// from what the shop charged (its unrounded sum rounded once, or another
 /// currency), the difference is `rounding` and the total is `paid`.
+///
+/// Every step is checked: `None` when an amount goes out of range (beyond
+/// 28 digits, or a rate of -100 %), which rejects the order.
 pub fn price_order(
     lines: &[LineIn],
     extras: &[ExtraIn],
@@ -643,30 +652,30 @@ pub fn price_order(
     cv: Decimal,
     gross_mode: bool,
     paid: Option<Decimal>,
-) -> PricedOrder {
+) -> Option<PricedOrder> {
     let hundred = Decimal::from(100);
     let mut out = Vec::with_capacity(lines.len());
     for l in lines {
-        let f = Decimal::ONE + l.rate / hundred;
+        let f = Decimal::ONE.checked_add(l.rate.checked_div(hundred)?)?;
         if gross_mode {
-            let unit_shown = round2(l.final_price * f);
-            let total_gross = round2(unit_shown * l.quantity * cv);
-            let unit_gross = round2(unit_shown * cv);
+            let unit_shown = round2(l.final_price.checked_mul(f)?);
+            let total_gross = round2(unit_shown.checked_mul(l.quantity)?.checked_mul(cv)?);
+            let unit_gross = round2(unit_shown.checked_mul(cv)?);
             out.push(Priced {
-                unit_net: round2(unit_gross / f),
+                unit_net: round2(unit_gross.checked_div(f)?),
                 unit_gross,
-                total_net: round2(total_gross / f),
+                total_net: round2(total_gross.checked_div(f)?),
                 total_gross,
             });
         } else {
             let unit_shown = round2(l.final_price);
-            let total_net = round2(unit_shown * l.quantity * cv);
-            let unit_net = round2(unit_shown * cv);
+            let total_net = round2(unit_shown.checked_mul(l.quantity)?.checked_mul(cv)?);
+            let unit_net = round2(unit_shown.checked_mul(cv)?);
             out.push(Priced {
                 unit_net,
-                unit_gross: round2(unit_net * f),
+                unit_gross: round2(unit_net.checked_mul(f)?),
                 total_net,
-                total_gross: round2(total_net * f),
+                total_gross: round2(total_net.checked_mul(f)?),
             });
         }
     }
@@ -679,86 +688,96 @@ pub fn price_order(
             p.total_net
         };
         match weights.iter_mut().find(|(r, _)| *r == l.rate) {
-            Some((_, w)) => *w += v,
+            Some((_, w)) => *w = w.checked_add(v)?,
             None => weights.push((l.rate, v)),
         }
     }
     let mut priced_extras = Vec::new();
     for (i, e) in extras.iter().enumerate() {
-        let amount = round2(e.value * cv);
+        let amount = round2(e.value.checked_mul(cv)?);
         match e.rate {
             Some(rate) => priced_extras.push(PricedExtra {
                 extra: i,
                 rate,
-                money: priced_amount(amount, rate, gross_mode),
+                money: priced_amount(amount, rate, gross_mode)?,
             }),
             None => {
-                for (rate, part) in split(amount, &weights) {
+                for (rate, part) in split(amount, &weights)? {
                     priced_extras.push(PricedExtra {
                         extra: i,
                         rate,
-                        money: priced_amount(part, rate, gross_mode),
+                        money: priced_amount(part, rate, gross_mode)?,
                     });
                 }
             }
         }
     }
-    let shipping = priced_amount(round2(shipping_value * cv), shipping_rate, gross_mode);
+    let shipping = priced_amount(
+        round2(shipping_value.checked_mul(cv)?),
+        shipping_rate,
+        gross_mode,
+    )?;
 
-    let items = lines
+    let mut items = lines
         .iter()
         .zip(&out)
         .map(|(l, p)| (l.rate, *p))
         .chain(priced_extras.iter().map(|e| (e.rate, e.money)))
         .chain([(shipping_rate, shipping)]);
     let (net, gross) = if gross_mode {
-        items.fold((Decimal::ZERO, Decimal::ZERO), |(n, g), (_, p)| {
-            (n + p.total_net, g + p.total_gross)
-        })
+        items.try_fold((Decimal::ZERO, Decimal::ZERO), |(n, g), (_, p)| {
+            Some((n.checked_add(p.total_net)?, g.checked_add(p.total_gross)?))
+        })?
     } else {
         // VAT from the sum of nets per rate.
         let mut by_rate: Vec<(Decimal, Decimal)> = Vec::new();
         for (r, p) in items {
             match by_rate.iter_mut().find(|(x, _)| *x == r) {
-                Some((_, s)) => *s += p.total_net,
+                Some((_, s)) => *s = s.checked_add(p.total_net)?,
                 None => by_rate.push((r, p.total_net)),
             }
         }
-        let net: Decimal = by_rate.iter().map(|(_, n)| *n).sum();
-        let vat: Decimal = by_rate.iter().map(|(r, n)| round2(*n * *r / hundred)).sum();
-        (net, net + vat)
+        let net = checked_sum(by_rate.iter().map(|(_, n)| *n))?;
+        let vat = by_rate
+            .iter()
+            .map(|(r, n)| Some(round2(n.checked_mul(*r)?.checked_div(hundred)?)))
+            .collect::<Option<Vec<_>>>()?;
+        (net, net.checked_add(checked_sum(vat.into_iter())?)?)
     };
-    let rounding = paid.map_or(Decimal::ZERO, |p| p - gross);
-    PricedOrder {
+    let rounding = match paid {
+        Some(p) => p.checked_sub(gross)?,
+        None => Decimal::ZERO,
+    };
+    Some(PricedOrder {
         lines: out,
         extras: priced_extras,
         shipping,
         shipping_rate,
         rounding,
-        total_net: net + rounding,
-        total_gross: gross + rounding,
-    }
+        total_net: net.checked_add(rounding)?,
+        total_gross: gross.checked_add(rounding)?,
+    })
 }
 
 /// `amount` split over `weights` (rate, value) in proportion, to the grosz,
 /// the parts adding up to `amount` exactly (the remainder on the largest
-/// weight). No goods: all of it at 0 %.
-fn split(amount: Decimal, weights: &[(Decimal, Decimal)]) -> Vec<(Decimal, Decimal)> {
-    let total: Decimal = weights.iter().map(|(_, w)| *w).sum();
+/// weight). No goods: all of it at 0 %. `None`: out of range.
+fn split(amount: Decimal, weights: &[(Decimal, Decimal)]) -> Option<Vec<(Decimal, Decimal)>> {
+    let total = checked_sum(weights.iter().map(|(_, w)| *w))?;
     if total.is_zero() {
-        return vec![(Decimal::ZERO, amount)];
+        return Some(vec![(Decimal::ZERO, amount)]);
     }
     let mut parts: Vec<(Decimal, Decimal)> = weights
         .iter()
-        .map(|(r, w)| (*r, round2(amount * *w / total)))
-        .collect();
-    let rest = amount - parts.iter().map(|(_, p)| *p).sum::<Decimal>();
+        .map(|(r, w)| Some((*r, round2(amount.checked_mul(*w)?.checked_div(total)?))))
+        .collect::<Option<_>>()?;
+    let rest = amount.checked_sub(checked_sum(parts.iter().map(|(_, p)| *p))?)?;
     let largest = (0..weights.len())
         .max_by(|a, b| weights[*a].1.abs().cmp(&weights[*b].1.abs()).then(b.cmp(a)))
         .unwrap_or(0);
-    parts[largest].1 += rest;
+    parts[largest].1 = parts[largest].1.checked_add(rest)?;
     parts.retain(|(_, p)| !p.is_zero());
-    parts
+    Some(parts)
 }
 
 pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
@@ -1049,9 +1068,18 @@ fn build_order(
         });
     }
     let extras = extra_totals(get("extra_totals"), pricing)?;
+    let out_of_range = |what: String| {
+        (
+            "total",
+            "out_of_range",
+            format!("{what} is out of range (beyond 28 digits): the order cannot be priced"),
+        )
+    };
     let paid = match get("total") {
         "" => None,
-        _ => Some(round2(dec("total")? * cv)),
+        t => Some(round2(dec("total")?.checked_mul(cv).ok_or_else(|| {
+            out_of_range(format!("the total {t} at the currency value {cv}"))
+        })?)),
     };
     let has_shipping = !(get("shipping_title").is_empty() && get("shipping_value").is_empty());
     let shipping_value = if has_shipping {
@@ -1086,10 +1114,15 @@ fn build_order(
         }
         rates => rates
             .iter()
-            .map(|r| price(*r))
-            .min_by_key(|p| p.rounding.abs())
-            .expect("not empty"),
+            .filter_map(|r| price(*r))
+            .min_by_key(|p| p.rounding.abs()),
     };
+    let priced = priced.ok_or_else(|| {
+        out_of_range(format!(
+            "a line value, a total line or their sum ({} lines, shipping {shipping_value})",
+            ins.len()
+        ))
+    })?;
     let shop_total = paid.unwrap_or(priced.total_gross);
     if priced.rounding.abs() > shop.orders.tolerance() {
         warnings.push((
@@ -1640,10 +1673,23 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             }
             new_lines.push(lp);
             if let (Some(good), false) = (good, closed) {
-                let qty = money::parse(&lg("quantity")).map_err(Error::Other)?;
+                let bad = |m: String| {
+                    Error::record(
+                        ol.name,
+                        format!("{number}/{}", lg("line_no")),
+                        "quantity",
+                        m,
+                    )
+                };
+                let qty = money::parse(&lg("quantity")).map_err(bad)?;
                 // New orders' reservations are added up and written once per
                 // good at the end of the load (same transaction).
-                *new_reservations.entry(*good).or_insert(Decimal::ZERO) += qty;
+                let sum = new_reservations.entry(*good).or_insert(Decimal::ZERO);
+                *sum = sum.checked_add(qty).ok_or_else(|| {
+                    bad(format!(
+                        "the reservations of Magazyn good {good} add up beyond 28 digits"
+                    ))
+                })?;
             }
         }
         let order_id = mag.order_insert_new(p, new_lines).await?;
@@ -1707,12 +1753,18 @@ async fn follow_goods_issues(
     batch_id: &str,
 ) -> Result<Option<(String, String, String)>> {
     let issued = mag.order_issued(order_id).await?;
+    let out_of_range = |line: i64| Error::Magazyn {
+        what: "goods_issues".into(),
+        key: format!("{order_id}/{line}"),
+        message: "the quantity to issue is out of range (beyond 28 digits)".into(),
+    };
     let mut moves: Vec<(i64, i64, Decimal)> = Vec::new();
     if status == REALIZED {
         for (line, good, qty) in mag.order_goods_lines(order_id).await? {
             let done = issued.get(&line).map_or(Decimal::ZERO, |(_, q)| *q);
             if qty != done {
-                moves.push((line, good, qty - done));
+                let q = qty.checked_sub(done).ok_or_else(|| out_of_range(line))?;
+                moves.push((line, good, q));
             }
         }
     } else if !closed(status) {
@@ -1721,7 +1773,10 @@ async fn follow_goods_issues(
     if moves.is_empty() {
         return Ok(None);
     }
-    let total: Decimal = moves.iter().map(|m| m.2).sum();
+    let total = moves
+        .iter()
+        .try_fold(Decimal::ZERO, |a, m| a.checked_add(m.2))
+        .ok_or_else(|| out_of_range(0))?;
     for (line, good, qty) in &moves {
         mag.issue_goods(order_id, *line, warehouse, *good, *qty, batch_id)
             .await?;
@@ -1841,6 +1896,55 @@ mod tests {
         }
     }
 
+    /// A shop order of one line at `final_price`, quantity 3, 23 % VAT,
+    /// through the transform of one order.
+    fn build_one(final_price: &str) -> std::result::Result<Vec<Problem>, Problem> {
+        let cfg =
+            crate::config::Config::parse("[shops.s1]\n", std::path::Path::new("m.toml")).unwrap();
+        let shop = cfg.shop("s1").unwrap();
+        let settings = std::collections::BTreeMap::new();
+        let pricing = Pricing::new(&settings, shop);
+        let mut rec = SHOP_ORDERS.empty_record();
+        for (c, v) in [
+            ("orders_id", "12"),
+            ("currency", "PLN"),
+            ("status_name", "Pending"),
+            ("billing_name", "Jan Kowalski"),
+            ("delivery_name", "Jan Kowalski"),
+            ("customers_name", "Jan Kowalski"),
+        ] {
+            rec[SHOP_ORDERS.col(c)] = v.into();
+        }
+        let mut l = SHOP_ORDER_LINES.empty_record();
+        for (c, v) in [
+            ("orders_id", "12"),
+            ("model", "ABC-1"),
+            ("name", "Towar"),
+            ("final_price", final_price),
+            ("tax_rate", "23"),
+            ("quantity", "3"),
+        ] {
+            l[SHOP_ORDER_LINES.col(c)] = v.into();
+        }
+        let g = Group {
+            item: Some(Item::Record(2)),
+            rec,
+            children: vec![(Item::Record(2), l)],
+        };
+        let mut row = ORDERS.empty_record();
+        build_order("s1", shop, &pricing, &g, &mut row, &mut Vec::new())
+    }
+
+    #[test]
+    fn a_28_digit_amount_rejects_the_order_instead_of_a_panic() {
+        // Valid in the batch (28 digits fit a decimal), three of it not.
+        let err = build_one("9999999999999999999999999999").unwrap_err();
+        assert_eq!((err.0, err.1), ("total", "out_of_range"), "{}", err.2);
+        assert!(err.2.contains("out of range"), "{}", err.2);
+        let ok = build_one("19.99");
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
     #[test]
     fn net_mode_prices_like_the_shop() {
         // 2 × 16.2520 (19.99 gross at 23 %) and 1 × 18.5093 (19.99 at 8 %),
@@ -1854,7 +1958,8 @@ mod tests {
             Decimal::ONE,
             false,
             Some(d("78.42")),
-        );
+        )
+        .expect("in range");
         assert_eq!(p.lines[0].total_net, d("32.50"));
         assert_eq!(p.lines[0].unit_gross, d("19.99"));
         assert_eq!(p.lines[1].total_net, d("18.51"));
@@ -1878,7 +1983,8 @@ mod tests {
             Decimal::ONE,
             false,
             Some(d("0.09")),
-        );
+        )
+        .expect("in range");
         assert_eq!(p.rounding, d("0.01"));
         assert_eq!((p.total_net, p.total_gross), (d("0.09"), d("0.09")));
         let p = price_order(
@@ -1889,14 +1995,16 @@ mod tests {
             Decimal::ONE,
             false,
             None,
-        );
+        )
+        .expect("in range");
         assert_eq!((p.rounding, p.total_gross), (Decimal::ZERO, d("0.08")));
     }
 
     #[test]
     fn foreign_currency_and_untaxed_free_delivery() {
         let lines = [line("40.6423", "23", "3")];
-        let p = price_order(&lines, &[], Decimal::ZERO, d("0"), d("0.23"), false, None);
+        let p = price_order(&lines, &[], Decimal::ZERO, d("0"), d("0.23"), false, None)
+            .expect("in range");
         assert_eq!(p.lines[0].unit_net, d("9.35")); // 40.64 × 0.23 = 9.3472
         assert_eq!(p.lines[0].total_net, d("28.04")); // 121.92 × 0.23 = 28.0416
         assert_eq!(p.shipping.total_gross, Decimal::ZERO);
@@ -1914,7 +2022,8 @@ mod tests {
             Decimal::ONE,
             true,
             Some(d("66.12")),
-        );
+        )
+        .expect("in range");
         assert_eq!(p.lines[0].unit_gross, d("19.99"));
         assert_eq!(p.lines[0].total_gross, d("59.97"));
         assert_eq!(p.lines[0].total_net, d("48.76"));
@@ -1950,7 +2059,8 @@ mod tests {
             Decimal::ONE,
             true,
             None,
-        );
+        )
+        .expect("in range");
         assert_eq!(p.lines[1].total_gross, d("10.00"));
         let fee = p.extras[0];
         assert_eq!(
@@ -2021,8 +2131,11 @@ mod tests {
             (d("8"), d("1.00")),
             (d("5"), d("1.00")),
         ];
-        let parts = split(d("-0.10"), &w);
+        let parts = split(d("-0.10"), &w).expect("in range");
         assert_eq!(parts.iter().map(|p| p.1).sum::<Decimal>(), d("-0.10"));
-        assert_eq!(split(d("3.00"), &[]), [(Decimal::ZERO, d("3.00"))]);
+        assert_eq!(
+            split(d("3.00"), &[]),
+            Some(vec![(Decimal::ZERO, d("3.00"))])
+        );
     }
 }

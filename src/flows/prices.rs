@@ -46,14 +46,26 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
             return bw.reject(src, rec, file, line, "model", code, &msg);
         }
         let special = shop.prices.use_special && !get("special_price").is_empty();
-        let net = money::parse(if special {
-            get("special_price")
-        } else {
-            get("price")
-        })
-        .map_err(Error::Other)?;
-        let rate = money::parse(get("tax_rate")).map_err(Error::Other)?;
-        let gross = round2(net * (Decimal::ONE + rate / Decimal::from(100)));
+        let field = if special { "special_price" } else { "price" };
+        let (net, rate) = match (money::parse(get(field)), money::parse(get("tax_rate"))) {
+            (Ok(n), Ok(r)) => (n, r),
+            (Err(m), _) => return bw.reject(src, rec, file, line, field, "not_decimal", &m),
+            (_, Err(m)) => return bw.reject(src, rec, file, line, "tax_rate", "not_decimal", &m),
+        };
+        let Some(gross) = gross_of(net, rate) else {
+            return bw.reject(
+                src,
+                rec,
+                file,
+                line,
+                field,
+                "out_of_range",
+                &format!(
+                    "the gross of {} at {rate} % VAT is out of range (beyond 28 digits)",
+                    get(field)
+                ),
+            );
+        };
         out.write(&[
             get("model").to_string(),
             shop_id.clone(),
@@ -69,6 +81,13 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     counts.warnings = bw.warned;
     let batch = bw.finish()?;
     Ok(Stepped { batch, counts })
+}
+
+/// The gross of a net at `rate` %, rounded half-up to the grosz; `None`
+/// when it is out of range (beyond 28 digits).
+fn gross_of(net: Decimal, rate: Decimal) -> Option<Decimal> {
+    let f = Decimal::ONE.checked_add(rate.checked_div(Decimal::from(100))?)?;
+    Some(round2(net.checked_mul(f)?))
 }
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
@@ -101,8 +120,8 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         out.counts.records += 1;
         let get = |c: &str| rec[e.col(c)].clone();
         let code = get("code");
-        let net = money::parse(&get("net")).map_err(Error::Other)?;
-        let gross = money::parse(&get("gross")).map_err(Error::Other)?;
+        let dec = |c: &str| money::parse(&get(c)).map_err(|m| Error::record(e.name, &code, c, m));
+        let (net, gross) = (dec("net")?, dec("gross")?);
         let Some(good) = mag.good_by_code(&code).await? else {
             out.warnings.push((
                 code.clone(),
@@ -139,4 +158,67 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staging::batch::Source;
+    use crate::staging::{BatchMeta, Format};
+
+    /// An extracted prices batch of one shop product priced `price`.
+    fn extracted(cfg: &Config, price: &str) -> Batch {
+        let meta = BatchMeta::new(
+            FLOW.as_str(),
+            Stage::Extracted,
+            Format::Csv,
+            Source {
+                site: cfg.site.clone(),
+                shop: "s1".into(),
+                system: "oscommerce".into(),
+                profile: "oscommerce-2.3".into(),
+                encoding: None,
+            },
+        );
+        let mut bw = BatchWriter::create(&cfg.site().outbox(), meta).unwrap();
+        let mut w = bw.records(&SHOP_PRODUCTS).unwrap();
+        let mut rec = SHOP_PRODUCTS.empty_record();
+        for (c, v) in [
+            ("products_id", "7"),
+            ("model", "ABC-1"),
+            ("model_count", "1"),
+            ("tax_rate", "23"),
+            ("price", price),
+        ] {
+            rec[SHOP_PRODUCTS.col(c)] = v.into();
+        }
+        w.write(&rec).unwrap();
+        bw.add(&SHOP_PRODUCTS, w.finish().unwrap());
+        bw.finish().unwrap()
+    }
+
+    #[test]
+    fn a_net_whose_gross_is_beyond_28_digits_is_a_reject_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "staging = {:?}\n[shops.s1]\n",
+            dir.path().join("staging").display().to_string()
+        );
+        let cfg = Config::parse(&text, &dir.path().join("magsync.toml")).unwrap();
+        // The largest amount a batch can hold: its net is valid, its gross
+        // at 23 % is not representable.
+        let input = extracted(&cfg, "79228162514264337593543950335");
+        let out = transform(&cfg, &input).unwrap();
+        assert_eq!((out.counts.records, out.counts.rejected), (1, 1));
+        let errors =
+            std::fs::read_to_string(out.batch.dir.join("data/rejects/shop_products.errors.csv"))
+                .unwrap();
+        assert!(
+            errors.contains("out_of_range") && errors.contains(",price,"),
+            "{errors}"
+        );
+        // An ordinary price still goes through.
+        let out = transform(&cfg, &extracted(&cfg, "10.00")).unwrap();
+        assert_eq!((out.counts.records, out.counts.rejected), (1, 0));
+    }
 }

@@ -48,9 +48,11 @@ pub fn available(
     subtract_reserved: bool,
     buffer: i64,
 ) -> i64 {
-    let mut a = quantity - Decimal::from(buffer);
+    // Saturating: a Magazyn quantity of 28 digits is "plenty" (or none),
+    // not a panic.
+    let mut a = quantity.saturating_sub(Decimal::from(buffer));
     if subtract_reserved {
-        a -= reserved;
+        a = a.saturating_sub(reserved);
     }
     a.floor().max(Decimal::ZERO).to_i64().unwrap_or(i64::MAX)
 }
@@ -433,7 +435,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let mut matched: HashMap<i64, String> = HashMap::new();
     let mut row = u.empty_record();
     let mut read = Counts::default();
-    super::each_valid(input, e, &mut bw, &mut read, |rec, _file, _line, bw| {
+    super::each_valid(input, e, &mut bw, &mut read, |rec, file, line, bw| {
         let get = |c: &str| rec[e.col(c)].as_str();
         let code = get("code");
         // The shop product whose model is the code, else a barcode alias.
@@ -465,7 +467,12 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     &format!("good `{code}` has no price on the price list: not created"),
                 )?;
             } else if let Some((class, rate)) = class_for(get("vat_symbol"), good_rate) {
-                let gross = money::parse(get("gross")).map_err(Error::Other)?;
+                let net = match shop_price(true, "", get("gross"), rate) {
+                    Ok(net) => net.unwrap_or_default(),
+                    Err((code, msg)) => {
+                        return bw.reject(e, rec, file, line, "gross", code, &msg);
+                    }
+                };
                 cw.get_or_open(bw)?.write(&[
                     code.to_string(),
                     if get("name").is_empty() {
@@ -476,10 +483,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     class.to_string(),
                     rate.to_string(),
                     get("gross").to_string(),
-                    money::fmt(
-                        round4(gross / (Decimal::ONE + rate / Decimal::from(100))),
-                        4,
-                    ),
+                    money::fmt(net, 4),
                     get("available").to_string(),
                 ])?;
                 counts.inserted += 1;
@@ -523,9 +527,10 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         {
             bw.warn(u.name, &p.id.to_string(), "vat_rate", "vat_mismatch", &format!("product {} `{}`: the shop applies {rate} %, the Magazyn good has VAT {} ({good_rate} %); the price keeps the Magazyn gross at the shop's rate", p.id, p.model, get("vat_symbol")))?;
         }
-        let new_price = match shop_price(gross_shop, get("net"), get("gross"), rate)? {
-            Some(price) => price,
-            None => {
+        let new_price = match shop_price(gross_shop, get("net"), get("gross"), rate) {
+            Ok(Some(price)) => price,
+            Err((code, msg)) => return bw.reject(e, rec, file, line, "gross", code, &msg),
+            Ok(None) => {
                 bw.warn(
                     u.name,
                     &p.id.to_string(),
@@ -540,7 +545,12 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         // batch says so; else a running one is ended on request, or named.
         let running = specials.get(&p.id).copied();
         let target = match driven {
-            true => shop_price(gross_shop, get("special_net"), get("special_gross"), rate)?,
+            true => match shop_price(gross_shop, get("special_net"), get("special_gross"), rate) {
+                Ok(t) => t,
+                Err((code, msg)) => {
+                    return bw.reject(e, rec, file, line, "special_gross", code, &msg);
+                }
+            },
             false => None,
         };
         let change = match (running, target) {
@@ -579,7 +589,7 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         let sold = in_flight.get(&p.id).copied().unwrap_or(0);
         let new_quantity: i64 = get("available")
             .parse::<i64>()
-            .map(|a| (a - sold).max(0))
+            .map(|a| a.saturating_sub(sold).max(0))
             .unwrap_or(p.quantity);
         let new_status = match hide {
             // Shown: hidden when the stock runs out.
@@ -637,15 +647,31 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 /// a net shop shows products_price and adds VAT at checkout, so it gets the
 /// Magazyn net; a gross shop shows round(price × (1 + vat), 2), so it gets
 /// the net that shows exactly the Magazyn gross. The same for specials.
-fn shop_price(gross_shop: bool, net: &str, gross: &str, rate: Decimal) -> Result<Option<Decimal>> {
+/// `Err((code, message))`: no price can be made of the values (a reject).
+fn shop_price(
+    gross_shop: bool,
+    net: &str,
+    gross: &str,
+    rate: Decimal,
+) -> std::result::Result<Option<Decimal>, (&'static str, String)> {
+    let parse = |v: &str| money::parse(v).map_err(|m| ("not_decimal", m));
     Ok(match gross {
         "" => None,
-        _ if !gross_shop && !net.is_empty() => {
-            Some(round4(money::parse(net).map_err(Error::Other)?))
-        }
+        _ if !gross_shop && !net.is_empty() => Some(round4(parse(net)?)),
         g => {
-            let gross = money::parse(g).map_err(Error::Other)?;
-            Some(round4(gross / (Decimal::ONE + rate / Decimal::from(100))))
+            let gross = parse(g)?;
+            let net = rate
+                .checked_div(Decimal::from(100))
+                .and_then(|r| Decimal::ONE.checked_add(r))
+                .filter(|f| *f > Decimal::ZERO)
+                .and_then(|f| gross.checked_div(f))
+                .ok_or_else(|| {
+                    (
+                        "out_of_range",
+                        format!("the net of {g} at {rate} % VAT is out of range"),
+                    )
+                })?;
+            Some(round4(net))
         }
     })
 }
@@ -683,12 +709,13 @@ fn planned(batch: &Batch) -> Result<Vec<Planned>> {
             continue; // verify_rows has refused such a batch already
         }
         let get = |c: &str| rec[u.col(c)].as_str();
+        let bad = |c: &str, m: String| Error::record(u.name, get("products_id"), c, m);
         let int = |c: &str| {
             get(c)
                 .parse::<i64>()
-                .map_err(|e| Error::Other(format!("{c}: {e}")))
+                .map_err(|e| bad(c, format!("`{}`: {e}", get(c))))
         };
-        let dec = |c: &str| money::parse(get(c)).map_err(Error::Other);
+        let dec = |c: &str| money::parse(get(c)).map_err(|m| bad(c, m));
         out.push(Planned {
             id: int("products_id")?,
             model: get("model").to_string(),
@@ -868,7 +895,8 @@ fn planned_creates(batch: &Batch) -> Result<Vec<Create>> {
             model: get("model").to_string(),
             name: get("name").to_string(),
             tax_class: get("tax_class_id").parse().unwrap_or(0),
-            price: money::parse(get("price")).map_err(Error::Other)?,
+            price: money::parse(get("price"))
+                .map_err(|m| Error::record(c.name, get("model"), "price", m))?,
             quantity: get("quantity").parse().unwrap_or(0),
         });
     }
@@ -1301,9 +1329,14 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             }
             continue;
         }
-        let id: i64 = get("products_id")
-            .parse()
-            .map_err(|_| Error::Other("products_id".into()))?;
+        let id: i64 = get("products_id").parse().map_err(|err| {
+            Error::record(
+                e.name,
+                get("model"),
+                "products_id",
+                format!("`{}`: {err}", get("products_id")),
+            )
+        })?;
         let int = |c: &str| get(c).parse::<i64>().unwrap_or(0);
         let dec = |c: &str| money::parse(&get(c)).unwrap_or_default();
         let before = (
@@ -1401,6 +1434,19 @@ mod tests {
         assert_eq!(available(d("10"), d("3"), false, 2), 8);
         assert_eq!(available(d("2"), d("3"), true, 0), 0);
         assert_eq!(available(d("5.9"), d("0"), true, 0), 5);
+    }
+
+    #[test]
+    fn stock_and_prices_beyond_28_digits_saturate_or_reject_not_panic() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let max = "79228162514264337593543950335";
+        assert_eq!(available(d(&format!("-{max}")), d("0"), true, 5), 0);
+        assert_eq!(available(d(max), d(&format!("-{max}")), true, -5), i64::MAX);
+        // A gross shop's net of the largest gross at 23 %: in range.
+        assert!(matches!(shop_price(true, "", max, d("23")), Ok(Some(_))));
+        // At a rate that makes the divisor zero or negative: a reject.
+        let err = shop_price(true, "", "10.00", d("-100")).unwrap_err();
+        assert_eq!(err.0, "out_of_range", "{}", err.1);
     }
 
     #[test]

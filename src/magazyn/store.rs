@@ -147,26 +147,37 @@ pub struct OrderState {
 /// column name, typed on access (a wrong type names the template's column).
 #[derive(Debug, Clone)]
 pub struct MRow {
+    /// The statement, as errors name it (`<file>: <template>`).
+    query: std::sync::Arc<str>,
     names: std::sync::Arc<[String]>,
     values: Vec<Value>,
 }
 
 impl MRow {
+    /// An error about this row's query (the template that returned it).
+    fn err(&self, message: String) -> Error {
+        Error::Magazyn {
+            what: self.query.to_string(),
+            key: String::new(),
+            message,
+        }
+    }
+
     fn at(&self, col: &str) -> Result<&Value> {
         self.names
             .iter()
             .position(|n| n.eq_ignore_ascii_case(col))
             .map(|i| &self.values[i])
             .ok_or_else(|| {
-                Error::Other(format!(
-                    "Magazyn: the query returns no column `{col}` (it returns {})",
+                self.err(format!(
+                    "the query returns no column `{col}` (it returns {})",
                     self.names.join(", ")
                 ))
             })
     }
 
     fn wrong(&self, col: &str, want: &str, v: &Value) -> Error {
-        Error::Other(format!("Magazyn: column `{col}` holds {v:?}, not {want}"))
+        self.err(format!("column `{col}` holds {v:?}, not {want}"))
     }
 
     pub fn opt_int(&self, col: &str) -> Result<Option<i64>> {
@@ -184,7 +195,7 @@ impl MRow {
 
     pub fn int(&self, col: &str) -> Result<i64> {
         self.opt_int(col)?
-            .ok_or_else(|| Error::Other(format!("Magazyn: column `{col}` is NULL")))
+            .ok_or_else(|| self.err(format!("column `{col}` is NULL")))
     }
 
     pub fn opt_text(&self, col: &str) -> Result<Option<String>> {
@@ -204,7 +215,9 @@ impl MRow {
     }
 
     pub fn dec(&self, col: &str) -> Result<Decimal> {
-        dec(&self.text(col)?, col)
+        let s = self.text(col)?;
+        Decimal::from_str(s.trim())
+            .map_err(|e| self.err(format!("column `{col}`: `{s}` is not a decimal: {e}")))
     }
 
     /// The first column as an integer (`RETURNING id`, `SELECT id …`).
@@ -213,14 +226,9 @@ impl MRow {
         match self.values.first() {
             Some(Value::Int(i)) => Ok(*i),
             Some(v) => Err(self.wrong(col, "an id", v)),
-            None => Err(Error::Other("Magazyn: the query returned no column".into())),
+            None => Err(self.err("the query returned no column".into())),
         }
     }
-}
-
-fn dec(s: &str, what: &str) -> Result<Decimal> {
-    Decimal::from_str(s.trim())
-        .map_err(|e| Error::Other(format!("Magazyn {what}: `{s}` is not a decimal: {e}")))
 }
 
 #[derive(Debug, Clone)]
@@ -250,11 +258,10 @@ impl Magazyn {
                 path: "[magazyn] url".into(),
                 message,
             })?;
-            let password = password.ok_or_else(|| {
-                Error::Other(format!(
-                    "Magazyn {}: no password (set [magazyn] password_env or password_file)",
-                    crate::config::redact_url(url)
-                ))
+            let password = password.ok_or_else(|| Error::Magazyn {
+                what: crate::config::redact_url(url),
+                key: String::new(),
+                message: "no password (set [magazyn] password_env or password_file)".into(),
             })?;
             let (conn, _) = target.connect(password, create)?;
             (Conn::Firebird(Box::new(conn)), target.database)
@@ -503,10 +510,11 @@ impl Magazyn {
                 if c.is_readonly(rusqlite::DatabaseName::Main)
                     .map_err(Error::sqlite(&ctx))?
                 {
-                    return Err(Error::Other(format!(
-                        "Magazyn {}: the database is read-only (a write-protected file or a read-only file system): nothing was written",
-                        self.file
-                    )));
+                    return Err(Error::Magazyn {
+                        what: self.file.clone(),
+                        key: String::new(),
+                        message: "the database is read-only (a write-protected file or a read-only file system): nothing was written".into(),
+                    });
                 }
                 c.execute_batch("BEGIN IMMEDIATE")
                     .map_err(Error::sqlite(ctx))
@@ -739,7 +747,11 @@ impl Magazyn {
     /// The id an `INSERT … RETURNING id` template gave back.
     fn insert(&mut self, name: &str, params: Params) -> Result<i64> {
         self.first(name, params)?
-            .ok_or_else(|| Error::Other(format!("Magazyn: {name} returned no id")))?
+            .ok_or_else(|| Error::Magazyn {
+                what: format!("{}: {name}", self.file),
+                key: String::new(),
+                message: "returned no id".into(),
+            })?
             .id()
     }
 
@@ -790,9 +802,11 @@ impl Magazyn {
     pub async fn warehouse_id(&mut self, symbol: &str) -> Result<i64> {
         match self.first("warehouses.get.sql", Params::new().set("symbol", symbol))? {
             Some(r) => r.id(),
-            None => Err(Error::Other(format!(
-                "the Magazyn has no warehouse `{symbol}` (create it in the Magazyn, or fix `warehouse` in the shop's configuration)"
-            ))),
+            None => Err(Error::Magazyn {
+                what: "warehouses".into(),
+                key: symbol.into(),
+                message: "no such warehouse (create it in the Magazyn, or fix `warehouse` in the shop's configuration)".into(),
+            }),
         }
     }
 
@@ -862,9 +876,11 @@ impl Magazyn {
         let name = format!("{}: orders.insert.sql", self.file);
         run_on(&mut self.conn, &name, text, &values, |_| Ok(()), &mut 0)?;
         let Conn::Sqlite(c) = &self.conn else {
-            return Err(Error::Other(
-                "Magazyn: a Firebird order reached the SQLite path".into(),
-            ));
+            return Err(Error::Magazyn {
+                what: name,
+                key: String::new(),
+                message: "a Firebird order reached the SQLite path".into(),
+            });
         };
         let id = c.last_insert_rowid();
         for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
@@ -953,7 +969,11 @@ impl Magazyn {
             let e = net
                 .entry(r.int("line_no")?)
                 .or_insert((r.int("good_id")?, Decimal::ZERO));
-            e.1 += r.dec("quantity")?;
+            e.1 = e.1.checked_add(r.dec("quantity")?).ok_or_else(|| {
+                r.err(format!(
+                    "the goods issued for order {order_id} add up beyond 28 digits"
+                ))
+            })?;
         }
         net.retain(|_, (_, q)| !q.is_zero());
         Ok(net)
@@ -1113,9 +1133,11 @@ impl Magazyn {
     pub async fn price_list_id(&mut self, name: &str) -> Result<i64> {
         match self.first("price_lists.get.sql", Params::new().set("name", name))? {
             Some(r) => r.id(),
-            None => Err(Error::Other(format!(
-                "the Magazyn has no price list `{name}` (create it in the Magazyn, or fix the price list in the shop's configuration)"
-            ))),
+            None => Err(Error::Magazyn {
+                what: "price_lists".into(),
+                key: name.into(),
+                message: "no such price list (create it in the Magazyn, or fix the price list in the shop's configuration)".into(),
+            }),
         }
     }
 
@@ -1176,11 +1198,10 @@ fn open_sqlite(url: &str, create: bool) -> Result<(Conn, String)> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| {
-            Error::Other(format!(
-                "Magazyn: `{}` is neither a sqlite:// nor a firebird:// URL",
-                crate::config::redact_url(url)
-            ))
+        .ok_or_else(|| Error::Magazyn {
+            what: crate::config::redact_url(url),
+            key: String::new(),
+            message: "neither a sqlite:// nor a firebird:// URL".into(),
         })?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mode = query
@@ -1194,9 +1215,11 @@ fn open_sqlite(url: &str, create: bool) -> Result<(Conn, String)> {
             "rw" => F::SQLITE_OPEN_READ_WRITE,
             "rwc" => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
             other => {
-                return Err(Error::Other(format!(
-                    "Magazyn {url}: unknown mode `{other}` (ro, rw or rwc)"
-                )));
+                return Err(Error::Magazyn {
+                    what: url.to_string(),
+                    key: String::new(),
+                    message: format!("unknown mode `{other}` (ro, rw or rwc)"),
+                });
             }
         };
     let cant = |e| Error::sqlite(format!("Magazyn: cannot open {url}"))(e);
@@ -1243,6 +1266,7 @@ fn run_statement(
     changed: &mut u64,
 ) -> Result<u64> {
     let ctx = || format!("Magazyn: {name}");
+    let query: std::sync::Arc<str> = name.into();
     let mut n = 0;
     match conn {
         Conn::Firebird(c) => {
@@ -1251,6 +1275,7 @@ fn run_statement(
                 let names = names.get_or_insert_with(|| cols.into());
                 n += 1;
                 f(&MRow {
+                    query: query.clone(),
                     names: names.clone(),
                     values: vals,
                 })
@@ -1272,6 +1297,7 @@ fn run_statement(
                 r.map_err(|e| Error::sqlite(ctx())(e))?;
             }
             let mut row = MRow {
+                query: query.clone(),
                 names: st
                     .column_names()
                     .iter()

@@ -11,8 +11,13 @@ use std::path::Path;
 
 const MAX_ROWS: usize = 1_048_575;
 
-fn xerr(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::Other(format!("writing the workbook: {e}"))
+/// An error of the workbook writer, at a sheet of the file being written.
+fn xerr(out: &Path, place: &str, e: rust_xlsxwriter::XlsxError) -> Error {
+    Error::Review {
+        file: out.display().to_string(),
+        place: place.to_string(),
+        message: format!("writing the workbook: {e}"),
+    }
 }
 
 pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
@@ -34,6 +39,8 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
                 ),
             ));
         }
+        let place = format!("sheet {}", sheet_name(e));
+        let xerr = |x| xerr(out, &place, x);
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(e)).map_err(xerr)?;
         // The columns the flow uses, in order (the rest stay in the batch).
@@ -116,6 +123,7 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
         counts.push((e.name.to_string(), rows.len()));
     }
     // The info sheet: what this workbook is, so an import can check it.
+    let xerr = |x| xerr(out, "sheet magsync", x);
     let ws = wb.add_worksheet();
     ws.set_name("magsync").map_err(xerr)?;
     let m = &batch.meta;
@@ -139,7 +147,10 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
     }
     ws.set_column_width(0, 20).map_err(xerr)?;
     ws.set_column_width(1, 80).map_err(xerr)?;
-    wb.save(out)
-        .map_err(|e| Error::Other(format!("{}: {e}", out.display())))?;
+    wb.save(out).map_err(|e| Error::Review {
+        file: out.display().to_string(),
+        place: String::new(),
+        message: e.to_string(),
+    })?;
     Ok(counts)
 }

@@ -201,6 +201,15 @@ fn same(col: &Column, a: &str, b: &str) -> bool {
     }
 }
 
+/// An error in the reviewed `file`, at `place` (empty: the file as a whole).
+fn review(file: impl Into<String>, place: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Review {
+        file: file.into(),
+        place: place.into(),
+        message: message.into(),
+    }
+}
+
 /// The rows of one sheet: header names and cells, with 1-based row numbers.
 struct Sheet {
     name: String,
@@ -212,13 +221,19 @@ struct Sheet {
 fn read_workbook(file: &Path, ents: &[&'static Entity]) -> Result<Vec<(&'static Entity, Sheet)>> {
     let name = file.display().to_string();
     let mut wb = calamine::open_workbook_auto(file)
-        .map_err(|e| Error::Other(format!("{name}: not a readable workbook: {e}")))?;
+        .map_err(|e| review(&name, "", format!("not a readable workbook: {e}")))?;
     let mut out = Vec::new();
     for e in ents {
         let sn = sheet_name(e);
-        let range = wb
-            .worksheet_range(&sn)
-            .map_err(|err| Error::Other(format!("{name}: sheet `{sn}` is missing or unreadable ({err}): keep the sheets the export wrote")))?;
+        let range = wb.worksheet_range(&sn).map_err(|err| {
+            review(
+                &name,
+                format!("sheet {sn}"),
+                format!(
+                    "the sheet is missing or unreadable ({err}): keep the sheets the export wrote"
+                ),
+            )
+        })?;
         let formulas = wb.worksheet_formula(&sn).ok();
         let mut rows_iter = range.rows();
         let header: Vec<String> = rows_iter
@@ -315,22 +330,26 @@ fn read_csv(file: &Path, ents: &[&'static Entity]) -> Result<((&'static Entity, 
     let mut rows_iter = r.records();
     let header: Vec<String> = match rows_iter.next() {
         Some(Ok(h)) => h.iter().map(str::to_string).collect(),
-        _ => return Err(Error::Other(format!("{name}: empty or unreadable CSV"))),
+        _ => return Err(review(&name, "line 1", "empty or unreadable CSV")),
     };
     let e = ents
         .iter()
         .copied()
         .find(|e| header.len() == e.columns.len() && header.iter().all(|h| e.index(h).is_some()))
         .ok_or_else(|| {
-            Error::Other(format!(
-                "{name}: its header matches none of the batch's entities ({})",
-                ents.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
-            ))
+            review(
+                &name,
+                "line 1",
+                format!(
+                    "its header matches none of the batch's entities ({})",
+                    ents.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+                ),
+            )
         })?;
     let decimal_comma = sep == b';';
     let mut rows = Vec::new();
     for (i, rec) in rows_iter.enumerate() {
-        let rec = rec.map_err(|err| Error::Other(format!("{name}, line {}: {err}", i + 2)))?;
+        let rec = rec.map_err(|err| review(&name, format!("line {}", i + 2), err.to_string()))?;
         let cells = rec
             .iter()
             .map(|s| {
@@ -380,10 +399,11 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             (vec![s], d)
         }
         _ => {
-            return Err(Error::Other(format!(
-                "{}: expected .xlsx, .ods or .csv",
-                file.display()
-            )));
+            return Err(review(
+                file.display().to_string(),
+                "",
+                "expected .xlsx, .ods or .csv",
+            ));
         }
     };
     let fname = file.display().to_string();
@@ -393,18 +413,19 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
         new_records.insert(e.name, records(batch, e)?);
     }
     for (e, sheet) in &sheets {
-        let at = |row: usize, col: usize| {
-            format!(
-                "{fname}, sheet {}, cell {}{row}",
-                sheet.name,
-                col_letters(col)
-            )
+        let cell_at = |row: usize, col: usize| {
+            format!("sheet {}, cell {}{row}", sheet.name, col_letters(col))
         };
+        let sheet_row = |row: usize| format!("sheet {}, row {row}", sheet.name);
         // Header: the entity's columns, in any order.
         let mut map = Vec::with_capacity(sheet.header.len());
         for (j, h) in sheet.header.iter().enumerate() {
             let idx = e.index(h.trim()).ok_or_else(|| {
-                Error::Other(format!("{}: `{h}` is not a column of {}", at(1, j), e.name))
+                review(
+                    &fname,
+                    cell_at(1, j),
+                    format!("`{h}` is not a column of {}", e.name),
+                )
             })?;
             map.push(idx);
         }
@@ -415,10 +436,11 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             .filter(|c| !skip.contains(&c.name))
             .find(|c| !sheet.header.iter().any(|h| h.trim() == c.name))
         {
-            return Err(Error::Other(format!(
-                "{fname}, sheet {}: column `{}` is missing",
-                sheet.name, c.name
-            )));
+            return Err(review(
+                &fname,
+                format!("sheet {}", sheet.name),
+                format!("column `{}` is missing", c.name),
+            ));
         }
         let originals = new_records.get_mut(e.name).expect("every entity read");
         let key_of = |rec: &[String]| e.key_of(rec);
@@ -435,10 +457,11 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             for (j, cell) in cells.iter().enumerate() {
                 let Some(&idx) = map.get(j) else {
                     if !matches!(cell, Cell::Empty) {
-                        return Err(Error::Other(format!(
-                            "{}: a value outside the columns",
-                            at(*row, j)
-                        )));
+                        return Err(review(
+                            &fname,
+                            cell_at(*row, j),
+                            "a value outside the columns",
+                        ));
                     }
                     continue;
                 };
@@ -462,15 +485,16 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
                             a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || matches!((x.parse::<f64>(), y.parse::<f64>()), (Ok(p), Ok(q)) if p == q))
                         })
                         .cloned()
-                        .ok_or_else(|| Error::Other(format!("{fname}, sheet {}, row {row}: key `{k}` is not in the batch (rows cannot be added, and key columns cannot be edited)", sheet.name)))?
+                        .ok_or_else(|| review(&fname, sheet_row(*row), format!("key `{k}` is not in the batch (rows cannot be added, and key columns cannot be edited)")))?
                 }
             };
             let i = index[&key];
             if seen[i] {
-                return Err(Error::Other(format!(
-                    "{fname}, sheet {}, row {row}: key `{key}` appears twice",
-                    sheet.name
-                )));
+                return Err(review(
+                    &fname,
+                    sheet_row(*row),
+                    format!("key `{key}` appears twice"),
+                ));
             }
             seen[i] = true;
             let orig = originals[i].clone();
@@ -483,8 +507,9 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             for (j, cell) in cells.iter().enumerate() {
                 let Some(&idx) = map.get(j) else { continue };
                 let col = &e.columns[idx];
-                let v = canonical(col, cell, &orig[idx], sheet.decimal_comma)
-                    .map_err(|m| Error::Other(format!("{} ({}): {m}", at(*row, j), col.name)))?;
+                let v = canonical(col, cell, &orig[idx], sheet.decimal_comma).map_err(|m| {
+                    review(&fname, format!("{} ({})", cell_at(*row, j), col.name), m)
+                })?;
                 rec[idx] = if same(col, &v, &orig[idx]) {
                     orig[idx].clone()
                 } else if orig[idx].contains('\r') && matches!(col.ty, ColType::Text) {
@@ -499,21 +524,20 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
                     .iter()
                     .position(|&x| e.columns[x].name == p.field)
                     .unwrap_or(0);
-                return Err(Error::Other(format!(
-                    "{} ({}): {} [{}]",
-                    at(*row, j),
-                    p.field,
-                    p.message,
-                    p.code
-                )));
+                return Err(review(
+                    &fname,
+                    format!("{} ({})", cell_at(*row, j), p.field),
+                    format!("{} [{}]", p.message, p.code),
+                ));
             }
             for (idx, col) in e.columns.iter().enumerate() {
                 if rec[idx] != orig[idx] {
                     if e.key.contains(&col.name) {
-                        return Err(Error::Other(format!(
-                            "{fname}, sheet {}, row {row}: key column `{}` cannot be edited",
-                            sheet.name, col.name
-                        )));
+                        return Err(review(
+                            &fname,
+                            sheet_row(*row),
+                            format!("key column `{}` cannot be edited", col.name),
+                        ));
                     }
                     changes.push((
                         e.name.into(),
@@ -527,11 +551,14 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
             originals[i] = rec;
         }
         if let Some(i) = seen.iter().position(|s| !s) {
-            return Err(Error::Other(format!(
-                "{fname}, sheet {}: the row of `{}` is gone (rows cannot be removed in a review)",
-                sheet.name,
-                key_of(&originals[i])
-            )));
+            return Err(review(
+                &fname,
+                format!("sheet {}", sheet.name),
+                format!(
+                    "the row of `{}` is gone (rows cannot be removed in a review)",
+                    key_of(&originals[i])
+                ),
+            ));
         }
     }
     if changes.is_empty() {

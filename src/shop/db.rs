@@ -244,7 +244,10 @@ pub struct ShopRow<'r> {
 
 impl ShopRow<'_> {
     fn err(&self, col: &str, e: impl std::fmt::Display) -> Error {
-        Error::Other(format!("shop query {}: column `{col}`: {e}", self.query))
+        Error::Template {
+            name: self.query.to_string(),
+            message: format!("shop query, column `{col}`: {e}"),
+        }
     }
 
     pub fn has(&self, col: &str) -> bool {

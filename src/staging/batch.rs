@@ -407,7 +407,7 @@ impl BatchWriter {
             self.add_sidecar(w, entities::WARNINGS.name);
         }
         let tag = toml::to_string(&self.meta)
-            .map_err(|e| Error::Other(format!("writing {TAG_FILE}: {e}")))?;
+            .map_err(|e| Error::batch(&self.meta.batch_id, format!("writing {TAG_FILE}: {e}")))?;
         bag::write_synced(&self.tmp.join(TAG_FILE), tag.as_bytes())?;
         let m = &self.meta;
         let mut info = vec![

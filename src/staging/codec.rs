@@ -82,7 +82,7 @@ impl RecordWriter {
                     .terminator(csv::Terminator::CRLF)
                     .from_writer(out);
                 w.write_record(entity.columns.iter().map(|c| c.name))
-                    .map_err(|e| csv_err(path, e))?;
+                    .map_err(|e| csv_err(path, 1, e))?;
                 Inner::Csv(Box::new(w))
             }
             Format::Xml => {
@@ -120,7 +120,7 @@ impl RecordWriter {
         match &mut self.inner {
             Inner::Csv(w) => w
                 .write_record(rec.iter().map(|s| s.as_ref()))
-                .map_err(|e| csv_err(&self.path, e))?,
+                .map_err(|e| csv_err(&self.path, self.rows + 2, e))?,
             Inner::Xml(w) => {
                 let mut s = String::with_capacity(256);
                 s.push_str("  ");
@@ -154,7 +154,7 @@ impl RecordWriter {
         let hashing = match self.inner {
             Inner::Csv(w) => w
                 .into_inner()
-                .map_err(|e| Error::Other(format!("{}: {}", path.display(), e.error())))?,
+                .map_err(|e| Error::io(&path, e.into_error()))?,
             Inner::Xml(mut w) => {
                 writeln!(w, "</{}>", self.entity.file).at(&path)?;
                 w
@@ -175,8 +175,18 @@ impl RecordWriter {
     }
 }
 
-fn csv_err(path: &Path, e: csv::Error) -> Error {
-    Error::Other(format!("{}: {e}", path.display()))
+/// A CSV writer's error at `line` of the file being written: the I/O error
+/// as such (a full disk), anything else a format error.
+fn csv_err(path: &Path, line: u64, e: csv::Error) -> Error {
+    let message = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::io(path, source),
+        _ => Error::Format {
+            file: path.display().to_string(),
+            line,
+            message,
+        },
+    }
 }
 
 fn xml_record_open<S: AsRef<str>>(s: &mut String, entity: &Entity, rec: &[S]) {
@@ -644,10 +654,11 @@ pub fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     f.take(limit + 1).read_to_end(&mut out).at(path)?;
     if out.len() as u64 > limit {
-        return Err(Error::Other(format!(
-            "{}: larger than {limit} bytes",
-            path.display()
-        )));
+        return Err(Error::Format {
+            file: path.display().to_string(),
+            line: 0,
+            message: format!("larger than {limit} bytes"),
+        });
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use age::secrecy::SecretString;
 use std::io::{Read, Write};
+use std::path::Path;
 use std::str::FromStr;
 
 fn passphrase(cfg: &Config) -> Result<Option<SecretString>> {
@@ -23,8 +24,13 @@ pub fn encrypts(cfg: &Config) -> bool {
         || cfg.transfer.passphrase_file.is_some()
 }
 
-/// Wrap `out` in an age encryptor per the configuration.
-pub fn encrypt_to<W: Write>(cfg: &Config, out: W) -> Result<age::stream::StreamWriter<W>> {
+/// Wrap `out` (the file `file` being written) in an age encryptor per the
+/// configuration.
+pub fn encrypt_to<W: Write>(
+    cfg: &Config,
+    out: W,
+    file: &Path,
+) -> Result<age::stream::StreamWriter<W>> {
     let bad = |m: String| Error::Config {
         path: cfg.path.clone(),
         message: m,
@@ -46,14 +52,19 @@ pub fn encrypt_to<W: Write>(cfg: &Config, out: W) -> Result<age::stream::StreamW
             .ok_or_else(|| bad("transfer: no recipients and no passphrase".into()))?;
         age::Encryptor::with_user_passphrase(p)
     };
-    encryptor
-        .wrap_output(out)
-        .map_err(|e| Error::Other(format!("encrypting: {e}")))
+    encryptor.wrap_output(out).map_err(|e| Error::Transfer {
+        file: file.to_path_buf(),
+        message: format!("encrypting: {e}"),
+    })
 }
 
-/// Decrypt an age file with the configured identity or passphrase.
-pub fn decrypt<R: Read>(cfg: &Config, input: R, name: &str) -> Result<impl Read> {
-    let refuse = |m: String| Error::Other(format!("{name}: {m}"));
+/// Decrypt an age file (`input`, read from `file`) with the configured
+/// identity or passphrase.
+pub fn decrypt<R: Read>(cfg: &Config, input: R, file: &Path) -> Result<impl Read> {
+    let refuse = |m: String| Error::Transfer {
+        file: file.to_path_buf(),
+        message: m,
+    };
     let mut identities: Vec<Box<dyn age::Identity>> = Vec::new();
     if let Some(f) = &cfg.transfer.identity_file {
         let p = cfg.resolve(f);

@@ -54,13 +54,16 @@ async fn channel_run(cfg: &Config, channel: &str, r: &mut ChannelReport) -> Resu
         let seq = b.meta.channel.as_ref().map_or(0, |c| c.sequence);
         if let Some(a) = state.applied.get(&seq.to_string()).cloned() {
             if a.tagmanifest_sha256 != b.tag_sha256 {
-                return Err(Error::Other(format!(
-                    "channel {channel} stopped: #{seq} was applied as {} ({}) and now {} ({}) arrives under the same number; nothing more is applied on this channel until that is sorted out",
-                    a.batch_id,
-                    a.tagmanifest_sha256,
+                return Err(Error::batch(
                     b.id(),
-                    b.tag_sha256
-                )));
+                    format!(
+                        "channel {channel} stopped: #{seq} was applied as {} ({}) and now {} ({}) arrives under the same number; nothing more is applied on this channel until that is sorted out",
+                        a.batch_id,
+                        a.tagmanifest_sha256,
+                        b.id(),
+                        b.tag_sha256
+                    ),
+                ));
             }
             // The same batch again: skip it, send its receipt again.
             if let Some(receipt) = &a.receipt {
@@ -80,11 +83,14 @@ async fn channel_run(cfg: &Config, channel: &str, r: &mut ChannelReport) -> Resu
             .as_ref()
             .and_then(|c| c.previous_tagmanifest_sha256.clone());
         if state.last_tagmanifest_sha256.is_some() && prev != state.last_tagmanifest_sha256 {
-            return Err(Error::Other(format!(
-                "channel {channel} stopped: #{seq} ({}) does not chain to #{} applied before",
+            return Err(Error::batch(
                 b.id(),
-                state.last_applied
-            )));
+                format!(
+                    "channel {channel} stopped: #{seq} ({}) does not chain to #{} applied before",
+                    b.id(),
+                    state.last_applied
+                ),
+            ));
         }
         let (what, receipt) = apply(cfg, &b).await?;
         r.applied.push((seq, b.id().to_string(), what));

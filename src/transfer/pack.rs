@@ -82,7 +82,7 @@ pub fn pack(cfg: &Config, out: &Path, from: Option<u64>) -> Result<Vec<Packed>> 
         let file = std::fs::File::create(&tmp).at(&tmp)?;
         let hashing = crate::staging::bag::HashingWriter::new(std::io::BufWriter::new(file));
         let hashing = if encrypted {
-            let mut w = super::crypt::encrypt_to(cfg, hashing)?;
+            let mut w = super::crypt::encrypt_to(cfg, hashing, &tmp)?;
             write_tar(&mut w, &manifest, &batches, &tmp)?;
             w.finish().at(&tmp)?
         } else {
@@ -128,7 +128,10 @@ fn write_tar<W: Write>(
     let mut t = tar::Builder::new(w);
     t.mode(tar::HeaderMode::Deterministic);
     t.follow_symlinks(false);
-    let text = toml::to_string(manifest).map_err(|e| Error::Other(e.to_string()))?;
+    let text = toml::to_string(manifest).map_err(|e| Error::Transfer {
+        file: name.to_path_buf(),
+        message: format!("writing {PACK_MANIFEST}: {e}"),
+    })?;
     let mut h = tar::Header::new_ustar();
     h.set_size(text.len() as u64);
     h.set_mode(0o644);

@@ -50,7 +50,10 @@ impl Drop for Scratch {
 
 pub fn unpack_file(cfg: &Config, file: &Path) -> Result<Unpacked> {
     let name = file.display().to_string();
-    let refuse = |m: String| Error::Other(format!("{name}: refused: {m}; nothing of it was filed"));
+    let refuse = |m: String| Error::Transfer {
+        file: file.to_path_buf(),
+        message: format!("refused: {m}; nothing of it was filed"),
+    };
 
     // 1. The whole file against its checksum.
     let sidecar = PathBuf::from(format!("{name}.sha256"));
@@ -84,7 +87,7 @@ pub fn unpack_file(cfg: &Config, file: &Path) -> Result<Unpacked> {
     std::fs::create_dir_all(&scratch.0).at(&scratch.0)?;
     let raw = std::io::BufReader::new(std::fs::File::open(file).at(file)?);
     let reader: Box<dyn Read> = if name.ends_with(".age") {
-        Box::new(super::crypt::decrypt(cfg, raw, &name)?)
+        Box::new(super::crypt::decrypt(cfg, raw, file)?)
     } else {
         Box::new(raw)
     };
