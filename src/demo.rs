@@ -511,7 +511,7 @@ pub fn products(n: usize, seed: u64) -> Vec<Product> {
             let (class, rate, _) = TAX_CLASSES[rng.below(TAX_CLASSES.len())];
             let gross: Decimal = rng.pick(GROSS).parse().expect("valid literal");
             let rate = Decimal::from(rate);
-            let price = crate::money::round4(gross / (Decimal::ONE + rate / Decimal::from(100)));
+            let price = crate::money::net_of_gross(gross, rate, 4).expect("a Polish VAT rate");
             let noun = rng.pick(PRODUCT_NOUNS);
             let adj = rng.pick(PRODUCT_ADJ);
             Product {

@@ -49,6 +49,18 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
 }
 
+impl RunReport {
+    /// The run's exit code (the worst step's).
+    pub fn exit(&self) -> crate::base::Exit {
+        use crate::base::Exit;
+        match self.exit_code {
+            0 => Exit::Done,
+            1 => Exit::Rejects,
+            _ => Exit::Failed,
+        }
+    }
+}
+
 /// The run's table, defined once for both renderers: its headings and one
 /// step's cells (the step, seven figures, the status).
 const COLUMNS: [&str; 9] = [

@@ -87,10 +87,10 @@ fn add(rep: &mut StepReport, c: &Counts) {
     rep.warnings += c.warnings;
 }
 
-async fn run_step(cfg: &Config, step: &Step, rep: &mut StepReport) -> Result<()> {
+async fn run_step(cfg: &Config, step: &Step, full: bool, rep: &mut StepReport) -> Result<()> {
     match step {
         Step::Sync { shop, flow } | Step::Extract { shop, flow } => {
-            let x = flows::extract(cfg, *flow, shop, false).await?;
+            let x = flows::extract(cfg, *flow, shop, full).await?;
             rep.extracted = x.counts.records;
             rep.rejected += x.counts.rejected;
             rep.batches.push(x.batch.id().to_string());
@@ -166,6 +166,18 @@ async fn run_step(cfg: &Config, step: &Step, rep: &mut StepReport) -> Result<()>
 /// Run the steps; every step is tried, whatever the one before did.
 pub async fn run(cfg: &Config, plan_name: Option<&str>, progress: bool) -> Result<RunReport> {
     let steps = plan(cfg, plan_name)?;
+    Ok(run_steps(cfg, plan_name.unwrap_or("default"), &steps, false, progress).await)
+}
+
+/// Run `steps` (with `full`, every extract re-reads everything) and
+/// report; the loop `run` and the demo share.
+pub async fn run_steps(
+    cfg: &Config,
+    plan_name: &str,
+    steps: &[Step],
+    full: bool,
+    progress: bool,
+) -> RunReport {
     let started = chrono::Utc::now();
     let mut report = RunReport {
         run_id: started
@@ -173,12 +185,12 @@ pub async fn run(cfg: &Config, plan_name: Option<&str>, progress: bool) -> Resul
             .to_string()
             .replace('.', ""),
         site: cfg.site.clone(),
-        plan: plan_name.unwrap_or("default").to_string(),
+        plan: plan_name.to_string(),
         started_at: started.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         ..RunReport::default()
     };
     let mut worst = Exit::Done;
-    for step in &steps {
+    for step in steps {
         let bar = progress.then(|| {
             let b = indicatif::ProgressBar::new_spinner();
             b.set_message(step.to_string());
@@ -195,7 +207,7 @@ pub async fn run(cfg: &Config, plan_name: Option<&str>, progress: bool) -> Resul
             rep.flow = Some(flow.as_str().to_string());
         }
         tracing::info!(step = %rep.step, "step started");
-        let result = run_step(cfg, step, &mut rep).await;
+        let result = run_step(cfg, step, full, &mut rep).await;
         rep.seconds = t0.elapsed().as_secs_f64();
         let exit = match &result {
             Err(e) => {
@@ -221,6 +233,6 @@ pub async fn run(cfg: &Config, plan_name: Option<&str>, progress: bool) -> Resul
         report.steps.push(rep);
     }
     report.exit_code = worst as u8;
-    report.finished_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    Ok(report)
+    report.finished_at = crate::base::now_utc();
+    report
 }

@@ -57,9 +57,5 @@ pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
             .display()
     );
     println!("log: {}", log_path.display());
-    Ok(match report.exit_code {
-        0 => Exit::Done,
-        1 => Exit::Rejects,
-        _ => Exit::Failed,
-    })
+    Ok(report.exit())
 }

@@ -609,11 +609,10 @@ pub struct PricedOrder {
 /// a gross shop (net derived), net in a net shop (gross derived). `None`:
 /// out of range (beyond 28 digits, or a rate of -100 %).
 fn priced_amount(amount: Decimal, rate: Decimal, gross_mode: bool) -> Option<Priced> {
-    let f = Decimal::ONE.checked_add(rate.checked_div(Decimal::from(100))?)?;
     let (net, gross) = if gross_mode {
-        (round2(amount.checked_div(f)?), amount)
+        (money::net_of_gross(amount, rate, 2)?, amount)
     } else {
-        (amount, round2(amount.checked_mul(f)?))
+        (amount, money::gross_of_net(amount, rate, 2)?)
     };
     Some(Priced {
         unit_net: net,
@@ -653,18 +652,16 @@ pub fn price_order(
     gross_mode: bool,
     paid: Option<Decimal>,
 ) -> Option<PricedOrder> {
-    let hundred = Decimal::from(100);
     let mut out = Vec::with_capacity(lines.len());
     for l in lines {
-        let f = Decimal::ONE.checked_add(l.rate.checked_div(hundred)?)?;
         if gross_mode {
-            let unit_shown = round2(l.final_price.checked_mul(f)?);
+            let unit_shown = money::gross_of_net(l.final_price, l.rate, 2)?;
             let total_gross = round2(unit_shown.checked_mul(l.quantity)?.checked_mul(cv)?);
             let unit_gross = round2(unit_shown.checked_mul(cv)?);
             out.push(Priced {
-                unit_net: round2(unit_gross.checked_div(f)?),
+                unit_net: money::net_of_gross(unit_gross, l.rate, 2)?,
                 unit_gross,
-                total_net: round2(total_gross.checked_div(f)?),
+                total_net: money::net_of_gross(total_gross, l.rate, 2)?,
                 total_gross,
             });
         } else {
@@ -673,9 +670,9 @@ pub fn price_order(
             let unit_net = round2(unit_shown.checked_mul(cv)?);
             out.push(Priced {
                 unit_net,
-                unit_gross: round2(unit_net.checked_mul(f)?),
+                unit_gross: money::gross_of_net(unit_net, l.rate, 2)?,
                 total_net,
-                total_gross: round2(total_net.checked_mul(f)?),
+                total_gross: money::gross_of_net(total_net, l.rate, 2)?,
             });
         }
     }
@@ -740,7 +737,7 @@ pub fn price_order(
         let net = checked_sum(by_rate.iter().map(|(_, n)| *n))?;
         let vat = by_rate
             .iter()
-            .map(|(r, n)| Some(round2(n.checked_mul(*r)?.checked_div(hundred)?)))
+            .map(|(r, n)| money::vat_of_net(*n, *r))
             .collect::<Option<Vec<_>>>()?;
         (net, net.checked_add(checked_sum(vat.into_iter())?)?)
     };

@@ -16,7 +16,7 @@ use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
-use crate::money::{self, round2};
+use crate::money;
 use crate::staging::entities::{PRICE_ENTRIES, SHOP_PRODUCTS};
 use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
 use rust_decimal::Decimal;
@@ -86,8 +86,7 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 /// The gross of a net at `rate` %, rounded half-up to the grosz; `None`
 /// when it is out of range (beyond 28 digits).
 fn gross_of(net: Decimal, rate: Decimal) -> Option<Decimal> {
-    let f = Decimal::ONE.checked_add(rate.checked_div(Decimal::from(100))?)?;
-    Some(round2(net.checked_mul(f)?))
+    crate::money::gross_of_net(net, rate, 2)
 }
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {

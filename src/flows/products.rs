@@ -660,18 +660,13 @@ fn shop_price(
         _ if !gross_shop && !net.is_empty() => Some(round4(parse(net)?)),
         g => {
             let gross = parse(g)?;
-            let net = rate
-                .checked_div(Decimal::from(100))
-                .and_then(|r| Decimal::ONE.checked_add(r))
-                .filter(|f| *f > Decimal::ZERO)
-                .and_then(|f| gross.checked_div(f))
-                .ok_or_else(|| {
-                    (
-                        "out_of_range",
-                        format!("the net of {g} at {rate} % VAT is out of range"),
-                    )
-                })?;
-            Some(round4(net))
+            let net = money::net_of_gross(gross, rate, 4).ok_or_else(|| {
+                (
+                    "out_of_range",
+                    format!("the net of {g} at {rate} % VAT is out of range"),
+                )
+            })?;
+            Some(net)
         }
     })
 }
@@ -1425,7 +1420,6 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::round2;
 
     #[test]
     fn available_stock() {
@@ -1461,10 +1455,12 @@ mod tests {
                     gross.parse::<Decimal>().unwrap(),
                     rate.parse::<Decimal>().unwrap(),
                 );
-                let net = round4(g / (Decimal::ONE + r / Decimal::from(100)));
+                // The net the products flow writes into a gross-priority
+                // shop, and what the shop shows for it.
+                let net = shop_price(true, "", gross, r).unwrap().unwrap();
                 assert_eq!(
-                    round2(net * (Decimal::ONE + r / Decimal::from(100))),
-                    g,
+                    money::gross_of_net(net, r, 2),
+                    Some(g),
                     "{gross} at {rate} %"
                 );
             }

@@ -256,8 +256,7 @@ fn prices_update_the_list_and_add_only_when_asked() {
         let net: Decimal = e[1].parse().unwrap();
         assert_eq!(net, p.price, "{}: the shop's net", e[0]);
         let gross: Decimal = e[2].parse().unwrap();
-        let want = (p.price * (Decimal::ONE + p.rate / Decimal::from(100)))
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let want = magsync::money::gross_of_net(p.price, p.rate, 2).unwrap();
         assert_eq!(gross, want, "{}: gross rounded half-up", e[0]);
     }
     // Nothing changed: nothing written.

@@ -400,7 +400,7 @@ fn a_lock_wait_timeout_during_the_products_push_applies_nothing_and_the_rerun_co
     magazyn_stocked(dir.path(), &data.products, &["Detal"], |p| {
         use rust_decimal::Decimal;
         let gross = Decimal::new(1000 + p.id * 137, 2);
-        let net = gross / (Decimal::ONE + p.rate / Decimal::from(100));
+        let net = magsync::money::net_of_gross(gross, p.rate, 4).unwrap();
         (Some((net, gross)), Some(Decimal::from(500 + p.id)))
     });
     let batch = transformed(&dir, "products");

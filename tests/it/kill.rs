@@ -164,7 +164,7 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
     );
     magazyn_stocked(dir.path(), &data.products, &["Detal"], |p| {
         let gross = rust_decimal::Decimal::new(1000 + p.id * 7, 2);
-        let net = gross / (rust_decimal::Decimal::ONE + p.rate / rust_decimal::Decimal::from(100));
+        let net = magsync::money::net_of_gross(gross, p.rate, 4).unwrap();
         (
             Some((net, gross)),
             Some(rust_decimal::Decimal::from(p.id % 17)),

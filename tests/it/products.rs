@@ -84,7 +84,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
             mag.set_price(
                 list,
                 id,
-                gross / (Decimal::ONE + p.rate / Decimal::from(100)),
+                magsync::money::net_of_gross(gross, p.rate, 4).unwrap(),
                 gross,
             )
             .await
@@ -123,8 +123,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
             continue;
         }
         let (gross, rate, avail) = expected[&p.id];
-        let shown = (price * (Decimal::ONE + rate / Decimal::from(100)))
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let shown = magsync::money::gross_of_net(price, rate, 2).unwrap();
         assert_eq!(
             shown, gross,
             "product {}: net {price} at {rate} % shows {shown}, Magazyn gross {gross}",
@@ -458,9 +457,8 @@ fn a_tax_class_with_no_home_rate_still_gets_its_stock() {
     run.ok();
     assert!(run.stdout.contains("no_tax_rate"), "{}", run.stdout);
     assert_eq!(product(&db, 1).0, d("50.0000"), "shows 50.00 at 0 %");
-    // What the product page shows: round(price × (1 + rate), 2).
-    let rate = data.products[1].rate / Decimal::from(100);
-    let shown = (product(&db, 2).0 * (Decimal::ONE + rate))
-        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    // What the product page shows (the storefront tests hold gross_of_net
+    // to the real page).
+    let shown = magsync::money::gross_of_net(product(&db, 2).0, data.products[1].rate, 2).unwrap();
     assert_eq!(shown, d("50.00"), "product 2 at its class's rate");
 }

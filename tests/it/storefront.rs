@@ -166,9 +166,8 @@ fn assert_orders_as_paid(sf: &Storefront, dir: &Dir, orders: &[i64], gross: bool
             assert_eq!(l.vat, d(&s[3]));
             // The unit price the shop showed in the cart (its own rounding).
             let final_price = d(&s[2]);
-            let rate = d(&s[3]) / Decimal::from(100);
             if gross {
-                let shown = magsync::money::round2(final_price * (Decimal::ONE + rate));
+                let shown = magsync::money::gross_of_net(final_price, d(&s[3]), 2).unwrap();
                 assert_eq!(l.unit_gross, shown, "order {o} {}", l.code);
                 assert_eq!(l.total_gross, shown * l.quantity, "order {o} {}", l.code);
             } else {
