@@ -1079,6 +1079,8 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     let update = shop.sql("products.update.sql")?;
     let commit = shop.sql("commit.sql")?;
     shop.db.execute(&begin, &Params::new()).await?;
+    // The kill tests read this line to know a kill landed after BEGIN.
+    tracing::debug!(target: "magsync::tx", "shop transaction begun");
     for p in &to_write {
         let params = Params::new()
             .set("products_id", p.id)
@@ -1173,6 +1175,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
         }
     }
     shop.db.execute(&commit, &Params::new()).await?;
+    tracing::debug!(target: "magsync::tx", "shop transaction committed");
     shop.db.close().await;
     // The products magsync hid are its own to show again; a hide the shop
     // refused (changed since, gone) is none of them.
@@ -1292,6 +1295,8 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
     };
     let mut rec = Vec::new();
     shop.db.execute(&begin, &Params::new()).await?;
+    // The kill tests read this line to know a kill landed after BEGIN.
+    tracing::debug!(target: "magsync::tx", "shop transaction begun");
     while let Some(item) = reader.next(&mut rec)? {
         if !matches!(item, Item::Record(_)) {
             continue;
@@ -1413,6 +1418,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
         }
     }
     shop.db.execute(&commit, &Params::new()).await?;
+    tracing::debug!(target: "magsync::tx", "shop transaction committed");
     shop.db.close().await;
     Ok(res)
 }

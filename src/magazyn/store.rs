@@ -36,6 +36,9 @@ const MIGRATIONS: &[&str] = &[
 
 pub use crate::config::DEFAULT_LOCK_WAIT;
 
+/// How many candidates of one matching step a warning names.
+pub const CANDIDATES: usize = 5;
+
 enum Conn {
     Sqlite(rusqlite::Connection),
     Firebird(Box<FbConn>),
@@ -517,10 +520,13 @@ impl Magazyn {
                     });
                 }
                 c.execute_batch("BEGIN IMMEDIATE")
-                    .map_err(Error::sqlite(ctx))
+                    .map_err(Error::sqlite(ctx))?
             }
-            Conn::Firebird(c) => firebird::begin_write(c, self.lock_wait, &ctx),
+            Conn::Firebird(c) => firebird::begin_write(c, self.lock_wait, &ctx)?,
         }
+        // The kill tests read this line to know a kill landed after BEGIN.
+        tracing::debug!(target: "magsync::tx", "magazyn transaction begun");
+        Ok(())
     }
 
     /// Start a read transaction that sees one moment (an extract).
@@ -538,11 +544,13 @@ impl Magazyn {
         match &mut self.conn {
             Conn::Sqlite(c) => c
                 .execute_batch("COMMIT")
-                .map_err(Error::sqlite(format!("Magazyn {}: commit", self.file))),
+                .map_err(Error::sqlite(format!("Magazyn {}: commit", self.file)))?,
             Conn::Firebird(c) => c
                 .commit()
-                .map_err(firebird::fb(format!("Magazyn {}: commit", self.file))),
+                .map_err(firebird::fb(format!("Magazyn {}: commit", self.file)))?,
         }
+        tracing::debug!(target: "magsync::tx", "magazyn transaction committed");
+        Ok(())
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
@@ -697,8 +705,8 @@ impl Magazyn {
             .transpose()
     }
 
-    /// Candidates of one matching step (at most a few: more than one is
-    /// ambiguous whatever the number).
+    /// Candidates of one matching step, the first [`CANDIDATES`] in id
+    /// order (more than one is ambiguous whatever the number).
     pub async fn customer_candidates(
         &mut self,
         step: MatchStep,
@@ -711,7 +719,14 @@ impl Magazyn {
             .set("value", value)
             .set("shop", shop)
             .set("shop_id", shop_id);
-        self.all(&name, p)?.iter().map(MRow::id).collect()
+        let mut ids = Vec::new();
+        self.rows(&name, &p, |r| {
+            if ids.len() < CANDIDATES {
+                ids.push(r.id()?);
+            }
+            Ok(())
+        })?;
+        Ok(ids)
     }
 
     fn customer_params(c: &CustomerRow) -> Params {

@@ -277,6 +277,8 @@ impl BatchWriter {
         };
         debug_assert!(is_valid_name(&meta.batch_id), "{}", meta.batch_id);
         std::fs::create_dir_all(tmp.join("data")).at(&tmp)?;
+        // The kill tests read this line to know a kill landed while writing.
+        tracing::debug!(target: "magsync::tx", batch = %meta.batch_id, "batch writing started");
         Ok(BatchWriter {
             final_dir: parent_dir.join(&meta.batch_id),
             tmp,

@@ -1,11 +1,14 @@
 //! A load killed part-way (SIGKILL, for real) leaves the target with all of
 //! the batch or none of it, and the rerun completes: loads into the Magazyn
 //! (whichever backend the tests run on) and the products push into a shop.
+//! A kill counts as landing inside the transaction only where magsync's own
+//! debug log (`-vv`, target `magsync::tx`) shows it came after BEGIN and
+//! before COMMIT: a kill during start-up proves nothing.
 
 use crate::util::*;
 use std::time::Instant;
 
-/// Kill `magsync load BATCH` at nine points spread over an uninterrupted
+/// Kill `magsync load BATCH` at twelve points (see `kill_during_load`) of an uninterrupted
 /// load's duration. After every kill the Magazyn must be what it was before
 /// the load (`before`) or what a complete load leaves (`after`), as `state`
 /// sees it; then a rerun completes the job, and loading again is a no-op.
@@ -21,8 +24,9 @@ fn assert_all_or_nothing<T: PartialEq + std::fmt::Debug>(
         restore: &|| magazyn_restore(dir),
         integrity: &|| magazyn_integrity(dir),
         again_says: "already applied",
+        database: "magazyn",
     };
-    kill_nine_times(dir, batch, state, &target);
+    kill_during_load(dir, batch, state, &target);
 }
 
 /// What a kill test needs of the database a load writes.
@@ -33,38 +37,75 @@ struct Target<'a> {
     integrity: &'a dyn Fn() -> Result<(), String>,
     /// What a second load of the same batch says.
     again_says: &'a str,
+    /// Whose transaction the load's `magsync::tx` log lines name.
+    database: &'a str,
 }
 
-fn kill_nine_times<T: PartialEq + std::fmt::Debug>(
+/// Kill the load at nine points spread over its whole run (start-up
+/// included), then at three points spread over its transaction (found by
+/// waiting for the log line that says BEGIN went through). After every kill
+/// the target is `before` or `after`; the rerun completes; a third load is
+/// a no-op. At least three kills must have landed inside the transaction,
+/// as the log shows.
+fn kill_during_load<T: PartialEq + std::fmt::Debug>(
     dir: &Dir,
     batch: &str,
     state: &dyn Fn() -> T,
     target: &Target,
 ) {
     let restore = target.restore;
+    let begun = format!("{} transaction begun", target.database);
+    let committed = format!("{} transaction committed", target.database);
     let before = state();
+    // An uninterrupted load, timed: the whole run and its transaction.
     let t0 = Instant::now();
-    dir.magsync(&["load", batch]).ok();
+    let (mut child, log) = spawn_logged(dir, &["load", batch]);
+    let (mut at_begin, mut at_commit) = (None, None);
+    while child.try_wait().unwrap().is_none() {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if at_begin.is_none() && text.contains(&begun) {
+            at_begin = Some(t0.elapsed());
+        }
+        if at_commit.is_none() && text.contains(&committed) {
+            at_commit = Some(t0.elapsed());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let full = t0.elapsed();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(&committed), "{text}");
+    let window = at_commit.unwrap_or(full) - at_begin.unwrap_or_default();
     let after = state();
     assert_ne!(before, after);
 
     let mut killed_midway = 0;
-    for tenth in 1..=9 {
+    let rounds = (1..=9)
+        .map(|tenth| (false, full.mul_f64(tenth as f64 / 10.0)))
+        .chain((1..=3).map(|q| (true, window.mul_f64(q as f64 / 4.0))));
+    for (after_begin, delay) in rounds {
         restore();
-        let delay = full.mul_f64(tenth as f64 / 10.0);
-        let mut child = dir.magsync_cmd(&["load", batch]).spawn().unwrap();
+        let (mut child, log) = spawn_logged(dir, &["load", batch]);
+        if after_begin {
+            while !std::fs::read_to_string(&log).unwrap().contains(&begun)
+                && child.try_wait().unwrap().is_none()
+            {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
         std::thread::sleep(delay);
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok();
         child.wait().unwrap();
+        let log = std::fs::read_to_string(log).unwrap();
         let now = state();
         assert!(
             now == before || now == after,
             "after a kill at {delay:?}: {now:?}, neither {before:?} nor {after:?}"
         );
         (target.integrity)().unwrap();
-        if !finished && now == before {
+        // Inside the transaction: after the process said BEGIN went
+        // through, before it said COMMIT did (not during start-up).
+        if !finished && now == before && log.contains(&begun) && !log.contains(&committed) {
             killed_midway += 1;
         }
         // The rerun finishes the job, whatever the kill left.
@@ -76,8 +117,24 @@ fn kill_nine_times<T: PartialEq + std::fmt::Debug>(
     }
     assert!(
         killed_midway >= 3,
-        "only {killed_midway} kills landed inside the load (it took {full:?})"
+        "only {killed_midway} kills landed inside the load's transaction (it took {full:?}, its transaction {window:?})"
     );
+}
+
+/// Start magsync with its debug log (`-vv`) in a file: the kill tests read
+/// its `magsync::tx` lines to tell where a kill landed.
+fn spawn_logged(dir: &Dir, args: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    let log = dir.join("kill.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut all = vec!["-vv"];
+    all.extend_from_slice(args);
+    let child = dir
+        .magsync_cmd(&all)
+        .stdout(std::process::Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    (child, log)
 }
 
 /// The size of a Magazyn load to kill: as stated on SQLite, a quarter on
@@ -207,8 +264,9 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
             other => Err(other.to_string()),
         },
         again_says: " 0 updated",
+        database: "shop",
     };
-    kill_nine_times(&dir, &batch, &state, &target);
+    kill_during_load(&dir, &batch, &state, &target);
 }
 
 /// A transform killed at nine points leaves no transformed batch that looks
@@ -235,17 +293,19 @@ fn a_killed_transform_leaves_nothing_half_finished() {
     clear();
     let mut inside = 0;
     for tenth in 1..=9 {
-        let mut child = dir.magsync_cmd(&["transform", extracted]).spawn().unwrap();
+        let (mut child, log) = spawn_logged(&dir, &["transform", extracted]);
         std::thread::sleep(full.mul_f64(tenth as f64 / 10.0));
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok();
         child.wait().unwrap();
+        let log = std::fs::read_to_string(log).unwrap();
         let visible = dir.batches("work");
         assert!(visible.len() <= 1, "{visible:?}");
         for b in &visible {
             dir.magsync(&["verify", b.to_str().unwrap()]).ok();
         }
-        if visible.is_empty() && !finished {
+        // Inside: the batch was being written (not during start-up).
+        if visible.is_empty() && !finished && log.contains("batch writing started") {
             inside += 1;
         }
         clear();
