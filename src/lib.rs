@@ -7,6 +7,7 @@
 //! thin module per command). Database knowledge lives in `templates/`.
 
 pub mod base;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;

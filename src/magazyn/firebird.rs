@@ -12,8 +12,10 @@
 //! - Unquoted names come back upper-cased: columns are lower-cased here so
 //!   the store reads `net`, as on SQLite.
 //! - DDL takes effect at commit, so a migration runs statement by statement
-//!   in autocommit (not atomic; each step is idempotent to look at: the
-//!   bookkeeping row is written last).
+//!   in autocommit ([`script`]; not atomic; each step is idempotent to look
+//!   at: the bookkeeping row is written last).
+//! - Transactions are API calls with a parameter block (isolation, lock
+//!   wait), not SQL: [`begin_write`], [`begin_snapshot`].
 //! - A lock conflict arrives as code -1 with "update conflicts" / "deadlock"
 //!   in the message: [`is_lock_conflict`] recognises it so a load can be
 //!   retried as a whole.
@@ -202,41 +204,13 @@ pub fn begin_snapshot(conn: &mut FbConn) -> Result<()> {
     .map_err(fb("Magazyn: begin snapshot"))
 }
 
-/// Migrations applied so far (creating the bookkeeping table if missing).
-pub fn migrations_done(conn: &mut FbConn) -> Result<Vec<String>> {
-    let ctx = "Magazyn: migrations table";
-    let found: Option<(i64,)> = conn
-        .query_first(
-            "SELECT 1 FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = 'MAGSYNC_MIGRATIONS'",
-            (),
-        )
-        .map_err(fb(ctx))?;
-    if found.is_none() {
-        conn.execute(
-            "CREATE TABLE magsync_migrations (version VARCHAR(64) NOT NULL PRIMARY KEY, applied_at VARCHAR(32) NOT NULL)",
-            (),
-        )
-        .map_err(fb(ctx))?;
-    }
-    let rows: Vec<(String,)> = conn
-        .query("SELECT version FROM magsync_migrations", ())
-        .map_err(fb(ctx))?;
-    Ok(rows.into_iter().map(|(v,)| v.trim().to_string()).collect())
-}
-
-/// Apply one migration file: statement by statement (DDL takes effect at
-/// commit in Firebird), the bookkeeping row last.
-pub fn migrate(conn: &mut FbConn, version: &str, text: &str, now: &str) -> Result<()> {
-    let ctx = format!("Magazyn: migration {version}");
+/// A script (session settings, a migration): statement by statement in
+/// autocommit (DDL takes effect at commit in Firebird).
+pub fn script(conn: &mut FbConn, ctx: &str, text: &str) -> Result<()> {
     for stmt in split_statements(text) {
         conn.execute(&stmt, ())
             .map_err(|e| fb(format!("{ctx} ({})", first_line(&stmt)))(e))?;
     }
-    conn.execute(
-        "INSERT INTO magsync_migrations (version, applied_at) VALUES (?, ?)",
-        (version.to_string(), now.to_string()),
-    )
-    .map_err(fb(ctx))?;
     Ok(())
 }
 
@@ -282,22 +256,6 @@ pub fn split_statements(src: &str) -> Vec<String> {
 }
 
 /// `Firebird 3.0.11, database character set UTF8`.
-pub fn describe(conn: &mut FbConn) -> Result<String> {
-    let ctx = "Magazyn: server version";
-    let v: Option<(String, Option<String>)> = conn
-        .query_first(
-            "SELECT rdb$get_context('SYSTEM', 'ENGINE_VERSION'), RDB$CHARACTER_SET_NAME FROM RDB$DATABASE",
-            (),
-        )
-        .map_err(fb(ctx))?;
-    let (version, charset) = v.unwrap_or_default();
-    Ok(format!(
-        "Firebird {}, database character set {} (text arrives as UTF-8: the server converts)",
-        version.trim(),
-        charset.as_deref().map(str::trim).unwrap_or("NONE")
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,9 @@ use crate::templates::{Params, Sql, Templates, Value};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
-use std::time::Duration;
 
 use super::firebird::{self, FbConn, FbTarget};
+use super::sqlite;
 const MIGRATIONS: &[&str] = &[
     "0001_reference_schema",
     "0002_order_reservations",
@@ -39,9 +39,154 @@ pub use crate::config::DEFAULT_LOCK_WAIT;
 /// How many candidates of one matching step a warning names.
 pub const CANDIDATES: usize = 5;
 
+/// The backend seam: one connection of either engine, dispatched here and
+/// nowhere else (the methods of [`Magazyn`] are engine-blind; what differs
+/// in SQL is a template's dialect, what SQL cannot say is in `sqlite.rs` and
+/// `firebird.rs`).
 enum Conn {
     Sqlite(rusqlite::Connection),
     Firebird(Box<FbConn>),
+}
+
+impl Conn {
+    /// The dialect of the `magazyn` profile this engine reads.
+    fn dialect(&self) -> &'static str {
+        match self {
+            Conn::Sqlite(_) => "sqlite",
+            Conn::Firebird(_) => "firebird",
+        }
+    }
+
+    /// Run one statement, `f` called with each row; returns rows seen, and
+    /// the rows it changed in `changed`. `-vvv` traces each with its time.
+    fn run(
+        &mut self,
+        name: &str,
+        text: &str,
+        values: &[&Value],
+        mut f: impl FnMut(&MRow) -> Result<()>,
+        changed: &mut u64,
+    ) -> Result<u64> {
+        let t0 = std::time::Instant::now();
+        let query: std::sync::Arc<str> = name.into();
+        let mut n = 0;
+        let mut count = |r: &MRow| {
+            n += 1;
+            f(r)
+        };
+        let r = match self {
+            Conn::Firebird(c) => {
+                let mut names: Option<std::sync::Arc<[String]>> = None;
+                firebird::run(c, name, text, values, |cols, vals| {
+                    let names = names.get_or_insert_with(|| cols.into());
+                    count(&MRow {
+                        query: query.clone(),
+                        names: names.clone(),
+                        values: vals,
+                    })
+                })
+            }
+            Conn::Sqlite(c) => {
+                let mut row = MRow {
+                    query: query.clone(),
+                    names: Vec::new().into(),
+                    values: Vec::new(),
+                };
+                sqlite::run(c, name, text, values, &mut count, &mut row)
+            }
+        };
+        tracing::trace!("{name}: {} µs", t0.elapsed().as_micros());
+        *changed = r?;
+        Ok(n)
+    }
+
+    /// A script of statements with no values (session settings,
+    /// migrations). Firebird prepares one statement at a time.
+    fn script(&mut self, name: &str, text: &str, file: &str) -> Result<()> {
+        let ctx = format!("Magazyn {file}: {name}");
+        match self {
+            Conn::Sqlite(c) => sqlite::script(c, &ctx, text),
+            Conn::Firebird(c) => firebird::script(c, &ctx, text),
+        }
+    }
+
+    /// The write transaction of a batch. SQLite runs the template's
+    /// `BEGIN IMMEDIATE` (it takes the write lock now); Firebird's is an
+    /// API call (read committed, waiting `lock_wait` s on a locked row).
+    fn begin_write(&mut self, begin: &str, lock_wait: u32, file: &str) -> Result<()> {
+        let ctx = format!("Magazyn {file}: begin");
+        match self {
+            Conn::Sqlite(c) => {
+                sqlite::refuse_read_only(c, file, &ctx)?;
+                sqlite::script(c, &format!("Magazyn {file}: transaction.begin.sql"), begin)
+            }
+            Conn::Firebird(c) => firebird::begin_write(c, lock_wait, &ctx),
+        }
+    }
+
+    /// A read transaction that sees one moment (an extract).
+    fn begin_snapshot(&mut self, begin: &str, file: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => sqlite::script(
+                c,
+                &format!("Magazyn {file}: transaction.snapshot.sql"),
+                begin,
+            ),
+            Conn::Firebird(c) => firebird::begin_snapshot(c),
+        }
+    }
+
+    /// End the transaction: `commit` (the template's text on SQLite).
+    fn end(&mut self, commit: bool, text: &str, file: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => {
+                let name = if commit {
+                    "transaction.commit.sql"
+                } else {
+                    "transaction.rollback.sql"
+                };
+                sqlite::script(c, &format!("Magazyn {file}: {name}"), text)
+            }
+            Conn::Firebird(c) => {
+                let ctx = format!(
+                    "Magazyn {file}: {}",
+                    if commit { "commit" } else { "rollback" }
+                );
+                if commit { c.commit() } else { c.rollback() }.map_err(firebird::fb(ctx))
+            }
+        }
+    }
+
+    fn set_lock_wait(&mut self, seconds: u32, file: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => sqlite::set_lock_wait(c, seconds, file),
+            Conn::Firebird(_) => Ok(()), // given with each write transaction
+        }
+    }
+
+    /// The id SQLite gave the last row inserted (Firebird returns it).
+    fn last_insert_id(&self) -> Option<i64> {
+        match self {
+            Conn::Sqlite(c) => Some(c.last_insert_rowid()),
+            Conn::Firebird(_) => None,
+        }
+    }
+
+    /// Does this engine take new orders in blocks (EXECUTE BLOCK)?
+    fn queues_orders(&self) -> bool {
+        matches!(self, Conn::Firebird(_))
+    }
+
+    fn close(self) {
+        match self {
+            Conn::Sqlite(c) => {
+                let _ = c.close();
+            }
+            Conn::Firebird(c) => {
+                let _ = c.close();
+            }
+        }
+    }
 }
 
 pub struct Magazyn {
@@ -151,9 +296,9 @@ pub struct OrderState {
 #[derive(Debug, Clone)]
 pub struct MRow {
     /// The statement, as errors name it (`<file>: <template>`).
-    query: std::sync::Arc<str>,
-    names: std::sync::Arc<[String]>,
-    values: Vec<Value>,
+    pub(super) query: std::sync::Arc<str>,
+    pub(super) names: std::sync::Arc<[String]>,
+    pub(super) values: Vec<Value>,
 }
 
 impl MRow {
@@ -269,12 +414,10 @@ impl Magazyn {
             let (conn, _) = target.connect(password, create)?;
             (Conn::Firebird(Box::new(conn)), target.database)
         } else {
-            open_sqlite(url, create)?
+            let (c, file) = sqlite::open(url, create, DEFAULT_LOCK_WAIT)?;
+            (Conn::Sqlite(c), file)
         };
-        let (profile, dialect) = match conn {
-            Conn::Sqlite(_) => ("magazyn", "sqlite"),
-            Conn::Firebird(_) => ("magazyn", "firebird"),
-        };
+        let (profile, dialect) = ("magazyn", conn.dialect());
         let mut m = Magazyn {
             conn,
             profile,
@@ -288,6 +431,8 @@ impl Magazyn {
             queued: super::bulk::Queue::default(),
             bulk_fits: None,
         };
+        let session = m.templates.text(m.profile, "session.sql", m.dialect)?;
+        m.conn.script("session.sql", &session, &m.file)?;
         m.migrate()?;
         Ok(m)
     }
@@ -296,68 +441,60 @@ impl Magazyn {
     /// fails as a lock conflict (the load then tries again).
     pub fn set_lock_wait(&mut self, seconds: u32) -> Result<()> {
         self.lock_wait = seconds;
-        if let Conn::Sqlite(c) = &self.conn {
-            c.busy_timeout(Duration::from_secs(seconds.into()))
-                .map_err(Error::sqlite(format!("Magazyn {}", self.file)))?;
-        }
-        Ok(())
+        self.conn.set_lock_wait(seconds, &self.file)
     }
 
     /// What the Magazyn is, for `check`: engine, version, character set.
     pub async fn describe(&mut self) -> Result<String> {
-        match &mut self.conn {
-            Conn::Firebird(c) => firebird::describe(c),
-            Conn::Sqlite(_) => {
-                let rows = self.raw_rows("SELECT sqlite_version()")?;
-                let v = rows
-                    .first()
-                    .and_then(|r| r.first())
-                    .cloned()
-                    .unwrap_or_default();
-                Ok(format!("SQLite {v} (reference schema, UTF-8)"))
-            }
-        }
+        self.first("describe.sql", Params::new())?
+            .map(|r| r.text("description"))
+            .unwrap_or_else(|| Ok(String::new()))
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// Bring the schema up to date: every migration not yet in the
+    /// bookkeeping table (`migrations.*.sql`), in order, each recorded last.
     fn migrate(&mut self) -> Result<()> {
-        let done = match &mut self.conn {
-            Conn::Firebird(c) => firebird::migrations_done(c)?,
-            Conn::Sqlite(c) => {
-                c.execute_batch(
-                    "CREATE TABLE IF NOT EXISTS magsync_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
-                )
-                .map_err(Error::sqlite("Magazyn: migrations table"))?;
-                let mut st = c
-                    .prepare("SELECT version FROM magsync_migrations")
-                    .map_err(Error::sqlite("Magazyn: reading migrations"))?;
-                st.query_map([], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-                    .map_err(Error::sqlite("Magazyn: reading migrations"))?
-            }
-        };
+        if self
+            .first("migrations.exists.sql", Params::new())?
+            .is_none()
+        {
+            let table = self
+                .templates
+                .text(self.profile, "migrations.table.sql", self.dialect)?;
+            self.conn
+                .script("migrations.table.sql", &table, &self.file)?;
+        }
+        let mut done = Vec::new();
+        self.rows("migrations.done.sql", &Params::new(), |r| {
+            done.push(r.text("version")?.trim().to_string());
+            Ok(())
+        })?;
         for m in MIGRATIONS {
             if done.iter().any(|d| d == m) {
                 continue;
             }
-            let text =
-                self.templates
-                    .text(self.profile, &format!("migrations/{m}.sql"), self.dialect)?;
-            match &mut self.conn {
-                Conn::Firebird(c) => firebird::migrate(c, m, &text, &now_utc())?,
-                Conn::Sqlite(c) => {
-                    let ctx = format!("Magazyn: migration {m}");
-                    let tx = c.transaction().map_err(Error::sqlite(&ctx))?;
-                    tx.execute_batch(&text).map_err(Error::sqlite(&ctx))?;
-                    tx.execute(
-                        "INSERT INTO magsync_migrations (version, applied_at) VALUES (?1, ?2)",
-                        rusqlite::params![m, now_utc()],
-                    )
-                    .map_err(Error::sqlite(&ctx))?;
-                    tx.commit().map_err(Error::sqlite(&ctx))?;
+            let name = format!("migrations/{m}.sql");
+            let text = self.templates.text(self.profile, &name, self.dialect)?;
+            let record = Params::new().set("version", *m).set("now", now_utc());
+            if self.conn.queues_orders() {
+                // Firebird: DDL takes effect at commit, so statement by
+                // statement in autocommit; the bookkeeping row last.
+                self.conn.script(&name, &text, &self.file)?;
+                self.exec("migrations.record.sql", record)?;
+            } else {
+                self.begin_named("transaction.begin.sql")?;
+                let applied = (|| {
+                    self.conn.script(&name, &text, &self.file)?;
+                    self.exec("migrations.record.sql", record)?;
+                    self.end(true)
+                })();
+                if let Err(e) = applied {
+                    let _ = self.end(false);
+                    return Err(e);
                 }
             }
             if *m == MIGRATIONS[0] {
@@ -452,7 +589,7 @@ impl Magazyn {
         let sql = &self.parsed[name];
         let values = params.ordered(sql)?;
         let name = format!("{}: {name}", self.file);
-        run_on(&mut self.conn, &name, &sql.text, &values, f, changed)
+        self.conn.run(&name, &sql.text, &values, f, changed)
     }
 
     /// A read-only query given as text, every value as a string (NULL as
@@ -461,8 +598,7 @@ impl Magazyn {
         self.flush_orders()?;
         let mut out = Vec::new();
         let mut changed = 0;
-        run_on(
-            &mut self.conn,
+        self.conn.run(
             "query",
             sql,
             &[],
@@ -489,14 +625,8 @@ impl Magazyn {
     pub fn raw_exec(&mut self, sql: &str) -> Result<u64> {
         self.flush_orders()?;
         let mut changed = 0;
-        run_on(
-            &mut self.conn,
-            "statement",
-            sql,
-            &[],
-            |_| Ok(()),
-            &mut changed,
-        )?;
+        self.conn
+            .run("statement", sql, &[], |_| Ok(()), &mut changed)?;
         Ok(changed)
     }
 
@@ -505,64 +635,43 @@ impl Magazyn {
     /// Start the write transaction of a batch (on SQLite it takes the
     /// write lock now; on Firebird row locks wait `lock_wait` seconds).
     pub async fn begin(&mut self) -> Result<()> {
-        let ctx = format!("Magazyn {}: begin", self.file);
-        match &mut self.conn {
-            Conn::Sqlite(c) => {
-                // SQLite opens a write-protected file read-only without a
-                // word; only the first write would fail, naming a template.
-                if c.is_readonly(rusqlite::DatabaseName::Main)
-                    .map_err(Error::sqlite(&ctx))?
-                {
-                    return Err(Error::Magazyn {
-                        what: self.file.clone(),
-                        key: String::new(),
-                        message: "the database is read-only (a write-protected file or a read-only file system): nothing was written".into(),
-                    });
-                }
-                c.execute_batch("BEGIN IMMEDIATE")
-                    .map_err(Error::sqlite(ctx))?
-            }
-            Conn::Firebird(c) => firebird::begin_write(c, self.lock_wait, &ctx)?,
-        }
+        self.begin_named("transaction.begin.sql")?;
         // The kill tests read this line to know a kill landed after BEGIN.
         tracing::debug!(target: "magsync::tx", "magazyn transaction begun");
         Ok(())
     }
 
+    fn begin_named(&mut self, name: &str) -> Result<()> {
+        let text = self.sql(name)?.text.clone();
+        self.conn.begin_write(&text, self.lock_wait, &self.file)
+    }
+
     /// Start a read transaction that sees one moment (an extract).
     pub async fn begin_snapshot(&mut self) -> Result<()> {
-        match &mut self.conn {
-            Conn::Sqlite(c) => c
-                .execute_batch("BEGIN")
-                .map_err(Error::sqlite("Magazyn: begin")),
-            Conn::Firebird(c) => firebird::begin_snapshot(c),
-        }
+        let text = self.sql("transaction.snapshot.sql")?.text.clone();
+        self.conn.begin_snapshot(&text, &self.file)
     }
 
     pub async fn commit(&mut self) -> Result<()> {
         self.flush_orders()?;
-        match &mut self.conn {
-            Conn::Sqlite(c) => c
-                .execute_batch("COMMIT")
-                .map_err(Error::sqlite(format!("Magazyn {}: commit", self.file)))?,
-            Conn::Firebird(c) => c
-                .commit()
-                .map_err(firebird::fb(format!("Magazyn {}: commit", self.file)))?,
-        }
+        self.end(true)?;
         tracing::debug!(target: "magsync::tx", "magazyn transaction committed");
         Ok(())
     }
 
     pub async fn rollback(&mut self) -> Result<()> {
         self.queued.clear();
-        match &mut self.conn {
-            Conn::Sqlite(c) => c
-                .execute_batch("ROLLBACK")
-                .map_err(Error::sqlite(format!("Magazyn {}: rollback", self.file))),
-            Conn::Firebird(c) => c
-                .rollback()
-                .map_err(firebird::fb(format!("Magazyn {}: rollback", self.file))),
-        }
+        self.end(false)
+    }
+
+    fn end(&mut self, commit: bool) -> Result<()> {
+        let name = if commit {
+            "transaction.commit.sql"
+        } else {
+            "transaction.rollback.sql"
+        };
+        let text = self.sql(name)?.text.clone();
+        self.conn.end(commit, &text, &self.file)
     }
 
     // ---- ledger and links --------------------------------------------
@@ -874,7 +983,7 @@ impl Magazyn {
             }
             return Ok(Some(id));
         }
-        if let Conn::Firebird(_) = self.conn {
+        if self.conn.queues_orders() {
             let order = &self.parsed["orders.insert.sql"];
             let line = &self.parsed["order_lines.insert.sql"];
             self.queued.push(order, line, &fields, &lines)?;
@@ -889,21 +998,18 @@ impl Magazyn {
         let text = super::bulk::without_returning_id(order)?;
         let values = fields.ordered(order)?;
         let name = format!("{}: orders.insert.sql", self.file);
-        run_on(&mut self.conn, &name, text, &values, |_| Ok(()), &mut 0)?;
-        let Conn::Sqlite(c) = &self.conn else {
-            return Err(Error::Magazyn {
-                what: name,
-                key: String::new(),
-                message: "a Firebird order reached the SQLite path".into(),
-            });
-        };
-        let id = c.last_insert_rowid();
+        self.conn.run(&name, text, &values, |_| Ok(()), &mut 0)?;
+        let id = self.conn.last_insert_id().ok_or_else(|| Error::Magazyn {
+            what: name,
+            key: String::new(),
+            message: "the engine gave no id of the order inserted".into(),
+        })?;
         for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
             let one = &self.parsed["order_lines.insert.sql"];
             let (text, values) = super::bulk::multi_row(one, chunk, "order_id", &Value::Int(id))?;
             let name = format!("{}: order_lines.insert.sql", self.file);
             let refs: Vec<&Value> = values.iter().collect();
-            run_on(&mut self.conn, &name, &text, &refs, |_| Ok(()), &mut 0)?;
+            self.conn.run(&name, &text, &refs, |_| Ok(()), &mut 0)?;
         }
         Ok(Some(id))
     }
@@ -921,7 +1027,7 @@ impl Magazyn {
                 self.file
             );
             let refs: Vec<&Value> = values.iter().collect();
-            run_on(&mut self.conn, &name, &text, &refs, |_| Ok(()), &mut 0)?;
+            self.conn.run(&name, &text, &refs, |_| Ok(()), &mut 0)?;
         }
         Ok(())
     }
@@ -1196,154 +1302,8 @@ impl Magazyn {
     }
 
     pub async fn close(self) {
-        match self.conn {
-            Conn::Sqlite(c) => {
-                let _ = c.close();
-            }
-            Conn::Firebird(c) => {
-                let _ = c.close();
-            }
-        }
+        self.conn.close()
     }
-}
-
-/// Open the SQLite Magazyn of `sqlite://path[?mode=ro|rw|rwc]`; returns the
-/// connection and the file, as errors name it.
-fn open_sqlite(url: &str, create: bool) -> Result<(Conn, String)> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| Error::Magazyn {
-            what: crate::config::redact_url(url),
-            key: String::new(),
-            message: "neither a sqlite:// nor a firebird:// URL".into(),
-        })?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let mode = query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("mode="))
-        .unwrap_or(if create { "rwc" } else { "rw" });
-    use rusqlite::OpenFlags as F;
-    let flags = F::SQLITE_OPEN_NO_MUTEX
-        | match mode {
-            "ro" => F::SQLITE_OPEN_READ_ONLY,
-            "rw" => F::SQLITE_OPEN_READ_WRITE,
-            "rwc" => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
-            other => {
-                return Err(Error::Magazyn {
-                    what: url.to_string(),
-                    key: String::new(),
-                    message: format!("unknown mode `{other}` (ro, rw or rwc)"),
-                });
-            }
-        };
-    let cant = |e| Error::sqlite(format!("Magazyn: cannot open {url}"))(e);
-    let conn = if path == ":memory:" {
-        rusqlite::Connection::open_in_memory().map_err(cant)?
-    } else {
-        rusqlite::Connection::open_with_flags(path, flags).map_err(cant)?
-    };
-    conn.busy_timeout(Duration::from_secs(DEFAULT_LOCK_WAIT.into()))
-        .map_err(cant)?;
-    conn.set_prepared_statement_cache_capacity(64);
-    // WAL: readers (review, reports) never block a load; FULL: a
-    // committed batch survives a power cut; a 32 MB page cache keeps a
-    // large load from re-reading its own indexes.
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
-    )
-    .map_err(cant)?;
-    Ok((Conn::Sqlite(conn), path.to_string()))
-}
-
-/// The one place a Magazyn statement runs, on either backend (`-vvv`
-/// traces each with its time).
-fn run_on(
-    conn: &mut Conn,
-    name: &str,
-    text: &str,
-    values: &[&Value],
-    f: impl FnMut(&MRow) -> Result<()>,
-    changed: &mut u64,
-) -> Result<u64> {
-    let t0 = std::time::Instant::now();
-    let r = run_statement(conn, name, text, values, f, changed);
-    tracing::trace!("{name}: {} µs", t0.elapsed().as_micros());
-    r
-}
-
-fn run_statement(
-    conn: &mut Conn,
-    name: &str,
-    text: &str,
-    values: &[&Value],
-    mut f: impl FnMut(&MRow) -> Result<()>,
-    changed: &mut u64,
-) -> Result<u64> {
-    let ctx = || format!("Magazyn: {name}");
-    let query: std::sync::Arc<str> = name.into();
-    let mut n = 0;
-    match conn {
-        Conn::Firebird(c) => {
-            let mut names: Option<std::sync::Arc<[String]>> = None;
-            *changed = firebird::run(c, name, text, values, |cols, vals| {
-                let names = names.get_or_insert_with(|| cols.into());
-                n += 1;
-                f(&MRow {
-                    query: query.clone(),
-                    names: names.clone(),
-                    values: vals,
-                })
-            })?;
-        }
-        Conn::Sqlite(c) => {
-            // Prepared once per connection, bound in the template's order,
-            // stepped with one reused row.
-            let mut st = c
-                .prepare_cached(text)
-                .map_err(|e| Error::sqlite(ctx())(e))?;
-            for (i, v) in values.iter().enumerate() {
-                let r = match v {
-                    Value::Null => st.raw_bind_parameter(i + 1, rusqlite::types::Null),
-                    Value::Int(x) => st.raw_bind_parameter(i + 1, x),
-                    Value::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
-                    Value::Bytes(b) => st.raw_bind_parameter(i + 1, b.as_slice()),
-                };
-                r.map_err(|e| Error::sqlite(ctx())(e))?;
-            }
-            let mut row = MRow {
-                query: query.clone(),
-                names: st
-                    .column_names()
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .into(),
-                values: Vec::new(),
-            };
-            let width = row.names.len();
-            let mut rows = st.raw_query();
-            while let Some(r) = rows.next().map_err(|e| Error::sqlite(ctx())(e))? {
-                row.values.clear();
-                for i in 0..width {
-                    use rusqlite::types::ValueRef;
-                    let v = match r.get_ref(i).map_err(|e| Error::sqlite(ctx())(e))? {
-                        ValueRef::Null => Value::Null,
-                        ValueRef::Integer(x) => Value::Int(x),
-                        ValueRef::Real(x) => Value::Text(x.to_string()),
-                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-                    };
-                    row.values.push(v);
-                }
-                f(&row)?;
-                n += 1;
-            }
-            drop(rows);
-            *changed = c.changes();
-        }
-    }
-    Ok(n)
 }
 
 fn keys_source(name: &str, email: Option<&str>, nip: Option<&str>) -> String {

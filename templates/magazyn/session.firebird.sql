@@ -1,0 +1,3 @@
+-- Run once when magsync opens a Firebird Magazyn: nothing to set (the
+-- server's defaults; the connection asks for UTF-8). A statement put here
+-- runs in autocommit, each ending with `;` at the end of its line.
