@@ -91,15 +91,15 @@ pub async fn check(
                 );
             }
             Some(url) => {
-                match crate::flows::open_magazyn(&cfg).await {
+                match crate::flows::open_magazyn(&cfg) {
                     Ok(mut mag) => {
                         r.ok("connection", crate::config::redact_url(url));
-                        match mag.describe().await {
+                        match mag.describe() {
                             Ok(d) => r.ok("server", d),
                             Err(e) => r.error("server", e.to_string(), "check the Magazyn server"),
                         }
                         for (id, shop) in &cfg.shops {
-                            if let Err(e) = mag.warehouse_id(&shop.warehouse).await {
+                            if let Err(e) = mag.warehouse_id(&shop.warehouse) {
                                 r.error(
                                     &format!("shop {id} warehouse"),
                                     e.to_string(),
@@ -110,12 +110,12 @@ pub async fn check(
                                 .into_iter()
                                 .filter(|l| !l.is_empty())
                             {
-                                if let Err(e) = mag.price_list_id(list).await {
+                                if let Err(e) = mag.price_list_id(list) {
                                     r.error(&format!("shop {id} price list"), e.to_string(), "create the price list in the Magazyn or fix the configuration");
                                 }
                             }
                         }
-                        mag.close().await;
+                        mag.close();
                     }
                     Err(e) => r.error(
                         "connection",

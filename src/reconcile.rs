@@ -83,7 +83,7 @@ pub async fn reconcile(cfg: &Config, shop_id: &str) -> Result<Reconciliation> {
     let mut tmp = cfg.clone();
     tmp.staging = scratch.clone();
     let result = async {
-        let x = crate::flows::products::extract(&tmp, shop_id).await?;
+        let x = crate::flows::products::extract(&tmp, shop_id)?;
         crate::flows::products::transform(&tmp, &x.batch).await
     }
     .await;
@@ -164,9 +164,9 @@ pub async fn reconcile(cfg: &Config, shop_id: &str) -> Result<Reconciliation> {
     )
     .await?;
     db.close().await;
-    let mut mag = crate::flows::open_magazyn(cfg).await?;
+    let mut mag = crate::flows::open_magazyn(cfg)?;
     for m in models.iter().filter(|m| !m.is_empty()) {
-        if mag.good_by_code(m).await?.is_none() {
+        if mag.good_by_code(m)?.is_none() {
             r.shop_products_without_good.push(m.clone());
         }
     }
@@ -182,24 +182,19 @@ pub async fn reconcile(cfg: &Config, shop_id: &str) -> Result<Reconciliation> {
             }
             Ok(())
         },
-    )
-    .await?;
+    )?;
     for c in customers {
-        if mag
-            .link_get(shop_id, "customer", &c.to_string())
-            .await?
-            .is_none()
-        {
+        if mag.link_get(shop_id, "customer", &c.to_string())?.is_none() {
             r.customers_not_in_magazyn.push(c);
         }
     }
     for o in orders {
         let number = format!("{}{o}{}", shop.order_prefix, shop.order_suffix);
-        if mag.order_get(&number).await?.is_none() {
+        if mag.order_get(&number)?.is_none() {
             r.orders_not_in_magazyn.push(number);
         }
     }
-    mag.close().await;
+    mag.close();
 
     Ok(r)
 }

@@ -116,7 +116,7 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
 
     // The Magazyn already knows one of the shop's companies, with its NIP
     // written with dashes: the load links it instead of creating a duplicate.
-    let mut mag = crate::flows::open_magazyn(&cfg).await?;
+    let mut mag = crate::flows::open_magazyn(&cfg)?;
     if let Some(c) = list
         .iter()
         .find(|c| c.nip.as_deref().is_some_and(crate::polish::nip_checksum_ok))
@@ -128,8 +128,7 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
             nip: Some(nip.clone()),
             is_company: true,
             ..Default::default()
-        })
-        .await?;
+        })?;
         line(format!(
             "Magazyn: customer K-0001 already exists with NIP {nip}"
         ));
@@ -139,28 +138,27 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     // The retail price list ("Detal") holds their gross prices — a third of
     // them raised by 1.00 since the shop was last updated — and warehouse
     // MAG their stock.
-    let list = mag.price_list_id("Detal").await?;
-    let warehouse = mag.warehouse_id("MAG").await?;
+    let list = mag.price_list_id("Detal")?;
+    let warehouse = mag.warehouse_id("MAG")?;
     let mut known = 0;
     for p in products.iter().filter(|p| p.id % 20 != 7) {
         let mut g = crate::magazyn::GoodRow::new(&p.model, &p.name_pl, &p.rate.to_string());
         g.manufacturer = Some("Fabryka Łódź".into());
-        let id = mag.good_insert(&g).await?;
+        let id = mag.good_insert(&g)?;
         let gross = if p.id % 3 == 0 {
             p.gross + rust_decimal::Decimal::ONE
         } else {
             p.gross
         };
         let net = crate::money::net_of_gross(gross, p.rate, 4).expect("a Polish VAT rate");
-        mag.set_price(list, id, net, gross).await?;
-        mag.set_quantity(warehouse, id, rust_decimal::Decimal::from(40 + p.id % 25))
-            .await?;
+        mag.set_price(list, id, net, gross)?;
+        mag.set_quantity(warehouse, id, rust_decimal::Decimal::from(40 + p.id % 25))?;
         known += 1;
     }
     line(format!(
         "Magazyn: {known} goods with prices on list Detal and stock in warehouse MAG"
     ));
-    mag.close().await;
+    mag.close();
 
     // The same loop as `magsync run`, over the five flows of the demo shop,
     // twice: the second re-extracts everything and shows nothing changes.

@@ -105,7 +105,7 @@ goods_issues = false
 # "Anulowane" = "cancelled"
 "#;
 
-pub async fn run(a: Args) -> anyhow::Result<Exit> {
+pub fn run(a: Args) -> anyhow::Result<Exit> {
     std::fs::create_dir_all(&a.dir)?;
     let path = a.dir.join("magsync.toml");
     if path.exists() {
@@ -113,10 +113,10 @@ pub async fn run(a: Args) -> anyhow::Result<Exit> {
     }
     std::fs::write(&path, SAMPLE)?;
     let cfg = Config::load(&path)?;
-    let mag = crate::flows::open_magazyn(&cfg).await?;
+    let mag = crate::flows::open_magazyn(&cfg)?;
     println!("wrote {}", path.display());
     println!("Magazyn database: {}", mag.url());
-    mag.close().await;
+    mag.close();
     println!(
         "next: edit [shops.sklep1] for your shop, then `magsync --config {} sync --shop sklep1 --flow customers --dry-run`",
         path.display()

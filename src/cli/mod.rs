@@ -132,7 +132,7 @@ pub fn main() -> anyhow::Result<Exit> {
     };
     match cli.command {
         Command::Demo(a) => rt.block_on(demo::run(a)),
-        Command::Init(a) => rt.block_on(init::run(a)),
+        Command::Init(a) => init::run(a),
         Command::Check(a) => rt.block_on(check::run(&cfg_path, a)),
         Command::Discover(a) => rt.block_on(discover::run(&load_config(&cfg_path)?, a)),
         Command::Index(a) => rt.block_on(index::run(&load_config(&cfg_path)?, a)),

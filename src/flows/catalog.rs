@@ -212,15 +212,15 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
     super::load::load_batch(cfg, batch, dry_run, FLOW, &GOODS, async |mag, b| {
-        apply(cfg, mag, b).await
+        apply(cfg, mag, b)
     })
     .await
 }
 
-async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
+fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let shop = cfg.shop(&batch.meta.source.shop)?;
     let update = &shop.catalog.update;
-    let symbols: Vec<String> = mag.vat_rates().await?.into_iter().map(|(s, _)| s).collect();
+    let symbols: Vec<String> = mag.vat_rates()?.into_iter().map(|(s, _)| s).collect();
     let e = &GOODS;
     let (mut reader, _) = batch.reader(e)?;
     let mut rec = Vec::new();
@@ -247,9 +247,9 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         wanted.weight = opt("weight");
         wanted.manufacturer = opt("manufacturer");
         wanted.ean = opt("ean");
-        let id = match mag.good_get(&code).await? {
+        let id = match mag.good_get(&code)? {
             None => {
-                let id = mag.good_insert(&wanted).await?;
+                let id = mag.good_insert(&wanted)?;
                 out.counts.inserted += 1;
                 out.change(Change::Insert {
                     key: code.clone(),
@@ -296,7 +296,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 if fields.is_empty() {
                     out.counts.unchanged += 1;
                 } else {
-                    mag.good_update(id, &merged).await?;
+                    mag.good_update(id, &merged)?;
                     out.counts.updated += 1;
                     out.change(Change::Update {
                         key: code.clone(),
@@ -306,11 +306,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 id
             }
         };
-        mag.link_put(&get("shop"), "product", &get("products_id"), id, batch.id())
-            .await?;
+        mag.link_put(&get("shop"), "product", &get("products_id"), id, batch.id())?;
     }
     let shop_id = batch.meta.source.shop.clone();
-    super::retire_deleted(mag, batch, &shop_id, &["product"], &mut out).await?;
+    super::retire_deleted(mag, batch, &shop_id, &["product"], &mut out)?;
     Ok(out)
 }
 

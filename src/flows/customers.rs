@@ -261,7 +261,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
 
 async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let e = &CUSTOMERS;
-    mag.refresh_customer_keys().await?;
+    mag.refresh_customer_keys()?;
     let (mut reader, _) = batch.reader(e)?;
     let mut rec = Vec::new();
     let mut out = LoadOutcome::default();
@@ -287,7 +287,7 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
             is_company: get("is_company") == "1",
         };
         let key = format!("{shop}/{shop_id}");
-        match upsert(mag, &shop, &shop_id, &wanted, batch.id(), true).await? {
+        match upsert(mag, &shop, &shop_id, &wanted, batch.id(), true)? {
             Upsert::Inserted(_) => {
                 out.counts.inserted += 1;
                 out.change(Change::Insert {
@@ -332,7 +332,7 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
         }
     }
     let shop = batch.meta.source.shop.clone();
-    super::retire_deleted(mag, batch, &shop, &["customer", WEAK_LINK], &mut out).await?;
+    super::retire_deleted(mag, batch, &shop, &["customer", WEAK_LINK], &mut out)?;
     Ok(out)
 }
 
@@ -370,7 +370,7 @@ fn vanished(id: i64) -> Error {
 /// → name → e-mail), then update it where `update` and something differs,
 /// or insert it; and remember the link. Used by the customers flow and, for
 /// buyers the customers flow has not loaded yet, by the orders flow.
-pub async fn upsert(
+pub fn upsert(
     mag: &mut Magazyn,
     shop: &str,
     shop_id: &str,
@@ -378,17 +378,17 @@ pub async fn upsert(
     batch_id: &str,
     update: bool,
 ) -> Result<Upsert> {
-    let found = find_customer(mag, shop, shop_id, wanted).await?;
+    let found = find_customer(mag, shop, shop_id, wanted)?;
     let linked = matches!(found, Found::One(_, true) | Found::Weak(_, true));
     let result = match found {
         Found::Weak(id, linked) if !update => {
             if !linked {
-                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id)?;
             }
             Upsert::Unchanged(id)
         }
         Found::Weak(id, linked) => {
-            let current = mag.customer_get(id).await?.ok_or_else(|| vanished(id))?;
+            let current = mag.customer_get(id)?.ok_or_else(|| vanished(id))?;
             let fill = |c: &Option<String>, w: &Option<String>| match c {
                 Some(v) if !v.trim().is_empty() => c.clone(),
                 _ => w.clone(),
@@ -411,10 +411,10 @@ pub async fn upsert(
                 .filter(|(_, _, shop)| !shop.is_empty())
                 .collect();
             if !filled.is_empty() {
-                mag.customer_update(id, &merged).await?;
+                mag.customer_update(id, &merged)?;
             }
             if !linked {
-                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id).await?;
+                mag.link_put(shop, WEAK_LINK, shop_id, id, batch_id)?;
             }
             Upsert::Weak { id, filled, kept }
         }
@@ -434,7 +434,7 @@ pub async fn upsert(
         }
         Found::One(id, _) if !update => Upsert::Unchanged(id),
         Found::One(id, _) => {
-            let current = mag.customer_get(id).await?.ok_or_else(|| vanished(id))?;
+            let current = mag.customer_get(id)?.ok_or_else(|| vanished(id))?;
             let merged = CustomerRow {
                 code: current.code.clone(), // a matched customer keeps its code
                 nip: wanted.nip.clone().or(current.nip.clone()),
@@ -443,11 +443,11 @@ pub async fn upsert(
             if merged == current {
                 Upsert::Unchanged(id)
             } else {
-                mag.customer_update(id, &merged).await?;
+                mag.customer_update(id, &merged)?;
                 Upsert::Updated(id, diff(&current, &merged))
             }
         }
-        Found::None => Upsert::Inserted(mag.customer_insert(wanted).await?),
+        Found::None => Upsert::Inserted(mag.customer_insert(wanted)?),
     };
     let id = match &result {
         Upsert::Inserted(id)
@@ -458,8 +458,7 @@ pub async fn upsert(
     };
     // A customer found by its live link keeps it as it is.
     if !linked {
-        mag.link_put(shop, "customer", shop_id, id, batch_id)
-            .await?;
+        mag.link_put(shop, "customer", shop_id, id, batch_id)?;
     }
     Ok(result)
 }
@@ -475,13 +474,8 @@ enum Found {
 }
 
 /// The link from an earlier run, else the four matching steps in order.
-async fn find_customer(
-    mag: &mut Magazyn,
-    shop: &str,
-    shop_id: &str,
-    c: &CustomerRow,
-) -> Result<Found> {
-    if let Some((id, weak)) = mag.customer_link(shop, shop_id).await? {
+fn find_customer(mag: &mut Magazyn, shop: &str, shop_id: &str, c: &CustomerRow) -> Result<Found> {
+    if let Some((id, weak)) = mag.customer_link(shop, shop_id)? {
         return Ok(match weak {
             true => Found::Weak(id, true),
             false => Found::One(id, true),
@@ -505,7 +499,7 @@ async fn find_customer(
         if value.is_empty() {
             continue;
         }
-        let ids = mag.customer_candidates(step, &value, shop, shop_id).await?;
+        let ids = mag.customer_candidates(step, &value, shop, shop_id)?;
         match ids.len() {
             0 => continue,
             1 if matches!(step, MatchStep::Name | MatchStep::Email) => {

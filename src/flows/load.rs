@@ -72,9 +72,9 @@ where
     let m = &batch.meta;
     super::expect(batch, flow, Stage::Transformed, "load")?;
     batch.verify_rows()?;
-    let mut mag = super::open_magazyn(cfg).await?;
-    if let Some(prev) = mag.ledger_get(batch.id()).await? {
-        mag.close().await;
+    let mut mag = super::open_magazyn(cfg)?;
+    if let Some(prev) = mag.ledger_get(batch.id())? {
+        mag.close();
         if prev.tag_sha256 != batch.tag_sha256 {
             return Err(Error::batch(
                 batch.id(),
@@ -101,7 +101,7 @@ where
     // number of times, then the conflict is reported.
     let mut attempt = 1;
     let mut out = loop {
-        let attempt_result = match mag.begin().await {
+        let attempt_result = match mag.begin() {
             // What the backend queued is written inside the attempt: a lock
             // conflict there is retried like any other, and a dry run meets
             // the same errors a real load would.
@@ -114,7 +114,7 @@ where
         match attempt_result {
             Ok(o) => break o,
             Err(e) => {
-                let _ = mag.rollback().await;
+                let _ = mag.rollback();
                 if !e.is_lock_conflict() {
                     return Err(e);
                 }
@@ -138,13 +138,13 @@ where
     };
     out.counts.warnings = out.warnings.len() as u64;
     if dry_run {
-        mag.rollback().await?;
-        mag.close().await;
+        mag.rollback()?;
+        mag.close();
         return Ok(out);
     }
-    mag.ledger_put(batch, &out.counts).await?;
-    mag.commit().await?;
-    mag.close().await;
+    mag.ledger_put(batch, &out.counts)?;
+    mag.commit()?;
+    mag.close();
 
     // After the commit: the receipt, and the acknowledged watermark where
     // this site extracted the batch.

@@ -34,7 +34,7 @@ pub async fn extract(cfg: &Config, flow: Flow, shop: &str, full: bool) -> Result
         Flow::Orders => orders::extract(cfg, shop, full).await,
         // Stock has no timestamp: the products flow always reads every good
         // and the transform compares values.
-        Flow::Products => products::extract(cfg, shop).await,
+        Flow::Products => products::extract(cfg, shop),
         Flow::Prices => prices::extract(cfg, shop).await,
         Flow::Catalog => catalog::extract(cfg, shop, Flow::Catalog, full).await,
     }
@@ -206,7 +206,7 @@ pub fn pass_on(
 
 /// The load's end for records deleted in the shop (`shop_deleted`): their
 /// links retired, each reported as a change.
-pub async fn retire_deleted(
+pub fn retire_deleted(
     mag: &mut Magazyn,
     batch: &Batch,
     shop: &str,
@@ -225,7 +225,7 @@ pub async fn retire_deleted(
         }
         let mut retired = false;
         for entity in entities {
-            retired |= mag.link_retire(shop, entity, &rec[0], batch.id()).await?;
+            retired |= mag.link_retire(shop, entity, &rec[0], batch.id())?;
         }
         if retired {
             out.change(load::Change::Update {
@@ -290,7 +290,7 @@ pub fn finish_on_channel(cfg: &Config, mut w: BatchWriter, channel: &str) -> Res
     Ok(batch)
 }
 
-pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
+pub fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
     let m = cfg.magazyn()?;
     let url = m.url.as_deref().ok_or_else(|| Error::Config {
         path: cfg.path.clone(),
@@ -298,7 +298,7 @@ pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
     })?;
     let url = resolve_sqlite_url(cfg, url);
     let password = crate::config::password(&m.password_env, &m.password_file, cfg, "magazyn")?;
-    let mut mag = Magazyn::open(&url, password.as_deref(), m.create, templates(cfg)).await?;
+    let mut mag = Magazyn::open(&url, password.as_deref(), m.create, templates(cfg))?;
     mag.set_lock_wait(m.lock_wait)?;
     if mag.created {
         let warehouses: Vec<String> = cfg.shops.values().map(|s| s.warehouse.clone()).collect();
@@ -307,7 +307,7 @@ pub async fn open_magazyn(cfg: &Config) -> Result<Magazyn> {
             .values()
             .flat_map(|s| [s.price_list.clone(), s.import_price_list.clone()])
             .collect();
-        mag.seed(&warehouses, &lists).await?;
+        mag.seed(&warehouses, &lists)?;
     }
     Ok(mag)
 }

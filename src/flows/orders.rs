@@ -1415,16 +1415,16 @@ fn build_order(
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
     super::load::load_batch(cfg, batch, dry_run, FLOW, &ORDERS, async |mag, b| {
-        apply(cfg, mag, b).await
+        apply(cfg, mag, b)
     })
     .await
 }
 
-async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
+fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let shop_id = batch.meta.source.shop.clone();
     let shop = cfg.shop(&shop_id)?;
-    let warehouse = mag.warehouse_id(&shop.warehouse).await?;
-    mag.refresh_customer_keys().await?;
+    let warehouse = mag.warehouse_id(&shop.warehouse)?;
+    mag.refresh_customer_keys()?;
     let o = &ORDERS;
     let ol = &ORDER_LINES;
     let mut reader = GroupReader::open(batch, o)?;
@@ -1442,7 +1442,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
     let issues = shop.orders.goods_issues;
     // Orders beyond the highest this shop has loaded, met in rising order,
     // cannot be in the Magazyn yet: they are inserted without a look-up.
-    let loaded_max = mag.orders_loaded_max(&shop_id).await?;
+    let loaded_max = mag.orders_loaded_max(&shop_id)?;
     let mut last_new = loaded_max.unwrap_or(i64::MIN);
     let history = issues && loaded_max.is_none();
     let mut history_realized = 0u64;
@@ -1461,7 +1461,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         }
         let existing = match known_new {
             true => None,
-            false => mag.order_get(&number).await?,
+            false => mag.order_get(&number)?,
         };
         if let Some(existing) = existing {
             if existing.status == status && existing.description == description {
@@ -1472,21 +1472,20 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             let wh = existing.warehouse_id.unwrap_or(warehouse);
             let mut reserved = existing.reserved;
             if closed && reserved {
-                for (good, qty) in mag.order_reserved_goods(existing.id).await? {
-                    mag.reserve(wh, good, -qty).await?;
+                for (good, qty) in mag.order_reserved_goods(existing.id)? {
+                    mag.reserve(wh, good, -qty)?;
                 }
                 reserved = false;
             } else if !closed && !reserved {
-                for (good, qty) in mag.order_reserved_goods(existing.id).await? {
-                    mag.reserve(wh, good, qty).await?;
+                for (good, qty) in mag.order_reserved_goods(existing.id)? {
+                    mag.reserve(wh, good, qty)?;
                 }
                 reserved = true;
             }
-            mag.order_update_status(existing.id, &status, &description, reserved)
-                .await?;
+            mag.order_update_status(existing.id, &status, &description, reserved)?;
             out.counts.updated += 1;
             let issue = match issues && existing.status != status {
-                true => follow_goods_issues(mag, existing.id, wh, &status, batch.id()).await?,
+                true => follow_goods_issues(mag, existing.id, wh, &status, batch.id())?,
                 false => None,
             };
             let mut fields = Vec::new();
@@ -1530,9 +1529,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     is_company: get("buyer_is_company") == "1",
                 };
                 use super::customers::Upsert;
-                match super::customers::upsert(mag, &shop_id, cid, &buyer, batch.id(), false)
-                    .await?
-                {
+                match super::customers::upsert(mag, &shop_id, cid, &buyer, batch.id(), false)? {
                     Upsert::Inserted(id)
                     | Upsert::Updated(id, _)
                     | Upsert::Unchanged(id)
@@ -1566,7 +1563,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             let found = match good_ids.get(code) {
                 Some(v) => *v,
                 None => {
-                    let v = mag.good_by_code(code).await?;
+                    let v = mag.good_by_code(code)?;
                     good_ids.insert(code.clone(), v);
                     v
                 }
@@ -1689,7 +1686,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 })?;
             }
         }
-        let order_id = mag.order_insert_new(p, new_lines).await?;
+        let order_id = mag.order_insert_new(p, new_lines)?;
         let mut what = format!(
             "{} lines, {} {}",
             g.children.len(),
@@ -1703,7 +1700,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 // A queued order (Firebird) gets its id by its number.
                 let order_id = match order_id {
                     Some(id) => id,
-                    None => mag.order_get(&number).await?.map(|o| o.id).ok_or_else(|| {
+                    None => mag.order_get(&number)?.map(|o| o.id).ok_or_else(|| {
                         Error::batch(
                             batch.id(),
                             format!("order {number} was inserted but the Magazyn does not find it"),
@@ -1711,7 +1708,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                     })?,
                 };
                 if let Some((_, _, issued)) =
-                    follow_goods_issues(mag, order_id, warehouse, &status, batch.id()).await?
+                    follow_goods_issues(mag, order_id, warehouse, &status, batch.id())?
                 {
                     what.push_str(&format!(", {issued}"));
                 }
@@ -1721,7 +1718,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         out.change(Change::Insert { key: number, what });
     }
     for (good, qty) in new_reservations {
-        mag.reserve(warehouse, good, qty).await?;
+        mag.reserve(warehouse, good, qty)?;
     }
     if history_realized > 0 {
         out.warnings.push((
@@ -1732,7 +1729,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             ),
         ));
     }
-    mark_deleted(mag, batch, &shop_id, warehouse, &mut out).await?;
+    mark_deleted(mag, batch, &shop_id, warehouse, &mut out)?;
     Ok(out)
 }
 
@@ -1742,14 +1739,14 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
 /// quantity; nothing is deleted). Cancelled or deleted after delivery: kept,
 /// since goods that left come back only by a document of the warehouse (a
 /// return), not by a status. Returns the change to report, if any.
-async fn follow_goods_issues(
+fn follow_goods_issues(
     mag: &mut Magazyn,
     order_id: i64,
     warehouse: i64,
     status: &str,
     batch_id: &str,
 ) -> Result<Option<(String, String, String)>> {
-    let issued = mag.order_issued(order_id).await?;
+    let issued = mag.order_issued(order_id)?;
     let out_of_range = |line: i64| Error::Magazyn {
         what: "goods_issues".into(),
         key: format!("{order_id}/{line}"),
@@ -1757,7 +1754,7 @@ async fn follow_goods_issues(
     };
     let mut moves: Vec<(i64, i64, Decimal)> = Vec::new();
     if status == REALIZED {
-        for (line, good, qty) in mag.order_goods_lines(order_id).await? {
+        for (line, good, qty) in mag.order_goods_lines(order_id)? {
             let done = issued.get(&line).map_or(Decimal::ZERO, |(_, q)| *q);
             if qty != done {
                 let q = qty.checked_sub(done).ok_or_else(|| out_of_range(line))?;
@@ -1775,8 +1772,7 @@ async fn follow_goods_issues(
         .try_fold(Decimal::ZERO, |a, m| a.checked_add(m.2))
         .ok_or_else(|| out_of_range(0))?;
     for (line, good, qty) in &moves {
-        mag.issue_goods(order_id, *line, warehouse, *good, *qty, batch_id)
-            .await?;
+        mag.issue_goods(order_id, *line, warehouse, *good, *qty, batch_id)?;
     }
     let what = if total.is_sign_negative() {
         format!(
@@ -1793,7 +1789,7 @@ async fn follow_goods_issues(
 /// shop's list of order ids no longer has: deleted in the shop's admin.
 /// Each is marked `deleted` (never removed), its reservation released, and
 /// reported by number. A streaming merge of two sorted lists.
-async fn mark_deleted(
+fn mark_deleted(
     mag: &mut Magazyn,
     batch: &Batch,
     shop_id: &str,
@@ -1842,20 +1838,18 @@ async fn mark_deleted(
             }
             Ok(())
         },
-    )
-    .await?;
+    )?;
     for (id, number, reserved, wh) in gone {
-        let description = match mag.order_get(&number).await? {
+        let description = match mag.order_get(&number)? {
             Some(o) => o.description,
             None => String::new(),
         };
         if reserved {
-            for (good, qty) in mag.order_reserved_goods(id).await? {
-                mag.reserve(wh, good, -qty).await?;
+            for (good, qty) in mag.order_reserved_goods(id)? {
+                mag.reserve(wh, good, -qty)?;
             }
         }
-        mag.order_update_status(id, DELETED, &description, false)
-            .await?;
+        mag.order_update_status(id, DELETED, &description, false)?;
         out.counts.updated += 1;
         out.warnings.push((
             number.clone(),

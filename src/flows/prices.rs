@@ -91,12 +91,12 @@ fn gross_of(net: Decimal, rate: Decimal) -> Option<Decimal> {
 
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutcome> {
     super::load::load_batch(cfg, batch, dry_run, FLOW, &PRICE_ENTRIES, async |mag, b| {
-        apply(cfg, mag, b).await
+        apply(cfg, mag, b)
     })
     .await
 }
 
-async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
+fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let shop = cfg.shop(&batch.meta.source.shop)?;
     if shop.import_price_list.is_empty() {
         return Err(Error::Config {
@@ -107,7 +107,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             ),
         });
     }
-    let list = mag.price_list_id(&shop.import_price_list).await?;
+    let list = mag.price_list_id(&shop.import_price_list)?;
     let e = &PRICE_ENTRIES;
     let (mut reader, _) = batch.reader(e)?;
     let mut rec = Vec::new();
@@ -121,7 +121,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
         let code = get("code");
         let dec = |c: &str| money::parse(&get(c)).map_err(|m| Error::record(e.name, &code, c, m));
         let (net, gross) = (dec("net")?, dec("gross")?);
-        let Some(good) = mag.good_by_code(&code).await? else {
+        let Some(good) = mag.good_by_code(&code)? else {
             out.warnings.push((
                 code.clone(),
                 "unknown_code".into(),
@@ -131,10 +131,10 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
             ));
             continue;
         };
-        match mag.price_get(list, good).await? {
+        match mag.price_get(list, good)? {
             Some((n, g)) if n == net && g == gross => out.counts.unchanged += 1,
             Some((n, g)) => {
-                mag.set_price(list, good, net, gross).await?;
+                mag.set_price(list, good, net, gross)?;
                 out.counts.updated += 1;
                 out.change(Change::Update {
                     key: code,
@@ -145,7 +145,7 @@ async fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOut
                 });
             }
             None if shop.prices.add_missing => {
-                mag.set_price(list, good, net, gross).await?;
+                mag.set_price(list, good, net, gross)?;
                 out.counts.inserted += 1;
                 out.change(Change::Insert { key: code, what: format!("{} net, {} gross", money::fmt(net, 4), money::fmt(gross, 2)) });
             }

@@ -57,19 +57,19 @@ pub fn available(
     a.floor().max(Decimal::ZERO).to_i64().unwrap_or(i64::MAX)
 }
 
-pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
+pub fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let shop = cfg.shop(shop_id)?;
     let dirs = cfg.site();
-    let mut mag = super::open_magazyn(cfg).await?;
+    let mut mag = super::open_magazyn(cfg)?;
     // A missing warehouse or price list is a clear error, not an empty push.
-    mag.warehouse_id(&shop.warehouse).await?;
+    mag.warehouse_id(&shop.warehouse)?;
     if !shop.price_list.is_empty() {
-        mag.price_list_id(&shop.price_list).await?;
+        mag.price_list_id(&shop.price_list)?;
     }
     let opts = &shop.products;
     let specials_list = opts.specials_price_list.clone().unwrap_or_default();
     if !specials_list.is_empty() {
-        mag.price_list_id(&specials_list).await?;
+        mag.price_list_id(&specials_list)?;
     }
     let mut meta = BatchMeta::new(
         FLOW.as_str(),
@@ -98,7 +98,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     }
     // The shop's orders the Magazyn holds (and reserves): those beyond took
     // stock in the shop that the Magazyn does not know of yet.
-    if let Some(n) = mag.orders_loaded_max(shop_id).await? {
+    if let Some(n) = mag.orders_loaded_max(shop_id)? {
         meta.settings
             .insert("orders_loaded_max_id".into(), n.to_string());
     }
@@ -112,7 +112,7 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         .set("specials_list", specials_list.as_str())
         .set("warehouse", shop.warehouse.as_str());
     // One moment of the Magazyn: prices and stock that belong together.
-    mag.begin_snapshot().await?;
+    mag.begin_snapshot()?;
     mag.for_each("products.extract.sql", params, |r| {
         for c in [
             "code",
@@ -137,10 +137,9 @@ pub async fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
             _ => String::new(),
         };
         screened.take(e, &rec, &mut out)
-    })
-    .await?;
-    mag.commit().await?;
-    mag.close().await;
+    })?;
+    mag.commit()?;
+    mag.close();
     bw.add(e, out.finish()?);
     let counts = screened.finish(e, &mut bw, "magazyn:goods")?;
     let channel = super::channel_for(cfg, FLOW, shop_id);

@@ -395,7 +395,7 @@ impl Magazyn {
     /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`,
     /// `sqlite:path`, an optional `?mode=ro|rw|rwc`), then bring its schema
     /// up to date.
-    pub async fn open(
+    pub fn open(
         url: &str,
         password: Option<&str>,
         create: bool,
@@ -445,7 +445,7 @@ impl Magazyn {
     }
 
     /// What the Magazyn is, for `check`: engine, version, character set.
-    pub async fn describe(&mut self) -> Result<String> {
+    pub fn describe(&mut self) -> Result<String> {
         self.first("describe.sql", Params::new())?
             .map(|r| r.text("description"))
             .unwrap_or_else(|| Ok(String::new()))
@@ -506,7 +506,7 @@ impl Magazyn {
 
     /// On a fresh reference Magazyn, create the warehouses and price lists
     /// the configuration names.
-    pub async fn seed(&mut self, warehouses: &[String], price_lists: &[String]) -> Result<()> {
+    pub fn seed(&mut self, warehouses: &[String], price_lists: &[String]) -> Result<()> {
         for w in warehouses {
             self.exec(
                 "warehouses.ensure.sql",
@@ -634,7 +634,7 @@ impl Magazyn {
 
     /// Start the write transaction of a batch (on SQLite it takes the
     /// write lock now; on Firebird row locks wait `lock_wait` seconds).
-    pub async fn begin(&mut self) -> Result<()> {
+    pub fn begin(&mut self) -> Result<()> {
         self.begin_named("transaction.begin.sql")?;
         // The kill tests read this line to know a kill landed after BEGIN.
         tracing::debug!(target: "magsync::tx", "magazyn transaction begun");
@@ -647,19 +647,19 @@ impl Magazyn {
     }
 
     /// Start a read transaction that sees one moment (an extract).
-    pub async fn begin_snapshot(&mut self) -> Result<()> {
+    pub fn begin_snapshot(&mut self) -> Result<()> {
         let text = self.sql("transaction.snapshot.sql")?.text.clone();
         self.conn.begin_snapshot(&text, &self.file)
     }
 
-    pub async fn commit(&mut self) -> Result<()> {
+    pub fn commit(&mut self) -> Result<()> {
         self.flush_orders()?;
         self.end(true)?;
         tracing::debug!(target: "magsync::tx", "magazyn transaction committed");
         Ok(())
     }
 
-    pub async fn rollback(&mut self) -> Result<()> {
+    pub fn rollback(&mut self) -> Result<()> {
         self.queued.clear();
         self.end(false)
     }
@@ -676,7 +676,7 @@ impl Magazyn {
 
     // ---- ledger and links --------------------------------------------
 
-    pub async fn ledger_get(&mut self, batch_id: &str) -> Result<Option<LedgerEntry>> {
+    pub fn ledger_get(&mut self, batch_id: &str) -> Result<Option<LedgerEntry>> {
         let p = Params::new().set("batch_id", batch_id);
         self.first("ledger.get.sql", p)?
             .map(|r| {
@@ -694,7 +694,7 @@ impl Magazyn {
             .transpose()
     }
 
-    pub async fn ledger_put(
+    pub fn ledger_put(
         &mut self,
         batch: &crate::staging::Batch,
         counts: &crate::base::Counts,
@@ -725,12 +725,7 @@ impl Magazyn {
         Ok(())
     }
 
-    pub async fn link_get(
-        &mut self,
-        shop: &str,
-        entity: &str,
-        shop_id: &str,
-    ) -> Result<Option<i64>> {
+    pub fn link_get(&mut self, shop: &str, entity: &str, shop_id: &str) -> Result<Option<i64>> {
         let p = Params::new()
             .set("shop", shop)
             .set("entity", entity)
@@ -740,7 +735,7 @@ impl Magazyn {
 
     /// Retire the link of a shop record deleted in the shop (kept, matching
     /// nothing); whether there was a live one.
-    pub async fn link_retire(
+    pub fn link_retire(
         &mut self,
         shop: &str,
         entity: &str,
@@ -761,18 +756,14 @@ impl Magazyn {
 
     /// The live link of a shop customer to an existing Magazyn customer:
     /// (id, whether the link is weak).
-    pub async fn customer_link(
-        &mut self,
-        shop: &str,
-        shop_id: &str,
-    ) -> Result<Option<(i64, bool)>> {
+    pub fn customer_link(&mut self, shop: &str, shop_id: &str) -> Result<Option<(i64, bool)>> {
         let p = Params::new().set("shop", shop).set("shop_id", shop_id);
         self.first("links.customer.sql", p)?
             .map(|r| Ok((r.id()?, r.int("weak")? > 0)))
             .transpose()
     }
 
-    pub async fn link_put(
+    pub fn link_put(
         &mut self,
         shop: &str,
         entity: &str,
@@ -795,7 +786,7 @@ impl Magazyn {
 
     // ---- customers -----------------------------------------------------
 
-    pub async fn customer_get(&mut self, id: i64) -> Result<Option<CustomerRow>> {
+    pub fn customer_get(&mut self, id: i64) -> Result<Option<CustomerRow>> {
         self.first("customers.get.sql", Params::new().set("id", id))?
             .map(|r| {
                 Ok(CustomerRow {
@@ -816,7 +807,7 @@ impl Magazyn {
 
     /// Candidates of one matching step, the first [`CANDIDATES`] in id
     /// order (more than one is ambiguous whatever the number).
-    pub async fn customer_candidates(
+    pub fn customer_candidates(
         &mut self,
         step: MatchStep,
         value: &str,
@@ -879,11 +870,11 @@ impl Magazyn {
             .id()
     }
 
-    pub async fn customer_insert(&mut self, c: &CustomerRow) -> Result<i64> {
+    pub fn customer_insert(&mut self, c: &CustomerRow) -> Result<i64> {
         self.insert("customers.insert.sql", Self::customer_params(c))
     }
 
-    pub async fn customer_update(&mut self, id: i64, c: &CustomerRow) -> Result<()> {
+    pub fn customer_update(&mut self, id: i64, c: &CustomerRow) -> Result<()> {
         self.exec(
             "customers.update.sql",
             Self::customer_params(c).set("id", id),
@@ -893,7 +884,7 @@ impl Magazyn {
 
     /// Recompute the matching keys of customers edited by other programs
     /// (or created before magsync). Returns how many were re-keyed.
-    pub async fn refresh_customer_keys(&mut self) -> Result<u64> {
+    pub fn refresh_customer_keys(&mut self) -> Result<u64> {
         let rows = self.all("customers.stale_keys.sql", Params::new())?;
         let mut n = 0;
         for r in rows {
@@ -923,7 +914,7 @@ impl Magazyn {
 
     // ---- orders --------------------------------------------------------
 
-    pub async fn warehouse_id(&mut self, symbol: &str) -> Result<i64> {
+    pub fn warehouse_id(&mut self, symbol: &str) -> Result<i64> {
         match self.first("warehouses.get.sql", Params::new().set("symbol", symbol))? {
             Some(r) => r.id(),
             None => Err(Error::Magazyn {
@@ -934,7 +925,7 @@ impl Magazyn {
         }
     }
 
-    pub async fn order_get(&mut self, number: &str) -> Result<Option<OrderState>> {
+    pub fn order_get(&mut self, number: &str) -> Result<Option<OrderState>> {
         self.first("orders.get.sql", Params::new().set("number", number))?
             .map(|r| {
                 Ok(OrderState {
@@ -956,11 +947,7 @@ impl Magazyn {
     /// the load's attempt or at commit; returns `None` (the id is the
     /// server's until then). Templates that do not fit the packing
     /// (`bulk::fits`): one statement per row.
-    pub async fn order_insert_new(
-        &mut self,
-        fields: Params,
-        lines: Vec<Params>,
-    ) -> Result<Option<i64>> {
+    pub fn order_insert_new(&mut self, fields: Params, lines: Vec<Params>) -> Result<Option<i64>> {
         let fields = fields.set("now", now_utc());
         self.sql("orders.insert.sql")?;
         self.sql("order_lines.insert.sql")?;
@@ -1032,7 +1019,7 @@ impl Magazyn {
         Ok(())
     }
 
-    pub async fn order_update_status(
+    pub fn order_update_status(
         &mut self,
         id: i64,
         status: &str,
@@ -1052,10 +1039,9 @@ impl Magazyn {
     }
 
     /// Goods and quantities an order's reservation holds.
-    pub async fn order_reserved_goods(&mut self, order_id: i64) -> Result<Vec<(i64, Decimal)>> {
+    pub fn order_reserved_goods(&mut self, order_id: i64) -> Result<Vec<(i64, Decimal)>> {
         Ok(self
-            .order_goods_lines(order_id)
-            .await?
+            .order_goods_lines(order_id)?
             .into_iter()
             .map(|(_, good, qty)| (good, qty))
             .collect())
@@ -1063,7 +1049,7 @@ impl Magazyn {
 
     /// The highest shop order number of this shop the Magazyn holds; `None`
     /// before its first orders load.
-    pub async fn orders_loaded_max(&mut self, shop: &str) -> Result<Option<i64>> {
+    pub fn orders_loaded_max(&mut self, shop: &str) -> Result<Option<i64>> {
         Ok(
             match self.first("orders.max_loaded.sql", Params::new().set("shop", shop))? {
                 Some(r) => r.text("max_id")?.trim().parse::<i64>().ok(),
@@ -1073,7 +1059,7 @@ impl Magazyn {
     }
 
     /// The goods lines of an order: (line_no, good_id, quantity).
-    pub async fn order_goods_lines(&mut self, order_id: i64) -> Result<Vec<(i64, i64, Decimal)>> {
+    pub fn order_goods_lines(&mut self, order_id: i64) -> Result<Vec<(i64, i64, Decimal)>> {
         let p = Params::new().set("order_id", order_id);
         self.all("order_lines.reserved.sql", p)?
             .iter()
@@ -1083,7 +1069,7 @@ impl Magazyn {
 
     /// What has left the warehouse for an order, per goods line: its goods
     /// issues and reversals added up (lines at zero left out).
-    pub async fn order_issued(&mut self, order_id: i64) -> Result<BTreeMap<i64, (i64, Decimal)>> {
+    pub fn order_issued(&mut self, order_id: i64) -> Result<BTreeMap<i64, (i64, Decimal)>> {
         let mut net: BTreeMap<i64, (i64, Decimal)> = BTreeMap::new();
         let p = Params::new().set("order_id", order_id);
         for r in self.all("goods_issues.of_order.sql", p)? {
@@ -1102,7 +1088,7 @@ impl Magazyn {
 
     /// Goods of one order line leave the warehouse (`quantity` < 0 reverses
     /// an issue): a `goods_issues` row, and the stock lowered by as much.
-    pub async fn issue_goods(
+    pub fn issue_goods(
         &mut self,
         order_id: i64,
         line_no: i64,
@@ -1127,7 +1113,7 @@ impl Magazyn {
     }
 
     /// The good with this code, else the one good with it as a barcode alias.
-    pub async fn good_by_code(&mut self, code: &str) -> Result<Option<i64>> {
+    pub fn good_by_code(&mut self, code: &str) -> Result<Option<i64>> {
         if code.is_empty() {
             return Ok(None);
         }
@@ -1142,7 +1128,7 @@ impl Magazyn {
     }
 
     /// Create a good (definition); returns its id.
-    pub async fn good_insert(&mut self, g: &GoodRow) -> Result<i64> {
+    pub fn good_insert(&mut self, g: &GoodRow) -> Result<i64> {
         let p = Params::new()
             .set("code", g.code.as_str())
             .set("name", g.name.as_str())
@@ -1159,7 +1145,7 @@ impl Magazyn {
     }
 
     /// A good by its code.
-    pub async fn good_get(&mut self, code: &str) -> Result<Option<(i64, GoodRow)>> {
+    pub fn good_get(&mut self, code: &str) -> Result<Option<(i64, GoodRow)>> {
         self.first("goods.get.sql", Params::new().set("code", code))?
             .map(|r| {
                 Ok((
@@ -1181,7 +1167,7 @@ impl Magazyn {
             .transpose()
     }
 
-    pub async fn good_update(&mut self, id: i64, g: &GoodRow) -> Result<()> {
+    pub fn good_update(&mut self, id: i64, g: &GoodRow) -> Result<()> {
         let p = Params::new()
             .set("id", id)
             .set("name", g.name.as_str())
@@ -1196,7 +1182,7 @@ impl Magazyn {
     }
 
     /// The VAT symbols the Magazyn knows, with their rates.
-    pub async fn vat_rates(&mut self) -> Result<Vec<(String, Decimal)>> {
+    pub fn vat_rates(&mut self) -> Result<Vec<(String, Decimal)>> {
         self.all("vat_rates.all.sql", Params::new())?
             .iter()
             .map(|r| Ok((r.text("symbol")?, r.dec("rate")?)))
@@ -1204,7 +1190,7 @@ impl Magazyn {
     }
 
     /// A good's (net, gross) on a price list, if it is on it.
-    pub async fn price_get(
+    pub fn price_get(
         &mut self,
         price_list_id: i64,
         good_id: i64,
@@ -1218,7 +1204,7 @@ impl Magazyn {
     }
 
     /// Add `delta` (negative to release) to the reserved quantity of a good.
-    pub async fn reserve(&mut self, warehouse_id: i64, good_id: i64, delta: Decimal) -> Result<()> {
+    pub fn reserve(&mut self, warehouse_id: i64, good_id: i64, delta: Decimal) -> Result<()> {
         self.stock_add(warehouse_id, good_id, "reserved", delta)
     }
 
@@ -1251,7 +1237,7 @@ impl Magazyn {
 
     // ---- products (goods with prices and stock) --------------------------
 
-    pub async fn price_list_id(&mut self, name: &str) -> Result<i64> {
+    pub fn price_list_id(&mut self, name: &str) -> Result<i64> {
         match self.first("price_lists.get.sql", Params::new().set("name", name))? {
             Some(r) => r.id(),
             None => Err(Error::Magazyn {
@@ -1262,7 +1248,7 @@ impl Magazyn {
         }
     }
 
-    pub async fn set_price(
+    pub fn set_price(
         &mut self,
         price_list_id: i64,
         good_id: i64,
@@ -1279,7 +1265,7 @@ impl Magazyn {
         Ok(())
     }
 
-    pub async fn set_quantity(
+    pub fn set_quantity(
         &mut self,
         warehouse_id: i64,
         good_id: i64,
@@ -1294,14 +1280,14 @@ impl Magazyn {
     }
 
     /// Stream the rows of a read-only template.
-    pub async fn for_each<F>(&mut self, name: &str, params: Params, f: F) -> Result<u64>
+    pub fn for_each<F>(&mut self, name: &str, params: Params, f: F) -> Result<u64>
     where
         F: FnMut(&MRow) -> Result<()>,
     {
         self.rows(name, &params, f)
     }
 
-    pub async fn close(self) {
+    pub fn close(self) {
         self.conn.close()
     }
 }

@@ -227,15 +227,14 @@ fn prices_update_the_list_and_add_only_when_asked() {
         .map(|r| r[0].clone())
         .collect();
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        let list = mag.price_list_id("Sklep1").await.unwrap();
+        let mut mag = open_magazyn(dir.path());
+        let list = mag.price_list_id("Sklep1").unwrap();
         for code in codes.iter().step_by(2) {
-            let id = mag.good_by_code(code).await.unwrap().unwrap();
+            let id = mag.good_by_code(code).unwrap().unwrap();
             mag.set_price(list, id, Decimal::ZERO, Decimal::ZERO)
-                .await
                 .unwrap();
         }
-        mag.close().await;
+        mag.close();
     });
     let half = codes.len().div_ceil(2) as i64;
     let entries = || {

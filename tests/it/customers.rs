@@ -178,7 +178,7 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
         })
         .unwrap();
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         let row = |code: &str, name: String, nip: Option<String>| magsync::magazyn::CustomerRow {
             code: code.into(),
             name,
@@ -188,15 +188,12 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
         let nip = by_nip.nip.clone().unwrap();
         let dashed = format!("{}-{}-{}-{}", &nip[..3], &nip[3..6], &nip[6..8], &nip[8..]);
         mag.customer_insert(&row("K-1", "Stara nazwa firmy".into(), Some(dashed)))
-            .await
             .unwrap();
         mag.customer_insert(&row("K-2", expected_name(by_name).to_uppercase(), None))
-            .await
             .unwrap();
         mag.customer_insert(&row("K-3", expected_name(by_name), None))
-            .await
             .unwrap();
-        mag.close().await;
+        mag.close();
     });
 
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
@@ -334,8 +331,8 @@ fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
     // An unrelated Magazyn customer of the same name, with an address.
     let name = expected_name(&c);
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
-        mag.begin().await.unwrap();
+        let mut mag = open_magazyn(dir.path());
+        mag.begin().unwrap();
         mag.customer_insert(&magsync::magazyn::CustomerRow {
             code: "K-0001".into(),
             name: name.clone(),
@@ -348,10 +345,9 @@ fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
             country_code: Some("PL".into()),
             is_company: false,
         })
-        .await
         .unwrap();
-        mag.commit().await.unwrap();
-        mag.close().await;
+        mag.commit().unwrap();
+        mag.close();
     });
     let row = || {
         magazyn_rows(

@@ -26,13 +26,12 @@ fn money_round_trips_exactly() {
         ("1.0005", "1.23"),
     ];
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
             .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        mag.begin().await.unwrap();
+        let list = mag.price_list_id("Detal").unwrap();
+        let wh = mag.warehouse_id("MAG").unwrap();
+        mag.begin().unwrap();
         let mut ids = Vec::new();
         for (i, (net, gross)) in cases.iter().enumerate() {
             let id = mag
@@ -41,20 +40,19 @@ fn money_round_trips_exactly() {
                     "Kwota",
                     "23",
                 ))
-                .await
                 .unwrap();
-            mag.set_price(list, id, d(net), d(gross)).await.unwrap();
-            mag.set_quantity(wh, id, d(net).abs()).await.unwrap();
+            mag.set_price(list, id, d(net), d(gross)).unwrap();
+            mag.set_quantity(wh, id, d(net).abs()).unwrap();
             // A reservation of the smallest unit.
-            mag.reserve(wh, id, d("0.0001")).await.unwrap();
+            mag.reserve(wh, id, d("0.0001")).unwrap();
             ids.push(id);
         }
-        mag.commit().await.unwrap();
+        mag.commit().unwrap();
         for ((net, gross), id) in cases.iter().zip(&ids) {
-            let (n, g) = mag.price_get(list, *id).await.unwrap().unwrap();
+            let (n, g) = mag.price_get(list, *id).unwrap().unwrap();
             assert_eq!((n, g), (d(net), d(gross)), "good {id}");
         }
-        mag.close().await;
+        mag.close();
     });
     // The same through a query, as text: no digit lost anywhere.
     let rows = magazyn_rows(
@@ -126,8 +124,8 @@ fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
     // The other program: a write transaction holding every stock row
     // (Firebird: row locks; SQLite: the database's write lock).
     let held = rt().block_on(async {
-        let mut other = open_magazyn(dir.path()).await;
-        other.begin().await.unwrap();
+        let mut other = open_magazyn(dir.path());
+        other.begin().unwrap();
         other
             .raw_exec("UPDATE stock SET quantity = quantity")
             .unwrap();
@@ -147,8 +145,8 @@ fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
     assert!(took.as_secs_f64() >= 3.0, "gave up after only {took:?}");
     rt().block_on(async {
         let mut other = held;
-        other.rollback().await.unwrap();
-        other.close().await;
+        other.rollback().unwrap();
+        other.close();
     });
     for t in ["orders", "order_lines", "magsync_batches"] {
         assert_eq!(

@@ -62,12 +62,11 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
     ];
     let mut expected = std::collections::BTreeMap::new();
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
             .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
+        let list = mag.price_list_id("Detal").unwrap();
+        let wh = mag.warehouse_id("MAG").unwrap();
         for (i, p) in data.products.iter().enumerate() {
             let symbol = if p.id == 9 {
                 "zw".to_string()
@@ -78,7 +77,6 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
                 .good_insert(&magsync::magazyn::GoodRow::new(
                     &p.model, &p.name_pl, &symbol,
                 ))
-                .await
                 .unwrap();
             let gross = d(grosses[i % grosses.len()]);
             mag.set_price(
@@ -87,18 +85,17 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
                 magsync::money::net_of_gross(gross, p.rate, 4).unwrap(),
                 gross,
             )
-            .await
             .unwrap();
             let qty = Decimal::from((p.id * 7) % 13);
-            mag.set_quantity(wh, id, qty).await.unwrap();
+            mag.set_quantity(wh, id, qty).unwrap();
             if p.id % 4 == 0 {
-                mag.reserve(wh, id, Decimal::from(2)).await.unwrap();
+                mag.reserve(wh, id, Decimal::from(2)).unwrap();
             }
             let reserved = if p.id % 4 == 0 { 2 } else { 0 };
             let avail = ((p.id * 7) % 13 - reserved - 1).max(0);
             expected.insert(p.id, (gross, p.rate, avail));
         }
-        mag.close().await;
+        mag.close();
     });
     let untouchable = [2i64, 3, 4, 5];
     let before = shop_rows(&db);
@@ -225,12 +222,11 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
         ),
     );
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
             .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
+        let list = mag.price_list_id("Detal").unwrap();
+        let wh = mag.warehouse_id("MAG").unwrap();
         for (code, name, vat, gross, qty) in [
             ("NEW-1", "Młynek do kawy", "23", "129.99", 4),
             ("NEW-2", "Kawa ziarnista", "8", "45.50", 9),
@@ -238,12 +234,11 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
         ] {
             let id = mag
                 .good_insert(&magsync::magazyn::GoodRow::new(code, name, vat))
-                .await
                 .unwrap();
-            mag.set_price(list, id, d(gross), d(gross)).await.unwrap();
-            mag.set_quantity(wh, id, Decimal::from(qty)).await.unwrap();
+            mag.set_price(list, id, d(gross), d(gross)).unwrap();
+            mag.set_quantity(wh, id, Decimal::from(qty)).unwrap();
         }
-        mag.close().await;
+        mag.close();
     });
     let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
     dry.ok();
@@ -345,16 +340,15 @@ fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off(
     let stocked = |q: &dyn Fn(i64) -> i64| {
         let fresh = stock.borrow().is_empty();
         rt().block_on(async {
-            let mut mag = open_magazyn(dir.path()).await;
+            let mut mag = open_magazyn(dir.path());
             if fresh {
                 mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-                    .await
                     .unwrap();
             }
-            let list = mag.price_list_id("Detal").await.unwrap();
-            let wh = mag.warehouse_id("MAG").await.unwrap();
+            let list = mag.price_list_id("Detal").unwrap();
+            let wh = mag.warehouse_id("MAG").unwrap();
             for p in &data.products {
-                let id = match mag.good_by_code(&p.model).await.unwrap() {
+                let id = match mag.good_by_code(&p.model).unwrap() {
                     Some(id) => id,
                     None => {
                         let id = mag
@@ -363,18 +357,15 @@ fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off(
                                 &p.name_pl,
                                 &p.rate.to_string(),
                             ))
-                            .await
                             .unwrap();
-                        mag.set_price(list, id, p.price, p.gross).await.unwrap();
+                        mag.set_price(list, id, p.price, p.gross).unwrap();
                         id
                     }
                 };
-                mag.set_quantity(wh, id, Decimal::from(q(p.id)))
-                    .await
-                    .unwrap();
+                mag.set_quantity(wh, id, Decimal::from(q(p.id))).unwrap();
                 stock.borrow_mut().insert(p.id, q(p.id));
             }
-            mag.close().await;
+            mag.close();
         });
     };
     let status = |id: i64| product(&db, id).2;

@@ -306,11 +306,10 @@ fn reconcile_compares_without_writing() {
     .ok();
     // The Magazyn's stock of one good changes after the push.
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         mag.set_quantity(1, 1, rust_decimal::Decimal::from(99))
-            .await
             .unwrap();
-        mag.close().await;
+        mag.close();
     });
     let shop_before = std::fs::read(dir.join("shop.db")).unwrap();
     let mag_before = magazyn_rows(&dir, "SELECT COUNT(*), MAX(updated_at) FROM orders");

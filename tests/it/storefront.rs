@@ -701,18 +701,15 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     assert_eq!(got, [d("23"), d("39.99"), d("49.19")]);
     // The products push: the Magazyn's gross shows on the product page.
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path()).await;
+        let mut mag = open_magazyn(dir.path());
         mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .await
             .unwrap();
-        let list = mag.price_list_id("Detal").await.unwrap();
-        let good = mag.good_by_code("DVD-DHWV").await.unwrap().unwrap();
-        mag.begin().await.unwrap();
-        mag.set_price(list, good, d("44.71"), d("54.99"))
-            .await
-            .unwrap();
-        mag.commit().await.unwrap();
-        mag.close().await;
+        let list = mag.price_list_id("Detal").unwrap();
+        let good = mag.good_by_code("DVD-DHWV").unwrap().unwrap();
+        mag.begin().unwrap();
+        mag.set_price(list, good, d("44.71"), d("54.99")).unwrap();
+        mag.commit().unwrap();
+        mag.close();
     });
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
     run.ok();

@@ -281,14 +281,13 @@ pub fn magazyn_url(dir: &Path) -> String {
 }
 
 /// Open (creating if needed) the Magazyn of a test directory.
-pub async fn open_magazyn(dir: &Path) -> magsync::magazyn::Magazyn {
+pub fn open_magazyn(dir: &Path) -> magsync::magazyn::Magazyn {
     magsync::magazyn::Magazyn::open(
         &magazyn_url(dir),
         firebird().map(|f| f.password.as_str()),
         true,
         magsync::templates::Templates::new(None),
     )
-    .await
     .unwrap()
 }
 
@@ -501,9 +500,9 @@ order_prefix = "S1/"
 /// `CAST(col AS VARCHAR(40))` and compare them as decimals.
 pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
     rt().block_on(async {
-        let mut m = open_magazyn(dir.path()).await;
+        let mut m = open_magazyn(dir.path());
         let rows = m.raw_rows(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        m.close().await;
+        m.close();
         rows
     })
 }
@@ -511,9 +510,9 @@ pub fn magazyn_rows(dir: &Dir, sql: &str) -> Vec<Vec<String>> {
 /// A statement on the Magazyn, as another program editing it would run.
 pub fn magazyn_exec(dir: &Dir, sql: &str) -> u64 {
     rt().block_on(async {
-        let mut m = open_magazyn(dir.path()).await;
+        let mut m = open_magazyn(dir.path());
         let n = m.raw_exec(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        m.close().await;
+        m.close();
         n
     })
 }
@@ -600,15 +599,12 @@ pub fn magazyn_stocked(
     stocking: impl Fn(&magsync::demo::Product) -> Stocking,
 ) {
     rt().block_on(async {
-        let mut mag = open_magazyn(dir).await;
+        let mut mag = open_magazyn(dir);
         let lists: Vec<String> = lists.iter().map(|l| l.to_string()).collect();
-        mag.seed(&["MAG".to_string()], &lists).await.unwrap();
-        let wh = mag.warehouse_id("MAG").await.unwrap();
-        let list = match lists.first() {
-            Some(l) => Some(mag.price_list_id(l).await.unwrap()),
-            None => None,
-        };
-        mag.begin().await.unwrap();
+        mag.seed(&["MAG".to_string()], &lists).unwrap();
+        let wh = mag.warehouse_id("MAG").unwrap();
+        let list = lists.first().map(|l| mag.price_list_id(l).unwrap());
+        mag.begin().unwrap();
         for p in products {
             let id = mag
                 .good_insert(&magsync::magazyn::GoodRow::new(
@@ -616,18 +612,17 @@ pub fn magazyn_stocked(
                     &p.name_pl,
                     &p.rate.to_string(),
                 ))
-                .await
                 .unwrap();
             let (price, quantity) = stocking(p);
             if let (Some(list), Some((net, gross))) = (list, price) {
-                mag.set_price(list, id, net, gross).await.unwrap();
+                mag.set_price(list, id, net, gross).unwrap();
             }
             if let Some(q) = quantity {
-                mag.set_quantity(wh, id, q).await.unwrap();
+                mag.set_quantity(wh, id, q).unwrap();
             }
         }
-        mag.commit().await.unwrap();
-        mag.close().await;
+        mag.commit().unwrap();
+        mag.close();
     });
 }
 
