@@ -50,14 +50,20 @@ fn round_to(d: Decimal, places: u32) -> Decimal {
     d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
 }
 
-/// Canonical text with a fixed number of places (`12.50`).
-pub fn fmt(d: Decimal, places: u32) -> String {
-    let mut r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+/// `d` rounded half-up to exactly `places` places (`12.5` → `12.50`), never
+/// a negative zero: the amount as a staging file writes it.
+pub fn fixed(d: Decimal, places: u32) -> Decimal {
+    let mut r = round_to(d, places);
     r.rescale(places);
     if r.is_zero() {
         r.set_sign_positive(true);
     }
-    r.to_string()
+    r
+}
+
+/// Canonical text with a fixed number of places (`12.50`).
+pub fn fmt(d: Decimal, places: u32) -> String {
+    fixed(d, places).to_string()
 }
 
 /// Parse a staging decimal (validated before; an empty value is zero).

@@ -8,8 +8,8 @@
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::staging::Item;
-use crate::staging::entities::{PRODUCT_UPDATES, WARNINGS};
+use crate::staging::entities::{ProductUpdate, WARNINGS, Warning};
+use crate::staging::records::Records;
 use crate::templates::Params;
 use serde::Serialize;
 
@@ -88,34 +88,29 @@ pub async fn reconcile(cfg: &Config, shop_id: &str) -> Result<Reconciliation> {
     }
     .await;
     let t = result?;
-    let (mut rd, _) = t.batch.reader(&PRODUCT_UPDATES)?;
-    let mut rec = Vec::new();
-    let u = &PRODUCT_UPDATES;
-    while let Some(Item::Record(_)) = rd.next(&mut rec)? {
-        let g = |c: &str| rec[u.col(c)].clone();
+    let mut updates = Records::<ProductUpdate>::open(&t.batch)?;
+    while let Some(u) = updates.next_record()? {
         let mut what = Vec::new();
-        if g("old_price") != g("new_price") {
-            what.push(format!("price {} → {}", g("old_price"), g("new_price")));
+        if u.old_price != u.new_price {
+            what.push(format!("price {} → {}", u.old_price, u.new_price));
         }
-        if g("old_quantity") != g("new_quantity") {
-            what.push(format!(
-                "quantity {} → {}",
-                g("old_quantity"),
-                g("new_quantity")
-            ));
+        if u.old_quantity != u.new_quantity {
+            what.push(format!("quantity {} → {}", u.old_quantity, u.new_quantity));
         }
-        if g("old_status") != g("new_status") {
-            what.push(format!("status {} → {}", g("old_status"), g("new_status")));
+        if u.old_status != u.new_status {
+            what.push(format!("status {} → {}", u.old_status, u.new_status));
         }
-        r.differing.push((g("model"), g("name"), what.join(", ")));
+        r.differing
+            .push((u.model.clone(), u.name.clone(), what.join(", ")));
     }
-    if t.batch.meta.files.iter().any(|f| f.entity == WARNINGS.name) {
-        let (mut rd, _) = t.batch.reader(&WARNINGS)?;
-        while let Some(Item::Record(_)) = rd.next(&mut rec)? {
-            let (key, code, msg) = (rec[1].clone(), rec[3].clone(), rec[4].clone());
-            match code.as_str() {
-                "no_shop_product" => r.goods_without_shop_product.push(key),
-                "duplicate_model" | "empty_model" => r.duplicate_or_empty_models.push(msg),
+    if t.batch.file_of(&WARNINGS).is_some() {
+        let mut warnings = Records::<Warning>::open(&t.batch)?;
+        while let Some(w) = warnings.next_record()? {
+            match w.code.as_str() {
+                "no_shop_product" => r.goods_without_shop_product.push(w.key.clone()),
+                "duplicate_model" | "empty_model" => {
+                    r.duplicate_or_empty_models.push(w.message.clone())
+                }
                 _ => {}
             }
         }

@@ -18,9 +18,10 @@ use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::Result;
 use crate::magazyn::{GoodRow, Magazyn};
-use crate::money;
-use crate::staging::entities::{GOODS, SHOP_DELETED, SHOP_PRODUCTS};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
+use crate::staging::entities::{GOODS, Good, SHOP_DELETED, SHOP_PRODUCTS, ShopProduct};
+use crate::staging::records::Records;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Record, Stage};
+use rust_decimal::Decimal;
 
 const FLOW: Flow = Flow::Catalog;
 
@@ -59,47 +60,39 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
     let sql = x.sql("catalog.extract.sql")?;
     let e = &SHOP_PRODUCTS;
     let mut out = x.bw.records(e)?;
-    let mut rec = e.empty_record();
+    let mut rec = Vec::new();
     let mut screened = super::Screened::default();
     x.db.for_each(&sql, &params, &x.codec, |r| {
-        rec[e.col("products_id")] = r.int("products_id")?.unwrap_or(0).to_string();
-        rec[e.col("model_count")] = r.int("model_count")?.unwrap_or(0).to_string();
-        for c in [
-            "model",
-            "name",
-            "description",
-            "tax_class_title",
-            "manufacturer",
-        ] {
-            rec[e.col(c)] = r.text_or_empty(c)?;
+        let class = r.int("tax_class_id")?;
+        let normal = |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize());
+        ShopProduct {
+            products_id: r.int("products_id")?.unwrap_or(0),
+            model_count: r.int("model_count")?.unwrap_or(0),
+            model: r.text_or_empty("model")?,
+            name: r.text_or_empty("name")?,
+            description: r.text_or_empty("description")?,
+            tax_class_title: r.text_or_empty("tax_class_title")?,
+            manufacturer: r.text_or_empty("manufacturer")?,
+            ean: match r.has("ean") {
+                true => r.text_or_empty("ean")?.trim().to_string(),
+                false => String::new(),
+            },
+            tax_class_id: class,
+            status: r.int("status")?,
+            tax_rate: Some(
+                rates
+                    .get(&class.unwrap_or(0))
+                    .copied()
+                    .unwrap_or_default()
+                    .normalize(),
+            ),
+            weight: normal(r.decimal("weight")?),
+            price: normal(r.decimal("price")?).unwrap_or_default(),
+            special_price: normal(r.decimal("special_price")?),
+            date_added: r.datetime("date_added")?.unwrap_or_default(),
+            last_modified: r.datetime("last_modified")?.unwrap_or_default(),
         }
-        rec[e.col("ean")] = if r.has("ean") {
-            r.text_or_empty("ean")?.trim().to_string()
-        } else {
-            String::new()
-        };
-        for c in ["tax_class_id", "status"] {
-            rec[e.col(c)] = r.int(c)?.map(|v| v.to_string()).unwrap_or_default();
-        }
-        let class = r.int("tax_class_id")?.unwrap_or(0);
-        rec[e.col("tax_rate")] = rates
-            .get(&class)
-            .copied()
-            .unwrap_or_default()
-            .normalize()
-            .to_string();
-        for c in ["weight", "price", "special_price"] {
-            rec[e.col(c)] = r
-                .decimal(c)?
-                .map(|d| d.normalize().to_string())
-                .unwrap_or_default();
-        }
-        if rec[e.col("price")].is_empty() {
-            rec[e.col("price")] = "0".into();
-        }
-        for c in ["date_added", "last_modified"] {
-            rec[e.col(c)] = r.datetime(c)?.unwrap_or_default();
-        }
+        .write_into(&mut rec);
         let changed = match seen.as_mut() {
             Some((fp, _)) => fp.changed(r.int("products_id")?.unwrap_or(0), &rec)?,
             None => true,
@@ -123,7 +116,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
 /// Why a shop product cannot identify a Magazyn good, if it cannot.
 pub fn code_problem(
     model: &str,
-    model_count: &str,
+    model_count: i64,
     code_length: usize,
 ) -> Option<(&'static str, String)> {
     if model.is_empty() {
@@ -132,7 +125,7 @@ pub fn code_problem(
             "the product has no model (products_model), so no Magazyn code".into(),
         ));
     }
-    if model_count.parse::<i64>().unwrap_or(0) > 1 {
+    if model_count > 1 {
         return Some((
             "duplicate_code",
             format!(
@@ -151,13 +144,15 @@ pub fn code_problem(
 
 /// The Magazyn VAT symbol of a shop tax class: `map.tax_class`, else the
 /// rate as a whole number (`23`, `8`, `5`, `0`).
-pub fn vat_symbol(shop: &crate::config::ShopConfig, class_title: &str, rate: &str) -> String {
+pub fn vat_symbol(
+    shop: &crate::config::ShopConfig,
+    class_title: &str,
+    rate: Option<Decimal>,
+) -> String {
     if let Some(s) = shop.map.tax_class.get(class_title) {
         return s.clone();
     }
-    money::parse(rate)
-        .map(|r| r.normalize().to_string())
-        .unwrap_or_else(|_| "0".into())
+    rate.unwrap_or_default().normalize().to_string()
 }
 
 // -------------------------------------------------------------- transform
@@ -171,34 +166,40 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let mut bw = BatchWriter::create(&cfg.site().work(), meta)?;
     let mut out = bw.records(&GOODS)?;
     let (src, dst) = (&SHOP_PRODUCTS, &GOODS);
-    let mut row = dst.empty_record();
+    let mut row = Vec::new();
     let mut counts = super::Counts::default();
-    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
-        let get = |c: &str| rec[src.col(c)].trim();
-        let model = get("model");
-        if let Some((code, msg)) = code_problem(model, get("model_count"), shop.catalog.code_length)
-        {
-            return bw.reject(src, rec, file, line, "model", code, &msg);
-        }
-        if get("name").is_empty() {
-            let msg = "the product has no name in the shop's language";
-            return bw.reject(src, rec, file, line, "name", "empty_name", msg);
-        }
-        row.iter_mut().for_each(String::clear);
-        row[dst.col("code")] = model.to_string();
-        row[dst.col("shop")] = shop_id.clone();
-        row[dst.col("products_id")] = get("products_id").to_string();
-        row[dst.col("name")] = get("name").to_string();
-        row[dst.col("description")] = rec[src.col("description")].clone();
-        row[dst.col("vat_symbol")] = vat_symbol(shop, get("tax_class_title"), get("tax_rate"));
-        row[dst.col("weight")] = get("weight").to_string();
-        row[dst.col("manufacturer")] = get("manufacturer").to_string();
-        row[dst.col("ean")] = get("ean").to_string();
-        match dst.validate(&row) {
-            Err(p) => bw.reject(src, rec, file, line, &p.field, p.code, &p.message),
-            Ok(()) => out.write(&row),
-        }
-    })?;
+    super::each_valid(
+        input,
+        &mut bw,
+        &mut counts,
+        |p: &ShopProduct, rec, file, line, bw| {
+            let model = p.model.trim();
+            if let Some((code, msg)) = code_problem(model, p.model_count, shop.catalog.code_length)
+            {
+                return bw.reject(src, rec, file, line, "model", code, &msg);
+            }
+            if p.name.trim().is_empty() {
+                let msg = "the product has no name in the shop's language";
+                return bw.reject(src, rec, file, line, "name", "empty_name", msg);
+            }
+            Good {
+                code: model.to_string(),
+                shop: shop_id.clone(),
+                products_id: p.products_id,
+                name: p.name.trim().to_string(),
+                description: p.description.clone(),
+                vat_symbol: vat_symbol(shop, p.tax_class_title.trim(), p.tax_rate),
+                weight: p.weight,
+                manufacturer: p.manufacturer.trim().to_string(),
+                ean: p.ean.trim().to_string(),
+            }
+            .write_into(&mut row);
+            match dst.validate(&row) {
+                Err(p) => bw.reject(src, rec, file, line, &p.field, p.code, &p.message),
+                Ok(()) => out.write(&row),
+            }
+        },
+    )?;
     bw.add(dst, out.finish()?);
     // Products deleted in the shop travel on: the load retires their links.
     super::pass_on(input, &mut bw, &SHOP_DELETED)?;
@@ -221,32 +222,26 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let shop = cfg.shop(&batch.meta.source.shop)?;
     let update = &shop.catalog.update;
     let symbols: Vec<String> = mag.vat_rates()?.into_iter().map(|(s, _)| s).collect();
-    let e = &GOODS;
-    let (mut reader, _) = batch.reader(e)?;
-    let mut rec = Vec::new();
+    let mut records = Records::<Good>::open(batch)?;
     let mut out = LoadOutcome::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue;
-        }
+    while let Some(g) = records.next_record()? {
         out.counts.records += 1;
-        let get = |c: &str| rec[e.col(c)].clone();
-        let opt = |c: &str| Some(rec[e.col(c)].clone()).filter(|s| !s.is_empty());
-        let code = get("code");
-        if !symbols.contains(&get("vat_symbol")) {
+        let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+        let code = g.code.clone();
+        if !symbols.contains(&g.vat_symbol) {
             out.counts.rejected += 1;
             out.rejects.push((
                 code,
                 "unknown_vat".into(),
-                format!("VAT symbol `{}` is not in the Magazyn's VAT dictionary: map the tax class in [shops.<id>.map.tax_class]", get("vat_symbol")),
+                format!("VAT symbol `{}` is not in the Magazyn's VAT dictionary: map the tax class in [shops.<id>.map.tax_class]", g.vat_symbol),
             ));
             continue;
         }
-        let mut wanted = GoodRow::new(&code, &get("name"), &get("vat_symbol"));
-        wanted.description = opt("description");
-        wanted.weight = opt("weight");
-        wanted.manufacturer = opt("manufacturer");
-        wanted.ean = opt("ean");
+        let mut wanted = GoodRow::new(&code, &g.name, &g.vat_symbol);
+        wanted.description = opt(&g.description);
+        wanted.weight = g.weight.map(|w| w.to_string());
+        wanted.manufacturer = opt(&g.manufacturer);
+        wanted.ean = opt(&g.ean);
         let id = match mag.good_get(&code)? {
             None => {
                 let id = mag.good_insert(&wanted)?;
@@ -306,7 +301,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
                 id
             }
         };
-        mag.link_put(&get("shop"), "product", &get("products_id"), id, batch.id())?;
+        let products_id = g.products_id.to_string();
+        mag.link_put(&g.shop, "product", &products_id, id, batch.id())?;
     }
     let shop_id = batch.meta.source.shop.clone();
     super::retire_deleted(mag, batch, &shop_id, &["product"], &mut out)?;
@@ -319,12 +315,12 @@ mod tests {
 
     #[test]
     fn codes_that_cannot_identify_a_good() {
-        assert_eq!(code_problem("", "0", 20).unwrap().0, "empty_code");
-        assert_eq!(code_problem("PL-1", "2", 20).unwrap().0, "duplicate_code");
+        assert_eq!(code_problem("", 0, 20).unwrap().0, "empty_code");
+        assert_eq!(code_problem("PL-1", 2, 20).unwrap().0, "duplicate_code");
         assert_eq!(
-            code_problem("ABCDEFGHIJKLMNOPQRSTU", "1", 20).unwrap().0,
+            code_problem("ABCDEFGHIJKLMNOPQRSTU", 1, 20).unwrap().0,
             "code_too_long"
         );
-        assert!(code_problem("PL-1", "1", 20).is_none());
+        assert!(code_problem("PL-1", 1, 20).is_none());
     }
 }

@@ -15,8 +15,9 @@ use crate::config::{Config, NipSource};
 use crate::error::{Error, Result};
 use crate::magazyn::{CustomerRow, Magazyn, MatchStep};
 use crate::polish;
-use crate::staging::entities::{CUSTOMERS, SHOP_CUSTOMERS, SHOP_DELETED};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
+use crate::staging::entities::{CUSTOMERS, Customer, SHOP_CUSTOMERS, SHOP_DELETED, ShopCustomer};
+use crate::staging::records::Records;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Record, Stage};
 
 const FLOW: Flow = Flow::Customers;
 
@@ -35,7 +36,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let sql = x.sql("customers.extract.sql")?;
     let mut out = x.bw.records(&SHOP_CUSTOMERS)?;
     let e = &SHOP_CUSTOMERS;
-    let mut rec = e.empty_record();
+    let mut rec = Vec::new();
     let mut last_id: Option<i64> = None;
     let mut screened = super::Screened::default();
     // The address book's edits touch no timestamp (address_book_process.php
@@ -50,32 +51,30 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             return Ok(()); // deduplicate on the key
         }
         last_id = Some(id);
-        rec[e.col("customers_id")] = id.to_string();
-        for (col, src) in [
-            ("gender", "gender"),
-            ("firstname", "firstname"),
-            ("lastname", "lastname"),
-            ("email", "email"),
-            ("telephone", "telephone"),
-            ("fax", "fax"),
-            ("company", "company"),
-            ("street", "street"),
-            ("suburb", "suburb"),
-            ("postcode", "postcode"),
-            ("city", "city"),
-            ("state", "state"),
-            ("country", "country"),
-            ("country_iso2", "country_iso2"),
-        ] {
-            rec[e.col(col)] = r.text_or_empty(src)?;
+        ShopCustomer {
+            customers_id: id,
+            gender: r.text_or_empty("gender")?,
+            firstname: r.text_or_empty("firstname")?,
+            lastname: r.text_or_empty("lastname")?,
+            email: r.text_or_empty("email")?,
+            telephone: r.text_or_empty("telephone")?,
+            fax: r.text_or_empty("fax")?,
+            company: r.text_or_empty("company")?,
+            street: r.text_or_empty("street")?,
+            suburb: r.text_or_empty("suburb")?,
+            postcode: r.text_or_empty("postcode")?,
+            city: r.text_or_empty("city")?,
+            state: r.text_or_empty("state")?,
+            country: r.text_or_empty("country")?,
+            country_iso2: r.text_or_empty("country_iso2")?,
+            nip: match r.has("nip") {
+                true => r.text_or_empty("nip")?,
+                false => String::new(),
+            },
+            created_at: r.datetime("created_at")?.unwrap_or_default(),
+            modified_at: r.datetime("modified_at")?.unwrap_or_default(),
         }
-        rec[e.col("nip")] = if r.has("nip") {
-            r.text_or_empty("nip")?
-        } else {
-            String::new()
-        };
-        rec[e.col("created_at")] = r.datetime("created_at")?.unwrap_or_default();
-        rec[e.col("modified_at")] = r.datetime("modified_at")?.unwrap_or_default();
+        .write_into(&mut rec);
         if seen.changed(id, &rec)? || full {
             screened.take(e, &rec, &mut out)?;
         }
@@ -148,102 +147,108 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 
     let src = &SHOP_CUSTOMERS;
     let dst = &CUSTOMERS;
-    let mut row = dst.empty_record();
+    let mut row = Vec::new();
     let mut counts = Counts::default();
-    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
-        let get = |c: &str| rec[src.col(c)].trim();
-        let id = get("customers_id");
-        let company = get("company");
-        let country = get("country_iso2").to_ascii_uppercase();
-        let buyer = BuyerNip::of(shop.nip_source, get("nip"), company, &country);
-        let person = format!("{} {}", get("firstname"), get("lastname"))
-            .trim()
-            .to_string();
-        let name = if buyer.company.is_empty() {
-            person
-        } else {
-            buyer.company.clone()
-        };
-        if name.is_empty() {
-            bw.reject(
-                src,
-                rec,
-                file,
-                line,
-                "lastname",
-                "empty_name",
-                "the customer has no name and no company",
-            )?;
-            return Ok(());
-        }
-        if let Some(msg) = &buyer.checksum_warning {
-            bw.warn(
-                dst.name,
-                &format!("{shop_id}/{id}"),
-                "nip",
-                "nip_checksum",
-                msg,
-            )?;
-        }
-        let raw_post = get("postcode");
-        let postcode = if country == "PL" || country.is_empty() {
-            match polish::normalize_pl_postcode(raw_post) {
-                Some(p) => p,
-                None => {
-                    if !raw_post.is_empty() {
-                        bw.warn(
-                            dst.name,
-                            &format!("{shop_id}/{id}"),
-                            "postcode",
-                            "postcode_format",
-                            &format!(
-                                "`{raw_post}` is not a Polish postcode dd-ddd; kept as written"
-                            ),
-                        )?;
-                    }
-                    raw_post.to_string()
-                }
+    super::each_valid(
+        input,
+        &mut bw,
+        &mut counts,
+        |c: &ShopCustomer, rec, file, line, bw| {
+            let id = c.customers_id;
+            let company = c.company.trim();
+            let country = c.country_iso2.trim().to_ascii_uppercase();
+            let buyer = BuyerNip::of(shop.nip_source, &c.nip, company, &country);
+            let person = format!("{} {}", c.firstname.trim(), c.lastname.trim())
+                .trim()
+                .to_string();
+            let name = if buyer.company.is_empty() {
+                person
+            } else {
+                buyer.company.clone()
+            };
+            if name.is_empty() {
+                bw.reject(
+                    src,
+                    rec,
+                    file,
+                    line,
+                    "lastname",
+                    "empty_name",
+                    "the customer has no name and no company",
+                )?;
+                return Ok(());
             }
-        } else {
-            raw_post.to_string()
-        };
-        if country.is_empty() {
-            bw.warn(
-                dst.name,
-                &format!("{shop_id}/{id}"),
-                "country_code",
-                "no_country",
-                "the customer's address has no country",
-            )?;
-        }
-        let street = match get("suburb") {
-            "" => get("street").to_string(),
-            s => format!("{}, {s}", get("street")),
-        };
-        row.iter_mut().for_each(String::clear);
-        row[dst.col("shop")] = shop_id.clone();
-        row[dst.col("shop_customer_id")] = id.to_string();
-        row[dst.col("code")] = format!("{}{id}", shop.customer_code_prefix);
-        row[dst.col("name")] = name;
-        row[dst.col("nip")] = buyer.nip;
-        row[dst.col("email")] = get("email").to_string();
-        row[dst.col("phone")] = get("telephone").to_string();
-        row[dst.col("street")] = street;
-        row[dst.col("postcode")] = postcode;
-        row[dst.col("city")] = get("city").to_string();
-        row[dst.col("country_code")] = country;
-        row[dst.col("is_company")] = if company.is_empty() { "0" } else { "1" }.into();
-        row[dst.col("source_modified")] = match get("modified_at") {
-            "" => get("created_at").to_string(),
-            m => m.to_string(),
-        };
-        if let Err(p) = dst.validate(&row) {
-            bw.reject(src, rec, file, line, &p.field, p.code, &p.message)?;
-            return Ok(());
-        }
-        out.write(&row)?;
-        Ok(())
-    })?;
+            if let Some(msg) = &buyer.checksum_warning {
+                bw.warn(
+                    dst.name,
+                    &format!("{shop_id}/{id}"),
+                    "nip",
+                    "nip_checksum",
+                    msg,
+                )?;
+            }
+            let raw_post = c.postcode.trim();
+            let postcode = if country == "PL" || country.is_empty() {
+                match polish::normalize_pl_postcode(raw_post) {
+                    Some(p) => p,
+                    None => {
+                        if !raw_post.is_empty() {
+                            bw.warn(
+                                dst.name,
+                                &format!("{shop_id}/{id}"),
+                                "postcode",
+                                "postcode_format",
+                                &format!(
+                                    "`{raw_post}` is not a Polish postcode dd-ddd; kept as written"
+                                ),
+                            )?;
+                        }
+                        raw_post.to_string()
+                    }
+                }
+            } else {
+                raw_post.to_string()
+            };
+            if country.is_empty() {
+                bw.warn(
+                    dst.name,
+                    &format!("{shop_id}/{id}"),
+                    "country_code",
+                    "no_country",
+                    "the customer's address has no country",
+                )?;
+            }
+            let street = match c.suburb.trim() {
+                "" => c.street.trim().to_string(),
+                s => format!("{}, {s}", c.street.trim()),
+            };
+            Customer {
+                shop: shop_id.clone(),
+                shop_customer_id: id,
+                code: format!("{}{id}", shop.customer_code_prefix),
+                name,
+                nip: buyer.nip,
+                email: c.email.trim().to_string(),
+                phone: c.telephone.trim().to_string(),
+                street,
+                postcode,
+                city: c.city.trim().to_string(),
+                country_code: country,
+                is_company: !company.is_empty(),
+                source_modified: match c.modified_at.trim() {
+                    "" => c.created_at.trim().to_string(),
+                    m => m.to_string(),
+                },
+            }
+            .write_into(&mut row);
+            if let Err(p) = dst.validate(&row) {
+                bw.reject(src, rec, file, line, &p.field, p.code, &p.message)?;
+                return Ok(());
+            }
+            out.write(&row)?;
+            Ok(())
+        },
+    )?;
     bw.add(dst, out.finish()?);
     // Customers deleted in the shop travel on: the load retires their links.
     super::pass_on(input, &mut bw, &SHOP_DELETED)?;
@@ -260,34 +265,27 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
 }
 
 async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
-    let e = &CUSTOMERS;
     mag.refresh_customer_keys()?;
-    let (mut reader, _) = batch.reader(e)?;
-    let mut rec = Vec::new();
+    let mut records = Records::<Customer>::open(batch)?;
     let mut out = LoadOutcome::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue; // verify_rows has already refused such a batch
-        }
+    while let Some(c) = records.next_record()? {
         out.counts.records += 1;
-        let get = |c: &str| rec[e.col(c)].clone();
-        let opt = |c: &str| Some(rec[e.col(c)].clone()).filter(|s| !s.is_empty());
-        let shop = get("shop");
-        let shop_id = get("shop_customer_id");
+        let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+        let (shop, shop_id) = (&c.shop, c.shop_customer_id.to_string());
         let wanted = CustomerRow {
-            code: get("code"),
-            name: get("name"),
-            nip: opt("nip"),
-            email: opt("email"),
-            phone: opt("phone"),
-            street: opt("street"),
-            postcode: opt("postcode"),
-            city: opt("city"),
-            country_code: opt("country_code"),
-            is_company: get("is_company") == "1",
+            code: c.code.clone(),
+            name: c.name.clone(),
+            nip: opt(&c.nip),
+            email: opt(&c.email),
+            phone: opt(&c.phone),
+            street: opt(&c.street),
+            postcode: opt(&c.postcode),
+            city: opt(&c.city),
+            country_code: opt(&c.country_code),
+            is_company: c.is_company,
         };
         let key = format!("{shop}/{shop_id}");
-        match upsert(mag, &shop, &shop_id, &wanted, batch.id(), true)? {
+        match upsert(mag, shop, &shop_id, &wanted, batch.id(), true)? {
             Upsert::Inserted(_) => {
                 out.counts.inserted += 1;
                 out.change(Change::Insert {

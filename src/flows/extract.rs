@@ -131,7 +131,7 @@ impl<'c> ExtractRun<'c> {
             );
 
         let mut meta = BatchMeta::new(
-            flow.as_str(),
+            flow,
             Stage::Extracted,
             cfg.format,
             Source {

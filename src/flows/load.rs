@@ -179,7 +179,7 @@ pub fn write_receipt(
     meta.source.site = cfg.site.clone();
     meta.source.encoding = None;
     // What was written: the Magazyn, or (products) the shop.
-    if batch.meta.flow == "products" {
+    if batch.meta.flow == Flow::Products {
         meta.source.system = "oscommerce".into();
         meta.source.profile = cfg
             .shop(&batch.meta.source.shop)

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
 use crate::shop::{ShopDb, TextCodec};
 use crate::staging::batch::ChannelInfo;
-use crate::staging::{Batch, BatchWriter};
+use crate::staging::{Batch, BatchWriter, Record};
 use crate::templates::Templates;
 
 pub use crate::base::{Counts, Flow};
@@ -63,14 +63,13 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::Lo
 }
 
 pub fn flow_of(batch: &Batch) -> Result<Flow> {
-    Flow::parse(&batch.meta.flow)
-        .ok_or_else(|| Error::batch(batch.id(), format!("unknown flow `{}`", batch.meta.flow)))
+    Ok(batch.meta.flow)
 }
 
 /// Refuse a batch of another flow or stage than a step takes.
 pub fn expect(batch: &Batch, flow: Flow, stage: crate::staging::Stage, step: &str) -> Result<()> {
     let m = &batch.meta;
-    if m.flow != flow.as_str() || m.stage != stage {
+    if m.flow != flow || m.stage != stage {
         return Err(Error::batch(
             batch.id(),
             format!(
@@ -90,21 +89,24 @@ pub fn expect(batch: &Batch, flow: Flow, stage: crate::staging::Stage, step: &st
     Ok(())
 }
 
-/// Every record of `entity` in `input` that reads and validates, handed to
-/// `f` with its line; the others go to the rejects file of `bw` with the
-/// reason. Counts every record read in `counts.records`.
-pub fn each_valid<F>(
+/// Every record of `T`'s entity in `input` that reads and validates, read
+/// into one reused `T` and handed to `f` with its text (for a reject) and
+/// line; the others go to the rejects file of `bw` with the reason. Counts
+/// every record read in `counts.records`.
+pub fn each_valid<T, F>(
     input: &Batch,
-    entity: &'static crate::staging::Entity,
     bw: &mut BatchWriter,
     counts: &mut Counts,
     mut f: F,
 ) -> Result<()>
 where
-    F: FnMut(&[String], &str, u64, &mut BatchWriter) -> Result<()>,
+    T: Record,
+    F: FnMut(&T, &[String], &str, u64, &mut BatchWriter) -> Result<()>,
 {
+    let entity = T::ENTITY;
     let (mut reader, file) = input.reader(entity)?;
     let mut rec = Vec::new();
+    let mut typed = T::default();
     while let Some(item) = reader.next(&mut rec)? {
         counts.records += 1;
         match item {
@@ -116,10 +118,12 @@ where
             } => {
                 bw.reject(entity, &rec, &file, line, &field, code, &message)?;
             }
-            crate::staging::Item::Record(line) => match entity.validate(&rec) {
-                Err(p) => bw.reject(entity, &rec, &file, line, &p.field, p.code, &p.message)?,
-                Ok(()) => f(&rec, &file, line, bw)?,
-            },
+            crate::staging::Item::Record(line) => {
+                match entity.validate(&rec).and_then(|()| typed.read_into(&rec)) {
+                    Err(p) => bw.reject(entity, &rec, &file, line, &p.field, p.code, &p.message)?,
+                    Ok(()) => f(&typed, &rec, &file, line, bw)?,
+                }
+            }
         }
     }
     Ok(())
@@ -145,6 +149,18 @@ impl Screened {
             true => out.write(rec),
             false => Ok(()),
         }
+    }
+
+    /// Write `rec`, checked by the caller already.
+    pub fn pass(&mut self, rec: &[String], out: &mut crate::staging::RecordWriter) -> Result<()> {
+        self.read += 1;
+        out.write(rec)
+    }
+
+    /// Set `rec` aside for the rejects, with the problem found in it.
+    pub fn set_aside(&mut self, rec: &[String], p: crate::staging::FieldProblem) {
+        self.read += 1;
+        self.invalid.push((rec.to_vec(), p));
     }
 
     /// Whether `rec` is valid; an invalid one is set aside for the rejects.

@@ -17,8 +17,9 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::magazyn::Magazyn;
 use crate::money;
-use crate::staging::entities::{PRICE_ENTRIES, SHOP_PRODUCTS};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Stage};
+use crate::staging::entities::{PRICE_ENTRIES, PriceEntry, SHOP_PRODUCTS, ShopProduct};
+use crate::staging::records::Records;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Record, Stage};
 use rust_decimal::Decimal;
 
 const FLOW: Flow = Flow::Prices;
@@ -37,45 +38,48 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let mut out = bw.records(&PRICE_ENTRIES)?;
     let (src, dst) = (&SHOP_PRODUCTS, &PRICE_ENTRIES);
     let mut counts = super::Counts::default();
-    super::each_valid(input, src, &mut bw, &mut counts, |rec, file, line, bw| {
-        let get = |c: &str| rec[src.col(c)].trim();
-        let length = shop.catalog.code_length;
-        if let Some((code, msg)) =
-            super::catalog::code_problem(get("model"), get("model_count"), length)
-        {
-            return bw.reject(src, rec, file, line, "model", code, &msg);
-        }
-        let special = shop.prices.use_special && !get("special_price").is_empty();
-        let field = if special { "special_price" } else { "price" };
-        let (net, rate) = match (money::parse(get(field)), money::parse(get("tax_rate"))) {
-            (Ok(n), Ok(r)) => (n, r),
-            (Err(m), _) => return bw.reject(src, rec, file, line, field, "not_decimal", &m),
-            (_, Err(m)) => return bw.reject(src, rec, file, line, "tax_rate", "not_decimal", &m),
-        };
-        let Some(gross) = gross_of(net, rate) else {
-            return bw.reject(
-                src,
-                rec,
-                file,
-                line,
-                field,
-                "out_of_range",
-                &format!(
-                    "the gross of {} at {rate} % VAT is out of range (beyond 28 digits)",
-                    get(field)
-                ),
-            );
-        };
-        out.write(&[
-            get("model").to_string(),
-            shop_id.clone(),
-            get("products_id").to_string(),
-            if special { "special" } else { "price" }.to_string(),
-            money::fmt(net, 4),
-            rate.normalize().to_string(),
-            money::fmt(gross, 2),
-        ])
-    })?;
+    let mut row = Vec::new();
+    super::each_valid(
+        input,
+        &mut bw,
+        &mut counts,
+        |p: &ShopProduct, rec, file, line, bw| {
+            let length = shop.catalog.code_length;
+            let model = p.model.trim();
+            if let Some((code, msg)) = super::catalog::code_problem(model, p.model_count, length) {
+                return bw.reject(src, rec, file, line, "model", code, &msg);
+            }
+            let (field, net) = match p.special_price {
+                Some(special) if shop.prices.use_special => ("special_price", special),
+                _ => ("price", p.price),
+            };
+            let rate = p.tax_rate.unwrap_or_default();
+            let Some(gross) = gross_of(net, rate) else {
+                return bw.reject(
+                    src,
+                    rec,
+                    file,
+                    line,
+                    field,
+                    "out_of_range",
+                    &format!(
+                        "the gross of {net} at {rate} % VAT is out of range (beyond 28 digits)"
+                    ),
+                );
+            };
+            PriceEntry {
+                code: model.to_string(),
+                shop: shop_id.clone(),
+                products_id: p.products_id,
+                source: if field == "price" { "price" } else { "special" }.to_string(),
+                net: money::fixed(net, 4),
+                vat_rate: rate.normalize(),
+                gross: money::fixed(gross, 2),
+            }
+            .write_into(&mut row);
+            out.write(&row)
+        },
+    )?;
     bw.add(dst, out.finish()?);
     counts.rejected = bw.rejected;
     counts.warnings = bw.warned;
@@ -108,19 +112,11 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         });
     }
     let list = mag.price_list_id(&shop.import_price_list)?;
-    let e = &PRICE_ENTRIES;
-    let (mut reader, _) = batch.reader(e)?;
-    let mut rec = Vec::new();
+    let mut records = Records::<PriceEntry>::open(batch)?;
     let mut out = LoadOutcome::default();
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue;
-        }
+    while let Some(p) = records.next_record()? {
         out.counts.records += 1;
-        let get = |c: &str| rec[e.col(c)].clone();
-        let code = get("code");
-        let dec = |c: &str| money::parse(&get(c)).map_err(|m| Error::record(e.name, &code, c, m));
-        let (net, gross) = (dec("net")?, dec("gross")?);
+        let (code, net, gross) = (p.code.clone(), p.net, p.gross);
         let Some(good) = mag.good_by_code(&code)? else {
             out.warnings.push((
                 code.clone(),
@@ -165,10 +161,14 @@ mod tests {
     use crate::staging::batch::Source;
     use crate::staging::{BatchMeta, Format};
 
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
     /// An extracted prices batch of one shop product priced `price`.
     fn extracted(cfg: &Config, price: &str) -> Batch {
         let meta = BatchMeta::new(
-            FLOW.as_str(),
+            FLOW,
             Stage::Extracted,
             Format::Csv,
             Source {
@@ -181,16 +181,16 @@ mod tests {
         );
         let mut bw = BatchWriter::create(&cfg.site().outbox(), meta).unwrap();
         let mut w = bw.records(&SHOP_PRODUCTS).unwrap();
-        let mut rec = SHOP_PRODUCTS.empty_record();
-        for (c, v) in [
-            ("products_id", "7"),
-            ("model", "ABC-1"),
-            ("model_count", "1"),
-            ("tax_rate", "23"),
-            ("price", price),
-        ] {
-            rec[SHOP_PRODUCTS.col(c)] = v.into();
+        let mut rec = Vec::new();
+        ShopProduct {
+            products_id: 7,
+            model: "ABC-1".into(),
+            model_count: 1,
+            tax_rate: Some(dec("23")),
+            price: dec(price),
+            ..ShopProduct::default()
         }
+        .write_into(&mut rec);
         w.write(&rec).unwrap();
         bw.add(&SHOP_PRODUCTS, w.finish().unwrap());
         bw.finish().unwrap()

@@ -24,13 +24,15 @@
 use super::load::{Change, LoadOutcome, Note};
 use super::{Counts, Flow, Stepped};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::money::{self, round4};
 use crate::shop::ShopDb;
 use crate::staging::entities::{
-    MAGAZYN_GOODS, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES, SPECIAL_CHANGES,
+    MAGAZYN_GOODS, MagazynGood, PRODUCT_CREATES, PRODUCT_UNDO, PRODUCT_UPDATES, ProductCreate,
+    ProductUndo, ProductUpdate, SPECIAL_CHANGES, SpecialChange,
 };
-use crate::staging::{Batch, BatchMeta, BatchWriter, Item, Source, Stage};
+use crate::staging::records::Records;
+use crate::staging::{Batch, BatchMeta, BatchWriter, Record, Source, Stage};
 use crate::templates::{Params, Sql, Templates};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -72,7 +74,7 @@ pub fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
         mag.price_list_id(&specials_list)?;
     }
     let mut meta = BatchMeta::new(
-        FLOW.as_str(),
+        FLOW,
         Stage::Extracted,
         cfg.format,
         Source {
@@ -106,6 +108,9 @@ pub fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     let mut out = bw.records(&MAGAZYN_GOODS)?;
     let e = &MAGAZYN_GOODS;
     let mut rec = e.empty_record();
+    let mut good = MagazynGood::default();
+    // The one column magsync computes rather than reads.
+    let computed = e.index("available");
     let mut screened = super::Screened::default();
     let params = Params::new()
         .set("price_list", shop.price_list.as_str())
@@ -114,29 +119,32 @@ pub fn extract(cfg: &Config, shop_id: &str) -> Result<Stepped> {
     // One moment of the Magazyn: prices and stock that belong together.
     mag.begin_snapshot()?;
     mag.for_each("products.extract.sql", params, |r| {
-        for c in [
-            "code",
-            "name",
-            "vat_symbol",
-            "vat_rate",
-            "barcodes",
-            "net",
-            "gross",
-            "quantity",
-            "reserved",
-            "special_net",
-            "special_gross",
-        ] {
-            rec[e.col(c)] = r.text(c)?.trim().to_string();
+        // The template's columns are the entity's, by name.
+        for (i, (slot, c)) in rec.iter_mut().zip(e.columns).enumerate() {
+            *slot = match Some(i) == computed {
+                true => "0".into(),
+                false => r.text(c.name)?.trim().to_string(),
+            };
         }
-        let dec = |c: &str| money::parse(&rec[e.col(c)]);
-        rec[e.col("available")] = match (dec("quantity"), dec("reserved")) {
-            (Ok(q), Ok(res)) => {
-                available(q, res, opts.subtract_reserved, opts.safety_buffer).to_string()
+        match e.validate(&rec).and_then(|()| good.read_into(&rec)) {
+            Ok(()) => {
+                good.available = available(
+                    good.quantity,
+                    good.reserved,
+                    opts.subtract_reserved,
+                    opts.safety_buffer,
+                );
+                good.write_into(&mut rec);
+                screened.pass(&rec, &mut out)
             }
-            _ => String::new(),
-        };
-        screened.take(e, &rec, &mut out)
+            Err(p) => {
+                if let Some(slot) = computed.and_then(|i| rec.get_mut(i)) {
+                    slot.clear();
+                }
+                screened.set_aside(&rec, p);
+                Ok(())
+            }
+        }
     })?;
     mag.commit()?;
     mag.close();
@@ -432,71 +440,71 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     let mut special_changes: Option<crate::staging::RecordWriter> = None;
     let driven = m.settings.contains_key("specials_price_list");
     let mut matched: HashMap<i64, String> = HashMap::new();
-    let mut row = u.empty_record();
+    let mut row = Vec::new();
     let mut read = Counts::default();
-    super::each_valid(input, e, &mut bw, &mut read, |rec, file, line, bw| {
-        let get = |c: &str| rec[e.col(c)].as_str();
-        let code = get("code");
-        // The shop product whose model is the code, else a barcode alias.
-        let keys =
-            std::iter::once(code).chain(get("barcodes").split(' ').filter(|b| !b.is_empty()));
-        let hit = keys.filter_map(|k| by_model.get(k).map(|v| (k, v))).next();
-        let Some((key, idx)) = hit else {
-            let Some(cw) = creates.as_mut() else {
-                bw.warn(
-                    u.name,
-                    code,
-                    "good_code",
-                    "no_shop_product",
-                    &format!("good `{code}` ({}) has no shop product", get("name")),
-                )?;
+    super::each_valid(
+        input,
+        &mut bw,
+        &mut read,
+        |g: &MagazynGood, rec, file, line, bw| {
+            let code = g.code.as_str();
+            // The shop product whose model is the code, else a barcode alias.
+            let keys = std::iter::once(code).chain(g.barcodes.split(' ').filter(|b| !b.is_empty()));
+            let hit = keys.filter_map(|k| by_model.get(k).map(|v| (k, v))).next();
+            let Some((key, idx)) = hit else {
+                let Some(cw) = creates.as_mut() else {
+                    bw.warn(
+                        u.name,
+                        code,
+                        "good_code",
+                        "no_shop_product",
+                        &format!("good `{code}` ({}) has no shop product", g.name),
+                    )?;
+                    return Ok(());
+                };
+                if code.chars().count() > shop_cfg.products.model_length {
+                    bw.warn(PRODUCT_CREATES.name, code, "model", "model_too_long", &format!("good `{code}` is longer than the shop's products_model ({} characters): not created", shop_cfg.products.model_length))?;
+                } else if g.gross.is_none() {
+                    bw.warn(
+                        PRODUCT_CREATES.name,
+                        code,
+                        "gross",
+                        "no_price",
+                        &format!("good `{code}` has no price on the price list: not created"),
+                    )?;
+                } else if let Some((class, rate)) = class_for(&g.vat_symbol, g.vat_rate) {
+                    let net = match shop_price(true, None, g.gross, rate) {
+                        Ok(net) => net.unwrap_or_default(),
+                        Err((code, msg)) => {
+                            return bw.reject(e, rec, file, line, "gross", code, &msg);
+                        }
+                    };
+                    ProductCreate {
+                        model: code.to_string(),
+                        name: match g.name.is_empty() {
+                            true => code.to_string(),
+                            false => g.name.clone(),
+                        },
+                        tax_class_id: class,
+                        vat_rate: rate,
+                        gross: g.gross,
+                        price: money::fixed(net, 4),
+                        quantity: g.available,
+                    }
+                    .write_into(&mut row);
+                    cw.get_or_open(bw)?.write(&row)?;
+                    counts.inserted += 1;
+                } else {
+                    bw.warn(PRODUCT_CREATES.name, code, "vat_symbol", "no_tax_class", &format!("good `{code}`: no shop tax class for VAT {} (map it in [shops.<id>.map.tax_class]): not created", g.vat_symbol))?;
+                }
                 return Ok(());
             };
-            let good_rate = money::parse(get("vat_rate"))
-                .ok()
-                .filter(|_| !get("vat_rate").is_empty());
-            if code.chars().count() > shop_cfg.products.model_length {
-                bw.warn(PRODUCT_CREATES.name, code, "model", "model_too_long", &format!("good `{code}` is longer than the shop's products_model ({} characters): not created", shop_cfg.products.model_length))?;
-            } else if get("gross").is_empty() {
-                bw.warn(
-                    PRODUCT_CREATES.name,
-                    code,
-                    "gross",
-                    "no_price",
-                    &format!("good `{code}` has no price on the price list: not created"),
-                )?;
-            } else if let Some((class, rate)) = class_for(get("vat_symbol"), good_rate) {
-                let net = match shop_price(true, "", get("gross"), rate) {
-                    Ok(net) => net.unwrap_or_default(),
-                    Err((code, msg)) => {
-                        return bw.reject(e, rec, file, line, "gross", code, &msg);
-                    }
-                };
-                cw.get_or_open(bw)?.write(&[
-                    code.to_string(),
-                    if get("name").is_empty() {
-                        code.to_string()
-                    } else {
-                        get("name").to_string()
-                    },
-                    class.to_string(),
-                    rate.to_string(),
-                    get("gross").to_string(),
-                    money::fmt(net, 4),
-                    get("available").to_string(),
-                ])?;
-                counts.inserted += 1;
-            } else {
-                bw.warn(PRODUCT_CREATES.name, code, "vat_symbol", "no_tax_class", &format!("good `{code}`: no shop tax class for VAT {} (map it in [shops.<id>.map.tax_class]): not created", get("vat_symbol")))?;
+            if key.is_empty() || idx.len() != 1 {
+                return Ok(()); // reported above
             }
-            return Ok(());
-        };
-        if key.is_empty() || idx.len() != 1 {
-            return Ok(()); // reported above
-        }
-        let p = &products[idx[0]];
-        if let Some(other) = matched.insert(p.id, code.to_string()) {
-            bw.warn(
+            let p = &products[idx[0]];
+            if let Some(other) = matched.insert(p.id, code.to_string()) {
+                bw.warn(
                 u.name,
                 &p.id.to_string(),
                 "model",
@@ -506,123 +514,124 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
                     p.id
                 ),
             )?;
-            matched.insert(p.id, other);
-            return Ok(());
-        }
-        // A class with no rate in the home zone is taxed at 0 % by the
-        // shop: price it so, say so, and push the stock all the same.
-        let rate = match rates.get(&p.tax_class) {
-            Some(r) => *r,
-            None => {
-                if p.tax_class != 0 {
-                    bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone, so the shop charges 0 % VAT on it; the price is pushed at 0 %", p.id, p.model, p.tax_class))?;
+                matched.insert(p.id, other);
+                return Ok(());
+            }
+            // A class with no rate in the home zone is taxed at 0 % by the
+            // shop: price it so, say so, and push the stock all the same.
+            let rate = match rates.get(&p.tax_class) {
+                Some(r) => *r,
+                None => {
+                    if p.tax_class != 0 {
+                        bw.warn(u.name, &p.id.to_string(), "vat_rate", "no_tax_rate", &format!("product {} `{}`: tax class {} has no rate in the shop's home zone, so the shop charges 0 % VAT on it; the price is pushed at 0 %", p.id, p.model, p.tax_class))?;
+                    }
+                    Decimal::ZERO
                 }
-                Decimal::ZERO
+            };
+            if let Some(good_rate) = g.vat_rate
+                && good_rate != rate
+            {
+                bw.warn(u.name, &p.id.to_string(), "vat_rate", "vat_mismatch", &format!("product {} `{}`: the shop applies {rate} %, the Magazyn good has VAT {} ({good_rate} %); the price keeps the Magazyn gross at the shop's rate", p.id, p.model, g.vat_symbol))?;
             }
-        };
-        if let Ok(good_rate) = money::parse(get("vat_rate"))
-            && !get("vat_rate").is_empty()
-            && good_rate != rate
-        {
-            bw.warn(u.name, &p.id.to_string(), "vat_rate", "vat_mismatch", &format!("product {} `{}`: the shop applies {rate} %, the Magazyn good has VAT {} ({good_rate} %); the price keeps the Magazyn gross at the shop's rate", p.id, p.model, get("vat_symbol")))?;
-        }
-        let new_price = match shop_price(gross_shop, get("net"), get("gross"), rate) {
-            Ok(Some(price)) => price,
-            Err((code, msg)) => return bw.reject(e, rec, file, line, "gross", code, &msg),
-            Ok(None) => {
-                bw.warn(
-                    u.name,
-                    &p.id.to_string(),
-                    "gross",
-                    "no_price",
-                    &format!("good `{code}` has no price on the price list: the shop price stays"),
-                )?;
-                p.price
-            }
-        };
-        // The specials: the Magazyn's specials list drives them where the
-        // batch says so; else a running one is ended on request, or named.
-        let running = specials.get(&p.id).copied();
-        let target = match driven {
-            true => match shop_price(gross_shop, get("special_net"), get("special_gross"), rate) {
-                Ok(t) => t,
-                Err((code, msg)) => {
-                    return bw.reject(e, rec, file, line, "special_gross", code, &msg);
+            let new_price = match shop_price(gross_shop, g.net, g.gross, rate) {
+                Ok(Some(price)) => price,
+                Err((code, msg)) => return bw.reject(e, rec, file, line, "gross", code, &msg),
+                Ok(None) => {
+                    bw.warn(
+                        u.name,
+                        &p.id.to_string(),
+                        "gross",
+                        "no_price",
+                        &format!(
+                            "good `{code}` has no price on the price list: the shop price stays"
+                        ),
+                    )?;
+                    p.price
                 }
-            },
-            false => None,
-        };
-        let change = match (running, target) {
-            (Some((_, now)), Some(t)) if now == t => None,
-            (Some((id, now)), Some(t)) => Some(("update", id, Some(now), Some(t))),
-            (Some((id, now)), None) if driven || shop_cfg.products.end_specials => {
-                Some(("end", id, Some(now), None))
+            };
+            // The specials: the Magazyn's specials list drives them where the
+            // batch says so; else a running one is ended on request, or named.
+            let running = specials.get(&p.id).copied();
+            let target = match driven {
+                true => match shop_price(gross_shop, g.special_net, g.special_gross, rate) {
+                    Ok(t) => t,
+                    Err((code, msg)) => {
+                        return bw.reject(e, rec, file, line, "special_gross", code, &msg);
+                    }
+                },
+                false => None,
+            };
+            let change = match (running, target) {
+                (Some((_, now)), Some(t)) if now == t => None,
+                (Some((id, now)), Some(t)) => Some(("update", id, Some(now), Some(t))),
+                (Some((id, now)), None) if driven || shop_cfg.products.end_specials => {
+                    Some(("end", id, Some(now), None))
+                }
+                (Some((_, now)), None) => {
+                    bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends (end_specials = true ends it)", p.id, p.model, money::fmt(now, 4), money::fmt(new_price, 4)))?;
+                    None
+                }
+                (None, Some(t)) => Some(("create", 0, None, Some(t))),
+                (None, None) => None,
+            };
+            if let Some((action, specials_id, old, new)) = change {
+                if special_changes.is_none() {
+                    special_changes = Some(crate::staging::RecordWriter::create(
+                        &bw.scratch("data/special_changes.csv"),
+                        &SPECIAL_CHANGES,
+                        crate::staging::Format::Csv,
+                    )?);
+                }
+                if let Some(w) = special_changes.as_mut() {
+                    SpecialChange {
+                        action: action.into(),
+                        specials_id,
+                        products_id: p.id,
+                        model: p.model.clone(),
+                        old_price: old.map(|d| money::fixed(d, 4)),
+                        new_price: new.map(|d| money::fixed(d, 4)),
+                    }
+                    .write_into(&mut row);
+                    w.write(&row)?;
+                }
             }
-            (Some((_, now)), None) => {
-                bw.warn(u.name, &p.id.to_string(), "new_price", "special_active", &format!("product {} `{}`: a running special ({} net) hides the price pushed ({} net): the shop shows the special until it ends (end_specials = true ends it)", p.id, p.model, money::fmt(now, 4), money::fmt(new_price, 4)))?;
-                None
+            let sold = in_flight.get(&p.id).copied().unwrap_or(0);
+            let new_quantity = g.available.saturating_sub(sold).max(0);
+            let new_status = match hide {
+                // Shown: hidden when the stock runs out.
+                Some(t) if p.status != 0 => i64::from(new_quantity > t),
+                // Hidden by magsync: shown again when the stock returns.
+                Some(t) if was_hidden.contains(&p.id) => i64::from(new_quantity > t),
+                // Disabled by the admin (or hiding is off): left as it is.
+                _ => p.status,
+            };
+            if new_status == 0 && (p.status != 0 || was_hidden.contains(&p.id)) && hide.is_some() {
+                hidden.insert(p.id);
             }
-            (None, Some(t)) => Some(("create", 0, None, Some(t))),
-            (None, None) => None,
-        };
-        if let Some((action, specials_id, old, new)) = change {
-            if special_changes.is_none() {
-                special_changes = Some(crate::staging::RecordWriter::create(
-                    &bw.scratch("data/special_changes.csv"),
-                    &SPECIAL_CHANGES,
-                    crate::staging::Format::Csv,
-                )?);
+            if new_price == p.price && new_quantity == p.quantity && new_status == p.status {
+                counts.unchanged += 1;
+                return Ok(());
             }
-            if let Some(w) = special_changes.as_mut() {
-                let change = SpecialChange {
-                    action: action.into(),
-                    specials_id,
-                    products_id: p.id,
-                    model: p.model.clone(),
-                    old,
-                    new,
-                };
-                w.write(&change.row())?;
+            counts.updated += 1;
+            ProductUpdate {
+                products_id: p.id,
+                model: p.model.clone(),
+                name: p.name.clone(),
+                good_code: code.to_string(),
+                vat_rate: rate,
+                gross: g.gross,
+                old_price: money::fixed(p.price, 4),
+                new_price: money::fixed(new_price, 4),
+                old_quantity: p.quantity,
+                new_quantity,
+                old_status: p.status,
+                new_status,
             }
-        }
-        let sold = in_flight.get(&p.id).copied().unwrap_or(0);
-        let new_quantity: i64 = get("available")
-            .parse::<i64>()
-            .map(|a| a.saturating_sub(sold).max(0))
-            .unwrap_or(p.quantity);
-        let new_status = match hide {
-            // Shown: hidden when the stock runs out.
-            Some(t) if p.status != 0 => i64::from(new_quantity > t),
-            // Hidden by magsync: shown again when the stock returns.
-            Some(t) if was_hidden.contains(&p.id) => i64::from(new_quantity > t),
-            // Disabled by the admin (or hiding is off): left as it is.
-            _ => p.status,
-        };
-        if new_status == 0 && (p.status != 0 || was_hidden.contains(&p.id)) && hide.is_some() {
-            hidden.insert(p.id);
-        }
-        if new_price == p.price && new_quantity == p.quantity && new_status == p.status {
-            counts.unchanged += 1;
-            return Ok(());
-        }
-        counts.updated += 1;
-        row.iter_mut().for_each(String::clear);
-        let mut set = |c: &str, v: String| row[u.col(c)] = v;
-        set("products_id", p.id.to_string());
-        set("model", p.model.clone());
-        set("name", p.name.clone());
-        set("good_code", code.to_string());
-        set("vat_rate", rate.to_string());
-        set("gross", get("gross").to_string());
-        set("old_price", money::fmt(p.price, 4));
-        set("new_price", money::fmt(new_price, 4));
-        set("old_quantity", p.quantity.to_string());
-        set("new_quantity", new_quantity.to_string());
-        set("old_status", p.status.to_string());
-        set("new_status", new_status.to_string());
-        out.write(&row)?;
-        Ok(())
-    })?;
+            .write_into(&mut row);
+            out.write(&row)?;
+            Ok(())
+        },
+    )?;
     counts.records = read.records;
     bw.add(u, out.finish()?);
     if let Some(w) = special_changes {
@@ -649,17 +658,15 @@ pub async fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
 /// `Err((code, message))`: no price can be made of the values (a reject).
 fn shop_price(
     gross_shop: bool,
-    net: &str,
-    gross: &str,
+    net: Option<Decimal>,
+    gross: Option<Decimal>,
     rate: Decimal,
 ) -> std::result::Result<Option<Decimal>, (&'static str, String)> {
-    let parse = |v: &str| money::parse(v).map_err(|m| ("not_decimal", m));
-    Ok(match gross {
-        "" => None,
-        _ if !gross_shop && !net.is_empty() => Some(round4(parse(net)?)),
-        g => {
-            let gross = parse(g)?;
-            let net = money::net_of_gross(gross, rate, 4).ok_or_else(|| {
+    Ok(match (gross, net) {
+        (None, _) => None,
+        (Some(_), Some(net)) if !gross_shop => Some(round4(net)),
+        (Some(g), _) => {
+            let net = money::net_of_gross(g, rate, 4).ok_or_else(|| {
                 (
                     "out_of_range",
                     format!("the net of {g} at {rate} % VAT is out of range"),
@@ -684,51 +691,44 @@ impl Lazy {
 
 // ------------------------------------------------------------------- load
 
+/// What a push sets of a shop product: its price, quantity and status.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Listing {
+    price: Decimal,
+    quantity: i64,
+    status: i64,
+}
+
 /// A planned change, read from a `product_updates` batch.
 struct Planned {
     id: i64,
     model: String,
     name: String,
-    old: (Decimal, i64, i64),
-    new: (Decimal, i64, i64),
+    old: Listing,
+    new: Listing,
 }
 
 fn planned(batch: &Batch) -> Result<Vec<Planned>> {
-    let u = &PRODUCT_UPDATES;
-    let (mut reader, _) = batch.reader(u)?;
-    let mut rec = Vec::new();
+    let mut records = Records::<ProductUpdate>::open(batch)?;
     let mut out = Vec::new();
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue; // verify_rows has refused such a batch already
-        }
-        let get = |c: &str| rec[u.col(c)].as_str();
-        let bad = |c: &str, m: String| Error::record(u.name, get("products_id"), c, m);
-        let int = |c: &str| {
-            get(c)
-                .parse::<i64>()
-                .map_err(|e| bad(c, format!("`{}`: {e}", get(c))))
-        };
-        let dec = |c: &str| money::parse(get(c)).map_err(|m| bad(c, m));
+    while let Some(u) = records.next_record()? {
         out.push(Planned {
-            id: int("products_id")?,
-            model: get("model").to_string(),
-            name: get("name").to_string(),
-            old: (dec("old_price")?, int("old_quantity")?, int("old_status")?),
-            new: (dec("new_price")?, int("new_quantity")?, int("new_status")?),
+            id: u.products_id,
+            model: u.model.clone(),
+            name: u.name.clone(),
+            old: Listing {
+                price: u.old_price,
+                quantity: u.old_quantity,
+                status: u.old_status,
+            },
+            new: Listing {
+                price: u.new_price,
+                quantity: u.new_quantity,
+                status: u.new_status,
+            },
         });
     }
     Ok(out)
-}
-
-/// A change to a shop special, read from a `special_changes` file.
-struct SpecialChange {
-    action: String,
-    specials_id: i64,
-    products_id: i64,
-    model: String,
-    old: Option<Decimal>,
-    new: Option<Decimal>,
 }
 
 impl SpecialChange {
@@ -737,53 +737,29 @@ impl SpecialChange {
         let price = opt_price;
         let (old, new) = match self.action.as_str() {
             "end" => (
-                format!("running at {} net", price(self.old)),
+                format!("running at {} net", price(self.old_price)),
                 "ended".into(),
             ),
-            "create" => ("none".into(), format!("running at {} net", price(self.new))),
-            _ => (price(self.old), price(self.new)),
+            "create" => (
+                "none".into(),
+                format!("running at {} net", price(self.new_price)),
+            ),
+            _ => (price(self.old_price), price(self.new_price)),
         };
         Change::Update {
             key: self.model.clone(),
             fields: vec![("special".into(), old, new)],
         }
     }
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.action.clone(),
-            self.specials_id.to_string(),
-            self.products_id.to_string(),
-            self.model.clone(),
-            opt_price(self.old),
-            opt_price(self.new),
-        ]
-    }
 }
 
-fn planned_specials(batch: &Batch) -> Result<Vec<SpecialChange>> {
-    let e = &SPECIAL_CHANGES;
-    if batch.file_of(e).is_none() {
-        return Ok(Vec::new());
-    }
-    let (mut reader, _) = batch.reader(e)?;
-    let mut rec = Vec::new();
+/// The records of an optional file of a batch (none when it has none).
+fn all_of<T: Record + Clone>(batch: &Batch) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    while let Some(item) = reader.next(&mut rec)? {
-        if matches!(item, Item::Record(_)) {
-            let price = |c: &str| {
-                money::parse(&rec[e.col(c)])
-                    .ok()
-                    .filter(|_| !rec[e.col(c)].is_empty())
-            };
-            out.push(SpecialChange {
-                action: rec[e.col("action")].clone(),
-                specials_id: rec[e.col("specials_id")].parse().unwrap_or(0),
-                products_id: rec[e.col("products_id")].parse().unwrap_or(0),
-                model: rec[e.col("model")].clone(),
-                old: price("old_price"),
-                new: price("new_price"),
-            });
+    if batch.file_of(T::ENTITY).is_some() {
+        let mut records = Records::<T>::open(batch)?;
+        while let Some(r) = records.next_record()? {
+            out.push(r.clone());
         }
     }
     Ok(out)
@@ -799,10 +775,10 @@ async fn special_still(
     Ok(match (s.action.as_str(), running) {
         ("end", Some((id, _))) if id == s.specials_id => Ok(()),
         ("end", _) => Err(true),
-        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.old => Ok(()),
-        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.new => Err(true),
+        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.old_price => Ok(()),
+        ("update", Some((id, p))) if id == s.specials_id && Some(p) == s.new_price => Err(true),
         ("create", None) => Ok(()),
-        ("create", Some((_, p))) if Some(p) == s.new => Err(true),
+        ("create", Some((_, p))) if Some(p) == s.new_price => Err(true),
         _ => Err(false),
     })
 }
@@ -817,8 +793,8 @@ fn opt_price(d: Option<Decimal>) -> String {
 /// is found at undo time).
 fn special_statement(s: &SpecialChange, undo: bool, id: i64, now: &str) -> (&'static str, Params) {
     let (old, new) = match undo {
-        false => (s.old, s.new),
-        true => (s.new, s.old),
+        false => (s.old_price, s.new_price),
+        true => (s.new_price, s.old_price),
     };
     let p = Params::new().set("specials_id", id).set("now", now);
     match (s.action.as_str(), undo) {
@@ -832,11 +808,11 @@ fn special_statement(s: &SpecialChange, undo: bool, id: i64, now: &str) -> (&'st
         (_, false) => (
             "products.create_special.sql",
             p.set("products_id", s.products_id)
-                .set("price", opt_price(s.new)),
+                .set("price", opt_price(s.new_price)),
         ),
         (_, true) => (
             "products.delete_special.sql",
-            p.set("new_price", opt_price(s.new)),
+            p.set("new_price", opt_price(s.new_price)),
         ),
     }
 }
@@ -854,47 +830,13 @@ async fn undo_special(shop: &mut Shop, s: &SpecialChange, now: &str) -> Result<b
         // A created special: the product's running one at the price the
         // push wrote (its id was not known when the undo was saved).
         "create" => match shop.running_special(s.products_id).await? {
-            Some((id, p)) if Some(p) == s.new => id,
+            Some((id, p)) if Some(p) == s.new_price => id,
             _ => return Ok(false),
         },
         _ => s.specials_id,
     };
     let (sql, p) = special_statement(s, true, id, now);
     Ok(shop.db.execute(&shop.sql(sql)?, &p).await? == 1)
-}
-
-/// A product to create, read from a `product_creates` file.
-struct Create {
-    model: String,
-    name: String,
-    tax_class: i64,
-    price: Decimal,
-    quantity: i64,
-}
-
-fn planned_creates(batch: &Batch) -> Result<Vec<Create>> {
-    let c = &PRODUCT_CREATES;
-    if batch.file_of(c).is_none() {
-        return Ok(Vec::new());
-    }
-    let (mut reader, _) = batch.reader(c)?;
-    let mut rec = Vec::new();
-    let mut out = Vec::new();
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue;
-        }
-        let get = |k: &str| rec[c.col(k)].as_str();
-        out.push(Create {
-            model: get("model").to_string(),
-            name: get("name").to_string(),
-            tax_class: get("tax_class_id").parse().unwrap_or(0),
-            price: money::parse(get("price"))
-                .map_err(|m| Error::record(c.name, get("model"), "price", m))?,
-            quantity: get("quantity").parse().unwrap_or(0),
-        });
-    }
-    Ok(out)
 }
 
 /// Ids of the shop products with this model.
@@ -911,7 +853,7 @@ async fn ids_by_model(shop: &mut Shop, model: &str) -> Result<Vec<i64>> {
 }
 
 /// A shop product's current price, quantity, status and last-modified.
-async fn current(shop: &mut Shop, id: i64) -> Result<Option<((Decimal, i64, i64), String)>> {
+async fn current(shop: &mut Shop, id: i64) -> Result<Option<(Listing, String)>> {
     let sql = shop.sql("products.get.sql")?;
     let mut found = None;
     shop.db
@@ -921,11 +863,11 @@ async fn current(shop: &mut Shop, id: i64) -> Result<Option<((Decimal, i64, i64)
             &shop.codec,
             |r| {
                 found = Some((
-                    (
-                        r.decimal("price")?.unwrap_or_default(),
-                        r.int("quantity")?.unwrap_or(0),
-                        r.int("status")?.unwrap_or(0),
-                    ),
+                    Listing {
+                        price: r.decimal("price")?.unwrap_or_default(),
+                        quantity: r.int("quantity")?.unwrap_or(0),
+                        status: r.int("status")?.unwrap_or(0),
+                    },
                     r.datetime("last_modified")?.unwrap_or_default(),
                 ));
                 Ok(())
@@ -935,27 +877,27 @@ async fn current(shop: &mut Shop, id: i64) -> Result<Option<((Decimal, i64, i64)
     Ok(found)
 }
 
-fn fields(old: (Decimal, i64, i64), new: (Decimal, i64, i64)) -> Vec<(String, String, String)> {
+fn fields(old: Listing, new: Listing) -> Vec<(String, String, String)> {
     let mut f = Vec::new();
-    if old.0 != new.0 {
+    if old.price != new.price {
         f.push((
             "products_price".into(),
-            money::fmt(old.0, 4),
-            money::fmt(new.0, 4),
+            money::fmt(old.price, 4),
+            money::fmt(new.price, 4),
         ));
     }
-    if old.1 != new.1 {
+    if old.quantity != new.quantity {
         f.push((
             "products_quantity".into(),
-            old.1.to_string(),
-            new.1.to_string(),
+            old.quantity.to_string(),
+            new.quantity.to_string(),
         ));
     }
-    if old.2 != new.2 {
+    if old.status != new.status {
         f.push((
             "products_status".into(),
-            old.2.to_string(),
-            new.2.to_string(),
+            old.status.to_string(),
+            new.status.to_string(),
         ));
     }
     f
@@ -982,11 +924,11 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     super::expect(batch, FLOW, Stage::Transformed, "load")?;
     batch.verify_rows()?;
     let plan = planned(batch)?;
-    let creates = planned_creates(batch)?;
-    let specials = planned_specials(batch)?;
+    let creates = all_of::<ProductCreate>(batch)?;
+    let specials = all_of::<SpecialChange>(batch)?;
     let mut out = LoadOutcome::default();
     out.counts.records = (plan.len() + creates.len() + specials.len()) as u64;
-    let created_what = |c: &Create| {
+    let created_what = |c: &ProductCreate| {
         format!(
             "{} (net {}, {} in stock), inactive",
             c.name,
@@ -1083,12 +1025,12 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     for p in &to_write {
         let params = Params::new()
             .set("products_id", p.id)
-            .set("new_price", money::fmt(p.new.0, 4))
-            .set("new_quantity", p.new.1)
-            .set("new_status", p.new.2)
-            .set("old_price", money::fmt(p.old.0, 4))
-            .set("old_quantity", p.old.1)
-            .set("old_status", p.old.2);
+            .set("new_price", money::fmt(p.new.price, 4))
+            .set("new_quantity", p.new.quantity)
+            .set("new_status", p.new.status)
+            .set("old_price", money::fmt(p.old.price, 4))
+            .set("old_quantity", p.old.quantity)
+            .set("old_status", p.old.status);
         if shop.db.execute(&update, &params).await? == 1 {
             out.counts.updated += 1;
             out.change(Change::Update {
@@ -1143,7 +1085,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 .set("quantity", c.quantity)
                 .set("model", c.model.as_str())
                 .set("price", money::fmt(c.price, 4))
-                .set("tax_class_id", c.tax_class);
+                .set("tax_class_id", c.tax_class_id);
             let id = shop.db.insert(&create, &params).await?;
             // Text goes into the shop the way the shop stores it.
             let name = crate::templates::Value::Bytes(shop.codec.encode(&c.name));
@@ -1180,7 +1122,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     // refused (changed since, gone) is none of them.
     let refused: Vec<i64> = plan
         .iter()
-        .filter(|p| p.old.2 != 0 && p.new.2 == 0)
+        .filter(|p| p.old.status != 0 && p.new.status == 0)
         .filter(|p| out.rejects.iter().any(|r| r.0 == p.id.to_string()))
         .map(|p| p.id)
         .collect();
@@ -1207,42 +1149,42 @@ fn write_undo(
     cfg: &Config,
     batch: &Batch,
     rows: &[(&Planned, String)],
-    created: &[&Create],
+    created: &[&ProductCreate],
     specials: &[&SpecialChange],
 ) -> Result<Batch> {
     let dirs = cfg.site();
     let meta = BatchMeta::derived(batch, Stage::Undo, crate::staging::Format::Csv);
     let mut bw = BatchWriter::create(&dirs.undo(), meta)?;
     let mut w = bw.records(&PRODUCT_UNDO)?;
+    let mut row = Vec::new();
     for (p, last_modified) in rows {
-        w.write(&[
-            p.id.to_string(),
-            p.model.clone(),
-            money::fmt(p.old.0, 4),
-            p.old.1.to_string(),
-            p.old.2.to_string(),
-            last_modified.clone(),
-            money::fmt(p.new.0, 4),
-            p.new.1.to_string(),
-            p.new.2.to_string(),
-            "0".into(),
-        ])?;
+        ProductUndo {
+            products_id: p.id,
+            model: p.model.clone(),
+            price_before: money::fixed(p.old.price, 4),
+            quantity_before: p.old.quantity,
+            status_before: p.old.status,
+            last_modified_before: last_modified.clone(),
+            price_written: money::fixed(p.new.price, 4),
+            quantity_written: p.new.quantity,
+            status_written: p.new.status,
+            created: false,
+        }
+        .write_into(&mut row);
+        w.write(&row)?;
     }
     // Products about to be created: undo deletes them (found by model) while
     // they are still exactly as created.
     for c in created {
-        w.write(&[
-            "0".to_string(),
-            c.model.clone(),
-            "0".into(),
-            "0".into(),
-            "0".into(),
-            String::new(),
-            money::fmt(c.price, 4),
-            c.quantity.to_string(),
-            "0".into(),
-            "1".into(),
-        ])?;
+        ProductUndo {
+            model: c.model.clone(),
+            price_written: money::fixed(c.price, 4),
+            quantity_written: c.quantity,
+            created: true,
+            ..ProductUndo::default()
+        }
+        .write_into(&mut row);
+        w.write(&row)?;
     }
     bw.add(&PRODUCT_UNDO, w.finish()?);
     if !specials.is_empty() {
@@ -1252,7 +1194,8 @@ fn write_undo(
             crate::staging::Format::Csv,
         )?;
         for s in specials {
-            w.write(&s.row())?;
+            s.write_into(&mut row);
+            w.write(&row)?;
         }
         bw.add(&SPECIAL_CHANGES, w.finish()?);
     }
@@ -1274,8 +1217,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
     let m = &batch.meta;
     super::expect(batch, FLOW, Stage::Undo, "undo")?;
     batch.verify_rows()?;
-    let e = &PRODUCT_UNDO;
-    let (mut reader, _) = batch.reader(e)?;
+    let mut records = Records::<ProductUndo>::open(batch)?;
     let mut shop = Shop::open(cfg, &m.source.shop).await?;
     let (begin, restore, commit) = (
         shop.sql("transaction.sql")?,
@@ -1292,25 +1234,19 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
         already: 0,
         kept: Vec::new(),
     };
-    let mut rec = Vec::new();
     shop.db.execute(&begin, &Params::new()).await?;
     // The kill tests read this line to know a kill landed after BEGIN.
     tracing::debug!(target: "magsync::tx", "shop transaction begun");
-    while let Some(item) = reader.next(&mut rec)? {
-        if !matches!(item, Item::Record(_)) {
-            continue;
-        }
-        let get = |c: &str| rec[e.col(c)].clone();
-        if get("created") == "1" {
-            let model = get("model");
+    while let Some(u) = records.next_record()? {
+        if u.created {
+            let model = u.model.clone();
             let ids = ids_by_model(&mut shop, &model).await?;
-            let written_qty: i64 = get("quantity_written").parse().unwrap_or(0);
             let mut deleted = false;
             if let [id] = ids.as_slice() {
                 let p = Params::new()
                     .set("products_id", *id)
                     .set("model", model.as_str())
-                    .set("quantity_written", written_qty);
+                    .set("quantity_written", u.quantity_written);
                 if shop.db.execute(&delete, &p).await? == 1 {
                     shop.db.execute(&delete_rest, &p).await?;
                     shop.db.execute(&delete_links, &p).await?;
@@ -1328,32 +1264,23 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             }
             continue;
         }
-        let id: i64 = get("products_id").parse().map_err(|err| {
-            Error::record(
-                e.name,
-                get("model"),
-                "products_id",
-                format!("`{}`: {err}", get("products_id")),
-            )
-        })?;
-        let int = |c: &str| get(c).parse::<i64>().unwrap_or(0);
-        let dec = |c: &str| money::parse(&get(c)).unwrap_or_default();
-        let before = (
-            dec("price_before"),
-            int("quantity_before"),
-            int("status_before"),
-        );
-        let written = (
-            dec("price_written"),
-            int("quantity_written"),
-            int("status_written"),
-        );
-        let lm = get("last_modified_before");
+        let id = u.products_id;
+        let before = Listing {
+            price: u.price_before,
+            quantity: u.quantity_before,
+            status: u.status_before,
+        };
+        let written = Listing {
+            price: u.price_written,
+            quantity: u.quantity_written,
+            status: u.status_written,
+        };
+        let lm = &u.last_modified_before;
         let params = Params::new()
             .set("products_id", id)
-            .set("price_before", money::fmt(before.0, 4))
-            .set("quantity_before", before.1)
-            .set("status_before", before.2)
+            .set("price_before", money::fmt(before.price, 4))
+            .set("quantity_before", before.quantity)
+            .set("status_before", before.status)
             .set(
                 "last_modified_before",
                 if lm.is_empty() {
@@ -1362,9 +1289,9 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
                     lm.replace('T', " ").into()
                 },
             )
-            .set("price_written", money::fmt(written.0, 4))
-            .set("quantity_written", written.1)
-            .set("status_written", written.2);
+            .set("price_written", money::fmt(written.price, 4))
+            .set("quantity_written", written.quantity)
+            .set("status_written", written.status);
         if shop.db.execute(&restore, &params).await? == 1 {
             res.restored += 1;
             continue;
@@ -1372,7 +1299,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
         match current(&mut shop, id).await? {
             Some((now, _)) if now == before => res.already += 1,
             Some((now, _)) => res.kept.push((
-                format!("{id} {}", get("model")),
+                format!("{id} {}", u.model),
                 "changed_since".into(),
                 format!(
                     "changed in the shop since the push ({:?}): left as it is",
@@ -1380,7 +1307,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
                 ),
             )),
             None => res.kept.push((
-                format!("{id} {}", get("model")),
+                format!("{id} {}", u.model),
                 "gone".into(),
                 "no longer in the shop".into(),
             )),
@@ -1388,7 +1315,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
     }
     // The push's changes to specials, taken back where the shop still
     // holds what the push left.
-    let specials = planned_specials(batch)?;
+    let specials = all_of::<SpecialChange>(batch)?;
     if !specials.is_empty() {
         let now = shop.now().await?;
         for s in &specials {
@@ -1399,8 +1326,10 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             let running = shop.running_special(s.products_id).await?;
             let before = match s.action.as_str() {
                 "end" => running.is_some_and(|(id, _)| id == s.specials_id),
-                "update" => running.is_some_and(|(id, p)| id == s.specials_id && Some(p) == s.old),
-                _ => running.is_none_or(|(_, p)| Some(p) != s.new),
+                "update" => {
+                    running.is_some_and(|(id, p)| id == s.specials_id && Some(p) == s.old_price)
+                }
+                _ => running.is_none_or(|(_, p)| Some(p) != s.new_price),
             };
             if before {
                 res.already += 1;
@@ -1442,9 +1371,12 @@ mod tests {
         assert_eq!(available(d(&format!("-{max}")), d("0"), true, 5), 0);
         assert_eq!(available(d(max), d(&format!("-{max}")), true, -5), i64::MAX);
         // A gross shop's net of the largest gross at 23 %: in range.
-        assert!(matches!(shop_price(true, "", max, d("23")), Ok(Some(_))));
+        assert!(matches!(
+            shop_price(true, None, Some(d(max)), d("23")),
+            Ok(Some(_))
+        ));
         // At a rate that makes the divisor zero or negative: a reject.
-        let err = shop_price(true, "", "10.00", d("-100")).unwrap_err();
+        let err = shop_price(true, None, Some(d("10.00")), d("-100")).unwrap_err();
         assert_eq!(err.0, "out_of_range", "{}", err.1);
     }
 
@@ -1462,7 +1394,7 @@ mod tests {
                 );
                 // The net the products flow writes into a gross-priority
                 // shop, and what the shop shows for it.
-                let net = shop_price(true, "", gross, r).unwrap().unwrap();
+                let net = shop_price(true, None, Some(g), r).unwrap().unwrap();
                 assert_eq!(
                     money::gross_of_net(net, r, 2),
                     Some(g),

@@ -129,7 +129,7 @@ pub fn export(batch: &Batch, out: &Path) -> Result<Vec<(String, usize)>> {
     let m = &batch.meta;
     let mut info = vec![
         ("batch", m.batch_id.clone()),
-        ("flow", m.flow.clone()),
+        ("flow", m.flow.as_str().to_string()),
         ("stage", m.stage.as_str().to_string()),
         ("shop", m.source.shop.clone()),
         ("created_at", m.created_at.clone()),

@@ -13,6 +13,7 @@ use super::bag;
 use super::codec::{Format, Item, RecordReader, RecordWriter, WrittenFile};
 use super::entities;
 use super::schema::Entity;
+use crate::base::Flow;
 use crate::error::{Error, IoContext, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -103,7 +104,7 @@ pub struct FileEntry {
 pub struct BatchMeta {
     pub format_version: String,
     pub batch_id: String,
-    pub flow: String,
+    pub flow: Flow,
     pub stage: Stage,
     pub format: Format,
     pub created_at: String,
@@ -128,12 +129,12 @@ pub struct BatchMeta {
 }
 
 impl BatchMeta {
-    pub fn new(flow: &str, stage: Stage, format: Format, source: Source) -> BatchMeta {
+    pub fn new(flow: Flow, stage: Stage, format: Format, source: Source) -> BatchMeta {
         let now = chrono::Utc::now();
         let id = format!(
             "{}.{}.{}.{}",
             source.shop,
-            flow,
+            flow.as_str(),
             stage.as_str(),
             now.format("%Y%m%dt%H%M%S%.3fz")
                 .to_string()
@@ -142,7 +143,7 @@ impl BatchMeta {
         BatchMeta {
             format_version: FORMAT_VERSION.to_string(),
             batch_id: id,
-            flow: flow.to_string(),
+            flow,
             stage,
             format,
             created_at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -163,21 +164,13 @@ impl BatchMeta {
     /// carrying its watermark, channel and settings.
     pub fn derived(parent: &Batch, stage: Stage, format: Format) -> BatchMeta {
         let p = &parent.meta;
-        let mut m = BatchMeta::new(&p.flow, stage, format, p.source.clone());
+        let mut m = BatchMeta::new(p.flow, stage, format, p.source.clone());
         m.parent = Some(p.batch_id.clone());
         m.parent_tagmanifest_sha256 = Some(parent.tag_sha256.clone());
         m.watermark = p.watermark.clone();
         m.channel = p.channel.clone();
         m.settings = p.settings.clone();
         m
-    }
-
-    pub fn rows_of(&self, entity: &str) -> u64 {
-        self.files
-            .iter()
-            .filter(|f| f.entity == entity)
-            .map(|f| f.rows)
-            .sum()
     }
 }
 
@@ -752,7 +745,7 @@ mod create_tests {
     fn two_writers_started_in_the_same_millisecond_never_share_a_directory() {
         let root = tempfile::tempdir().unwrap();
         let meta = BatchMeta::new(
-            "orders",
+            Flow::Orders,
             Stage::Extracted,
             crate::staging::Format::Csv,
             Source {

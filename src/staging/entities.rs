@@ -2,515 +2,521 @@
 //! describes the same definitions for other programs; the XSDs under
 //! `templates/staging/` are checked against them by the tests.
 
-use super::schema::{ColType::*, Column as C, Entity};
+use super::schema::Entity;
 
+crate::entities! {
 /// Customers as read from the shop (customers flow, stage `extracted`).
 /// A faithful copy of the shop's data: no normalisation, and never a
 /// password or password hash.
-pub static SHOP_CUSTOMERS: Entity = Entity {
+pub static SHOP_CUSTOMERS: Entity => ShopCustomer {
     name: "shop_customers",
     file: "shop_customers",
     record: "customer",
-    key: &["customers_id"],
+    key: ["customers_id"],
     description: "registered shop customers with their default address",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("customers_id", Int).req(),
-        C::new("gender", Code),
-        C::new("firstname", Text),
-        C::new("lastname", Text),
-        C::new("email", Text),
-        C::new("telephone", Code),
-        C::new("fax", Code),
-        C::new("company", Text),
-        C::new("street", Text),
-        C::new("suburb", Text),
-        C::new("postcode", Code),
-        C::new("city", Text),
-        C::new("state", Text),
-        C::new("country", Text),
-        C::new("country_iso2", Code),
-        C::new("nip", Code),
-        C::new("created_at", DateTime),
-        C::new("modified_at", DateTime),
-    ],
-};
+    parent_key: [],
+    columns {
+        customers_id: Int.req(),
+        gender: Code,
+        firstname: Text,
+        lastname: Text,
+        email: Text,
+        telephone: Code,
+        fax: Code,
+        company: Text,
+        street: Text,
+        suburb: Text,
+        postcode: Code,
+        city: Text,
+        state: Text,
+        country: Text,
+        country_iso2: Code,
+        nip: Code,
+        created_at: DateTime,
+        modified_at: DateTime,
+    }
+}
 
 /// Customers ready for the Magazyn customer register (stage `transformed`).
-pub static CUSTOMERS: Entity = Entity {
+pub static CUSTOMERS: Entity => Customer {
     name: "customers",
     file: "customers",
     record: "customer",
-    key: &["shop", "shop_customer_id"],
+    key: ["shop", "shop_customer_id"],
     description: "Magazyn customer records built from shop customers",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("shop", Code).req(),
-        C::new("shop_customer_id", Int).req(),
-        C::new("code", Code).req().max(40),
-        C::new("name", Text).req().max(255),
-        C::new("nip", Code).max(20),
-        C::new("email", Text).max(255),
-        C::new("phone", Code).max(64),
-        C::new("street", Text).max(255),
-        C::new("postcode", Code).max(20),
-        C::new("city", Text).max(255),
-        C::new("country_code", Code).max(2),
-        C::new("is_company", Bool).req(),
-        C::new("source_modified", DateTime),
-    ],
-};
+    parent_key: [],
+    columns {
+        shop: Code.req(),
+        shop_customer_id: Int.req(),
+        code: Code.req().max(40),
+        name: Text.req().max(255),
+        nip: Code.max(20),
+        email: Text.max(255),
+        phone: Code.max(64),
+        street: Text.max(255),
+        postcode: Code.max(20),
+        city: Text.max(255),
+        country_code: Code.max(2),
+        is_company: Bool.req(),
+        source_modified: DateTime,
+    }
+}
 
 /// Per-record warnings of a stage (loaded anyway), e.g. a NIP with a bad
 /// checksum. File `data/warnings.csv`.
-pub static WARNINGS: Entity = Entity {
+pub static WARNINGS: Entity => Warning {
     name: "warnings",
     file: "warnings",
     record: "warning",
-    key: &["entity", "key", "field", "code"],
+    key: ["entity", "key", "field", "code"],
     description: "records that were passed on with a warning",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("entity", Code).req(),
-        C::new("key", Code),
-        C::new("field", Code),
-        C::new("code", Code).req(),
-        C::new("message", Text).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        entity: Code.req(),
+        key: Code,
+        field: Code,
+        code: Code.req(),
+        message: Text.req(),
+    }
+}
 
 /// Why each rejected record was rejected: `data/rejects/<entity>.errors.csv`,
 /// beside `data/rejects/<entity>.csv` holding the original records.
-pub static REJECT_ERRORS: Entity = Entity {
+pub static REJECT_ERRORS: Entity => RejectError {
     name: "reject_errors",
     file: "errors",
     record: "error",
-    key: &["line", "field", "code"],
+    key: ["line", "field", "code"],
     description: "reasons for rejected records",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("file", Code).req(),
-        C::new("line", Int).req(),
-        C::new("key", Code),
-        C::new("field", Code),
-        C::new("code", Code).req(),
-        C::new("message", Text).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        file: Code.req(),
+        line: Int.req(),
+        key: Code,
+        field: Code,
+        code: Code.req(),
+        message: Text.req(),
+    }
+}
 
 /// What a load did, per entity (receipt batches).
-pub static LOAD_COUNTS: Entity = Entity {
+pub static LOAD_COUNTS: Entity => LoadCount {
     name: "load_counts",
     file: "load_counts",
     record: "count",
-    key: &["entity"],
+    key: ["entity"],
     description: "per-entity counts of a load",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("batch", Code).req(),
-        C::new("entity", Code).req(),
-        C::new("status", Code).req(),
-        C::new("records", Int).req(),
-        C::new("inserted", Int).req(),
-        C::new("updated", Int).req(),
-        C::new("unchanged", Int).req(),
-        C::new("rejected", Int).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        batch: Code.req(),
+        entity: Code.req(),
+        status: Code.req(),
+        records: Int.req(),
+        inserted: Int.req(),
+        updated: Int.req(),
+        unchanged: Int.req(),
+        rejected: Int.req(),
+    }
+}
 
 /// Orders as read from the shop (orders flow, stage `extracted`): the
 /// header, the billing and delivery blocks, the status name in the shop's
 /// language and the order totals by class.
-pub static SHOP_ORDERS: Entity = Entity {
+pub static SHOP_ORDERS: Entity => ShopOrder {
     name: "shop_orders",
     file: "shop_orders",
     record: "order",
-    key: &["orders_id"],
+    key: ["orders_id"],
     description: "shop orders with their totals",
     child: Some(&SHOP_ORDER_LINES),
-    parent_key: &[],
-    columns: &[
-        C::new("orders_id", Int).req(),
-        C::new("customers_id", Int),
-        C::new("customers_name", Text),
-        C::new("customers_company", Text),
-        C::new("customers_email", Text),
-        C::new("customers_telephone", Code),
-        C::new("billing_name", Text),
-        C::new("billing_company", Text),
-        C::new("billing_street", Text),
-        C::new("billing_suburb", Text),
-        C::new("billing_city", Text),
-        C::new("billing_postcode", Code),
-        C::new("billing_state", Text),
-        C::new("billing_country", Text),
-        C::new("billing_country_iso2", Code),
-        C::new("billing_nip", Code),
-        C::new("delivery_name", Text),
-        C::new("delivery_company", Text),
-        C::new("delivery_street", Text),
-        C::new("delivery_suburb", Text),
-        C::new("delivery_city", Text),
-        C::new("delivery_postcode", Code),
-        C::new("delivery_state", Text),
-        C::new("delivery_country", Text),
-        C::new("delivery_country_iso2", Code),
-        C::new("payment_method", Text),
-        C::new("customer_comment", Text),
-        C::new("date_purchased", DateTime),
-        C::new("last_modified", DateTime),
-        C::new("status_id", Int),
-        C::new("status_name", Text),
-        C::new("currency", Code),
-        C::new("currency_value", Decimal(8)),
-        C::new("subtotal", Decimal(4)),
-        C::new("shipping_title", Text),
-        C::new("shipping_value", Decimal(4)),
-        C::new("tax_total", Decimal(4)),
-        C::new("other_totals", Decimal(4)),
-        C::new("total", Decimal(4)),
+    parent_key: [],
+    columns {
+        orders_id: Int.req(),
+        customers_id: Int,
+        customers_name: Text,
+        customers_company: Text,
+        customers_email: Text,
+        customers_telephone: Code,
+        billing_name: Text,
+        billing_company: Text,
+        billing_street: Text,
+        billing_suburb: Text,
+        billing_city: Text,
+        billing_postcode: Code,
+        billing_state: Text,
+        billing_country: Text,
+        billing_country_iso2: Code,
+        billing_nip: Code,
+        delivery_name: Text,
+        delivery_company: Text,
+        delivery_street: Text,
+        delivery_suburb: Text,
+        delivery_city: Text,
+        delivery_postcode: Code,
+        delivery_state: Text,
+        delivery_country: Text,
+        delivery_country_iso2: Code,
+        payment_method: Text,
+        customer_comment: Text,
+        date_purchased: DateTime,
+        last_modified: DateTime,
+        status_id: Int,
+        status_name: Text,
+        currency: Code,
+        currency_value: Decimal(8),
+        subtotal: Decimal(4),
+        shipping_title: Text,
+        shipping_value: Decimal(4),
+        tax_total: Decimal(4),
+        other_totals: Decimal(4),
+        total: Decimal(4),
         // The totals other than subtotal, delivery, tax and total, one a
         // line: `class value title` (fees and discounts).
-        C::new("extra_totals", Text),
-    ],
-};
+        extra_totals: Text,
+    }
+}
 
 /// The lines of a shop order (`orders_products` with the chosen attributes).
-pub static SHOP_ORDER_LINES: Entity = Entity {
+pub static SHOP_ORDER_LINES: Entity => ShopOrderLine {
     name: "shop_order_lines",
     file: "shop_order_lines",
     record: "line",
-    key: &["orders_id", "orders_products_id"],
+    key: ["orders_id", "orders_products_id"],
     description: "lines of shop orders",
     child: None,
-    parent_key: &["orders_id"],
-    columns: &[
-        C::new("orders_id", Int).req(),
-        C::new("orders_products_id", Int).req(),
-        C::new("products_id", Int),
-        C::new("model", Code),
-        C::new("name", Text),
-        C::new("price", Decimal(4)).req(),
-        C::new("final_price", Decimal(4)).req(),
-        C::new("tax_rate", Decimal(4)).req(),
-        C::new("quantity", Int).req(),
-        C::new("attributes", Text),
-    ],
-};
+    parent_key: ["orders_id"],
+    columns {
+        orders_id: Int.req(),
+        orders_products_id: Int.req(),
+        products_id: Int,
+        model: Code,
+        name: Text,
+        price: Decimal(4).req(),
+        final_price: Decimal(4).req(),
+        tax_rate: Decimal(4).req(),
+        quantity: Int.req(),
+        attributes: Text,
+    }
+}
 
 /// Every order id the shop has up to the extract's signpost, in order (the
 /// orders flow finds orders deleted in the shop by what is missing). CSV.
-pub static SHOP_ORDER_IDS: Entity = Entity {
+pub static SHOP_ORDER_IDS: Entity => ShopOrderId {
     name: "shop_order_ids",
     file: "shop_order_ids",
     record: "order",
-    key: &["orders_id"],
+    key: ["orders_id"],
     description: "every order id of the shop",
     child: None,
-    parent_key: &[],
-    columns: &[C::new("orders_id", Int).req()],
-};
+    parent_key: [],
+    columns {
+        orders_id: Int.req(),
+    }
+}
 
 /// Shop records deleted since the last acknowledged extract (customers,
 /// products): their links are retired at the load. In the extracted batch
 /// and passed on unchanged in the transformed one.
-pub static SHOP_DELETED: Entity = Entity {
+pub static SHOP_DELETED: Entity => ShopDeleted {
     name: "shop_deleted",
     file: "shop_deleted",
     record: "deleted",
-    key: &["shop_id"],
+    key: ["shop_id"],
     description: "shop records deleted in the shop",
     child: None,
-    parent_key: &[],
-    columns: &[C::new("shop_id", Int).req()],
-};
+    parent_key: [],
+    columns {
+        shop_id: Int.req(),
+    }
+}
 
 /// Orders for the Magazyn order register (stage `transformed`).
-pub static ORDERS: Entity = Entity {
+pub static ORDERS: Entity => Order {
     name: "orders",
     file: "orders",
     record: "order",
-    key: &["number"],
+    key: ["number"],
     description: "Magazyn orders built from shop orders",
     child: Some(&ORDER_LINES),
-    parent_key: &[],
-    columns: &[
-        C::new("number", Code).req().max(50),
-        C::new("confirmed_number", Code).req(),
-        C::new("shop", Code).req(),
-        C::new("shop_order_id", Int).req(),
-        C::new("shop_customer_id", Int),
-        C::new("ordered_at", DateTime),
-        C::new("status", Text).req(),
-        C::new("shop_status", Text),
-        C::new("description", Text),
-        C::new("currency", Code).req(),
-        C::new("currency_rate", Decimal(8)).req(),
-        C::new("buyer_name", Text).req(),
-        C::new("buyer_is_company", Bool).req(),
-        C::new("buyer_nip", Code),
-        C::new("buyer_street", Text),
-        C::new("buyer_postcode", Code),
-        C::new("buyer_city", Text),
-        C::new("buyer_country", Code),
-        C::new("buyer_email", Text),
-        C::new("buyer_phone", Code),
-        C::new("recipient_name", Text),
-        C::new("recipient_street", Text),
-        C::new("recipient_postcode", Code),
-        C::new("recipient_city", Text),
-        C::new("recipient_country", Code),
-        C::new("recipient_phone", Code),
-        C::new("recipient_email", Text),
-        C::new("total_net", Decimal(2)).req(),
-        C::new("total_gross", Decimal(2)).req(),
-        C::new("shop_total", Decimal(2)).req(),
-        C::new("source_modified", DateTime),
-        C::new("customer_comment", Text),
-    ],
-};
+    parent_key: [],
+    columns {
+        number: Code.req().max(50),
+        confirmed_number: Code.req(),
+        shop: Code.req(),
+        shop_order_id: Int.req(),
+        shop_customer_id: Int,
+        ordered_at: DateTime,
+        status: Text.req(),
+        shop_status: Text,
+        description: Text,
+        currency: Code.req(),
+        currency_rate: Decimal(8).req(),
+        buyer_name: Text.req(),
+        buyer_is_company: Bool.req(),
+        buyer_nip: Code,
+        buyer_street: Text,
+        buyer_postcode: Code,
+        buyer_city: Text,
+        buyer_country: Code,
+        buyer_email: Text,
+        buyer_phone: Code,
+        recipient_name: Text,
+        recipient_street: Text,
+        recipient_postcode: Code,
+        recipient_city: Text,
+        recipient_country: Code,
+        recipient_phone: Code,
+        recipient_email: Text,
+        total_net: Decimal(2).req(),
+        total_gross: Decimal(2).req(),
+        shop_total: Decimal(2).req(),
+        source_modified: DateTime,
+        customer_comment: Text,
+    }
+}
 
 /// Lines of a Magazyn order: goods in shop order, the delivery last.
-pub static ORDER_LINES: Entity = Entity {
+pub static ORDER_LINES: Entity => OrderLine {
     name: "order_lines",
     file: "order_lines",
     record: "line",
-    key: &["number", "line_no"],
+    key: ["number", "line_no"],
     description: "lines of Magazyn orders",
     child: None,
-    parent_key: &["number"],
-    columns: &[
-        C::new("number", Code).req().max(50),
-        C::new("line_no", Int).req(),
-        C::new("kind", Code).req(),
-        C::new("code", Code),
-        C::new("name", Text).req(),
-        C::new("quantity", Decimal(4)).req(),
-        C::new("unit_net", Decimal(2)).req(),
-        C::new("vat_rate", Decimal(2)).req(),
-        C::new("unit_gross", Decimal(2)).req(),
-        C::new("total_net", Decimal(2)).req(),
-        C::new("total_gross", Decimal(2)).req(),
-    ],
-};
+    parent_key: ["number"],
+    columns {
+        number: Code.req().max(50),
+        line_no: Int.req(),
+        kind: Code.req(),
+        code: Code,
+        name: Text.req(),
+        quantity: Decimal(4).req(),
+        unit_net: Decimal(2).req(),
+        vat_rate: Decimal(2).req(),
+        unit_gross: Decimal(2).req(),
+        total_net: Decimal(2).req(),
+        total_gross: Decimal(2).req(),
+    }
+}
 
 /// Goods as the Magazyn offers them to a shop (products flow, stage
 /// `extracted`, written at the Magazyn's site).
-pub static MAGAZYN_GOODS: Entity = Entity {
+pub static MAGAZYN_GOODS: Entity => MagazynGood {
     name: "magazyn_goods",
     file: "magazyn_goods",
     record: "good",
-    key: &["code"],
+    key: ["code"],
     description: "visible goods with the price of the shop's price list and the stock of its warehouse",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("code", Code).req(),
-        C::new("name", Text),
-        C::new("vat_symbol", Code),
-        C::new("vat_rate", Decimal(4)),
-        C::new("barcodes", Code),
-        C::new("net", Decimal(4)),
-        C::new("gross", Decimal(2)),
-        C::new("quantity", Decimal(4)).req(),
-        C::new("reserved", Decimal(4)).req(),
-        C::new("available", Int).req(),
-        C::new("special_net", Decimal(4)),
-        C::new("special_gross", Decimal(2)),
-    ],
-};
+    parent_key: [],
+    columns {
+        code: Code.req(),
+        name: Text,
+        vat_symbol: Code,
+        vat_rate: Decimal(4),
+        barcodes: Code,
+        net: Decimal(4),
+        gross: Decimal(2),
+        quantity: Decimal(4).req(),
+        reserved: Decimal(4).req(),
+        available: Int.req(),
+        special_net: Decimal(4),
+        special_gross: Decimal(2),
+    }
+}
 
 /// Changes to shop products (products flow, stage `transformed`): what the
 /// shop holds now and what it will hold.
-pub static PRODUCT_UPDATES: Entity = Entity {
+pub static PRODUCT_UPDATES: Entity => ProductUpdate {
     name: "product_updates",
     file: "product_updates",
     record: "product",
-    key: &["products_id"],
+    key: ["products_id"],
     description: "shop products whose price, quantity or status will change",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("products_id", Int).req(),
-        C::new("model", Code).req(),
-        C::new("name", Text),
-        C::new("good_code", Code).req(),
-        C::new("vat_rate", Decimal(4)).req(),
-        C::new("gross", Decimal(2)),
-        C::new("old_price", Decimal(4)).req(),
-        C::new("new_price", Decimal(4)).req(),
-        C::new("old_quantity", Int).req(),
-        C::new("new_quantity", Int).req(),
-        C::new("old_status", Int).req(),
-        C::new("new_status", Int).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        products_id: Int.req(),
+        model: Code.req(),
+        name: Text,
+        good_code: Code.req(),
+        vat_rate: Decimal(4).req(),
+        gross: Decimal(2),
+        old_price: Decimal(4).req(),
+        new_price: Decimal(4).req(),
+        old_quantity: Int.req(),
+        new_quantity: Int.req(),
+        old_status: Int.req(),
+        new_status: Int.req(),
+    }
+}
 
 /// The before-image of shop products a load changed (stage `undo`), and
 /// what magsync wrote: `magsync undo` restores a row only where the shop
 /// still holds the written values.
-pub static PRODUCT_UNDO: Entity = Entity {
+pub static PRODUCT_UNDO: Entity => ProductUndo {
     name: "product_undo",
     file: "product_undo",
     record: "product",
-    key: &["products_id"],
+    key: ["products_id"],
     description: "before-images of changed shop products",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("products_id", Int).req(),
-        C::new("model", Code),
-        C::new("price_before", Decimal(4)).req(),
-        C::new("quantity_before", Int).req(),
-        C::new("status_before", Int).req(),
-        C::new("last_modified_before", DateTime),
-        C::new("price_written", Decimal(4)).req(),
-        C::new("quantity_written", Int).req(),
-        C::new("status_written", Int).req(),
-        C::new("created", Bool).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        products_id: Int.req(),
+        model: Code,
+        price_before: Decimal(4).req(),
+        quantity_before: Int.req(),
+        status_before: Int.req(),
+        last_modified_before: DateTime,
+        price_written: Decimal(4).req(),
+        quantity_written: Int.req(),
+        status_written: Int.req(),
+        created: Bool.req(),
+    }
+}
 
 /// What the push does to the shop's specials (products flow, stages
 /// `transformed` and `undo`; with `end_specials` or `specials_price_list`):
 /// `end` a running special, `create` one at the specials list's price,
 /// `update` one's price. In the undo batch, what the push did, for `magsync
 /// undo` to take back.
-pub static SPECIAL_CHANGES: Entity = Entity {
+pub static SPECIAL_CHANGES: Entity => SpecialChange {
     name: "special_changes",
     file: "special_changes",
     record: "special",
-    key: &["products_id"],
+    key: ["products_id"],
     description: "changes to the shop's specials",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("action", Code).req(),
-        C::new("specials_id", Int).req(),
-        C::new("products_id", Int).req(),
-        C::new("model", Code),
-        C::new("old_price", Decimal(4)),
-        C::new("new_price", Decimal(4)),
-    ],
-};
+    parent_key: [],
+    columns {
+        action: Code.req(),
+        specials_id: Int.req(),
+        products_id: Int.req(),
+        model: Code,
+        old_price: Decimal(4),
+        new_price: Decimal(4),
+    }
+}
 
 /// Goods the shop lacks, to be created as inactive products (products flow,
 /// stage `transformed`, with `create_missing`).
-pub static PRODUCT_CREATES: Entity = Entity {
+pub static PRODUCT_CREATES: Entity => ProductCreate {
     name: "product_creates",
     file: "product_creates",
     record: "product",
-    key: &["model"],
+    key: ["model"],
     description: "shop products to create (inactive) for goods the shop lacks",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("model", Code).req(),
-        C::new("name", Text).req(),
-        C::new("tax_class_id", Int).req(),
-        C::new("vat_rate", Decimal(4)).req(),
-        C::new("gross", Decimal(2)),
-        C::new("price", Decimal(4)).req(),
-        C::new("quantity", Int).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        model: Code.req(),
+        name: Text.req(),
+        tax_class_id: Int.req(),
+        vat_rate: Decimal(4).req(),
+        gross: Decimal(2),
+        price: Decimal(4).req(),
+        quantity: Int.req(),
+    }
+}
 
 /// Shop products as read for the catalog and prices flows (stage
 /// `extracted`): definitions, the net price and the active special.
-pub static SHOP_PRODUCTS: Entity = Entity {
+pub static SHOP_PRODUCTS: Entity => ShopProduct {
     name: "shop_products",
     file: "shop_products",
     record: "product",
-    key: &["products_id"],
+    key: ["products_id"],
     description: "shop products with names, tax, manufacturer and prices",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("products_id", Int).req(),
-        C::new("model", Code),
-        C::new("model_count", Int).req(),
-        C::new("name", Text),
-        C::new("description", Text),
-        C::new("tax_class_id", Int),
-        C::new("tax_class_title", Text),
-        C::new("tax_rate", Decimal(4)),
-        C::new("weight", Decimal(4)),
-        C::new("manufacturer", Text),
-        C::new("ean", Code),
-        C::new("price", Decimal(4)).req(),
-        C::new("special_price", Decimal(4)),
-        C::new("status", Int),
-        C::new("date_added", DateTime),
-        C::new("last_modified", DateTime),
-    ],
-};
+    parent_key: [],
+    columns {
+        products_id: Int.req(),
+        model: Code,
+        model_count: Int.req(),
+        name: Text,
+        description: Text,
+        tax_class_id: Int,
+        tax_class_title: Text,
+        tax_rate: Decimal(4),
+        weight: Decimal(4),
+        manufacturer: Text,
+        ean: Code,
+        price: Decimal(4).req(),
+        special_price: Decimal(4),
+        status: Int,
+        date_added: DateTime,
+        last_modified: DateTime,
+    }
+}
 
 /// Good definitions for the Magazyn's goods register (catalog flow, stage
 /// `transformed`).
-pub static GOODS: Entity = Entity {
+pub static GOODS: Entity => Good {
     name: "goods",
     file: "goods",
     record: "good",
-    key: &["code"],
+    key: ["code"],
     description: "Magazyn good definitions from shop products",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("code", Code).req(),
-        C::new("shop", Code).req(),
-        C::new("products_id", Int).req(),
-        C::new("name", Text).req().max(255),
-        C::new("description", Text),
-        C::new("vat_symbol", Code).req(),
-        C::new("weight", Decimal(4)),
-        C::new("manufacturer", Text),
-        C::new("ean", Code),
-    ],
-};
+    parent_key: [],
+    columns {
+        code: Code.req(),
+        shop: Code.req(),
+        products_id: Int.req(),
+        name: Text.req().max(255),
+        description: Text,
+        vat_symbol: Code.req(),
+        weight: Decimal(4),
+        manufacturer: Text,
+        ean: Code,
+    }
+}
 
 /// Prices for a Magazyn price list (prices flow, stage `transformed`).
-pub static PRICE_ENTRIES: Entity = Entity {
+pub static PRICE_ENTRIES: Entity => PriceEntry {
     name: "price_entries",
     file: "price_entries",
     record: "price",
-    key: &["code"],
+    key: ["code"],
     description: "shop prices for the Magazyn's import price list",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("code", Code).req(),
-        C::new("shop", Code).req(),
-        C::new("products_id", Int).req(),
-        C::new("source", Code).req(),
-        C::new("net", Decimal(4)).req(),
-        C::new("vat_rate", Decimal(4)).req(),
-        C::new("gross", Decimal(2)).req(),
-    ],
-};
+    parent_key: [],
+    columns {
+        code: Code.req(),
+        shop: Code.req(),
+        products_id: Int.req(),
+        source: Code.req(),
+        net: Decimal(4).req(),
+        vat_rate: Decimal(4).req(),
+        gross: Decimal(2).req(),
+    }
+}
 
 /// The cells a spreadsheet review changed (`data/review_changes.csv` of an
 /// edited batch).
-pub static REVIEW_CHANGES: Entity = Entity {
+pub static REVIEW_CHANGES: Entity => ReviewChange {
     name: "review_changes",
     file: "review_changes",
     record: "change",
-    key: &["entity", "key", "column"],
+    key: ["entity", "key", "column"],
     description: "cells changed in a spreadsheet review",
     child: None,
-    parent_key: &[],
-    columns: &[
-        C::new("entity", Code).req(),
-        C::new("key", Code).req(),
-        C::new("column", Code).req(),
-        C::new("old", Text),
-        C::new("new", Text),
-    ],
-};
+    parent_key: [],
+    columns {
+        entity: Code.req(),
+        key: Code.req(),
+        column: Code.req(),
+        old: Text,
+        new: Text,
+    }
+}
+}
 
 pub static ALL: &[&Entity] = &[
     &REVIEW_CHANGES,

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod codec;
 pub mod entities;
 pub mod group;
+pub mod records;
 pub mod schema;
 pub mod site;
 pub mod state;
@@ -15,5 +16,6 @@ pub mod xsd;
 
 pub use batch::{Batch, BatchMeta, BatchWriter, Source, Stage};
 pub use codec::{Format, Item, RecordReader, RecordWriter};
+pub use records::Record;
 pub use schema::{Entity, FieldProblem};
 pub use site::{Hold, Site, SiteLock};

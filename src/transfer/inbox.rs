@@ -181,7 +181,8 @@ pub fn acknowledge(cfg: &Config, receipt: &Batch) -> Result<String> {
             ));
         }
         Some(b) => {
-            if let (Some(w), Some(flow)) = (&b.meta.watermark, flows::Flow::parse(&b.meta.flow)) {
+            if let Some(w) = &b.meta.watermark {
+                let flow = b.meta.flow;
                 cfg.site()
                     .state()
                     .acknowledge(&b.meta.source.shop, flow.as_str(), b.id(), w)?;

@@ -72,7 +72,7 @@ pub fn pack(cfg: &Config, out: &Path, from: Option<u64>) -> Result<Vec<Packed>> 
                     batch_id: b.id().to_string(),
                     sequence: b.meta.channel.as_ref().map_or(0, |c| c.sequence),
                     tagmanifest_sha256: b.tag_sha256.clone(),
-                    flow: b.meta.flow.clone(),
+                    flow: b.meta.flow.as_str().to_string(),
                     stage: b.meta.stage.as_str().into(),
                 })
                 .collect(),

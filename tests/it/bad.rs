@@ -25,7 +25,7 @@ fn batch_with(
     ext: &str,
 ) -> PathBuf {
     let meta = BatchMeta::new(
-        flow,
+        magsync::flows::Flow::parse(flow).expect("a flow"),
         Stage::Transformed,
         if ext == "xml" {
             Format::Xml

@@ -947,6 +947,7 @@ fn source() -> Source {
 
 /// A meta with a fixed id and date, so that tag seeds are the same each run.
 fn fixed_meta(flow: &str, format: Format, id: &str) -> BatchMeta {
+    let flow = magsync::flows::Flow::parse(flow).expect("a flow");
     let mut m = BatchMeta::new(flow, Stage::Transformed, format, source());
     m.batch_id = id.to_string();
     m.created_at = "2026-01-02T03:04:05Z".into();

@@ -43,7 +43,8 @@ struct Target<'a> {
 
 /// Kill the load at nine points spread over its whole run (start-up
 /// included), then at three points spread over its transaction (found by
-/// waiting for the log line that says BEGIN went through). After every kill
+/// waiting for the log line that says BEGIN went through; up to three more
+/// early ones while fewer than three have landed inside). After every kill
 /// the target is `before` or `after`; the rerun completes; a third load is
 /// a no-op. At least three kills must have landed inside the transaction,
 /// as the log shows.
@@ -79,10 +80,18 @@ fn kill_during_load<T: PartialEq + std::fmt::Debug>(
     assert_ne!(before, after);
 
     let mut killed_midway = 0;
+    // After BEGIN: at a quarter, a half and three quarters of the
+    // transaction; on a loaded machine a kill can miss it (the transaction
+    // ran longer or shorter than timed), so up to three more early ones
+    // follow until three kills are proven inside.
     let rounds = (1..=9)
         .map(|tenth| (false, full.mul_f64(tenth as f64 / 10.0)))
-        .chain((1..=3).map(|q| (true, window.mul_f64(q as f64 / 4.0))));
-    for (after_begin, delay) in rounds {
+        .chain([1.0, 2.0, 3.0, 0.5, 0.5, 0.5].map(|q| (true, window.mul_f64(q / 4.0))))
+        .enumerate();
+    for (round, (after_begin, delay)) in rounds {
+        if round >= 12 && killed_midway >= 3 {
+            break;
+        }
         restore();
         let (mut child, log) = spawn_logged(dir, &["load", batch]);
         if after_begin {
