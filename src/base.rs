@@ -182,3 +182,32 @@ mod tests {
         assert_eq!(Flow::parse("order"), None);
     }
 }
+
+/// A record a target refused, or passed with a warning: its key, a code
+/// and what to tell a person. Written as a `[key, code, message]` triple
+/// in `report.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(String, String, String)", into = "(String, String, String)")]
+pub struct Note {
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl Note {
+    pub fn new(key: String, code: String, message: String) -> Note {
+        Note { key, code, message }
+    }
+}
+
+impl From<(String, String, String)> for Note {
+    fn from((key, code, message): (String, String, String)) -> Note {
+        Note { key, code, message }
+    }
+}
+
+impl From<Note> for (String, String, String) {
+    fn from(n: Note) -> Self {
+        (n.key, n.code, n.message)
+    }
+}

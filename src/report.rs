@@ -9,6 +9,7 @@
 //! `run` fills a [`RunReport`]; this module only reads it, so the two are
 //! not a circle.
 
+use crate::base::Note;
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,7 @@ pub struct StepReport {
     pub seconds: f64,
     pub batches: Vec<String>,
     /// (key, code, message) of rejected records, from transform and load.
-    pub rejects: Vec<(String, String, String)>,
+    pub rejects: Vec<Note>,
     /// Orders whose Magazyn total differs from the shop's.
     pub total_mismatches: Vec<(String, String)>,
     pub notes: Vec<String>,
@@ -115,7 +116,12 @@ pub fn text(r: &RunReport) -> String {
         if let Some(e) = &st.error {
             s.push_str(&format!("    error: {e}\n"));
         }
-        for (k, c, m) in st.rejects.iter().take(20) {
+        for Note {
+            key: k,
+            code: c,
+            message: m,
+        } in st.rejects.iter().take(20)
+        {
             s.push_str(&format!("    rejected {k}: {m} [{c}]\n"));
         }
         for (k, m) in st.total_mismatches.iter().take(20) {
@@ -239,10 +245,20 @@ pub fn print_load(
             println!("  … and {} more", loaded.changes_not_kept);
         }
     }
-    for (key, code, msg) in &loaded.rejects {
+    for Note {
+        key,
+        code,
+        message: msg,
+    } in &loaded.rejects
+    {
         println!("  rejected {key}: {msg} [{code}]");
     }
-    for (key, code, msg) in &loaded.warnings {
+    for Note {
+        key,
+        code,
+        message: msg,
+    } in &loaded.warnings
+    {
         println!("  warning {key}: {msg} [{code}]");
     }
     let step = if dry_run { "load (dry run)" } else { "load" };
@@ -456,7 +472,15 @@ pub fn html(r: &RunReport, history: &[RunReport]) -> String {
         s.push_str("<p>None.</p>");
     } else {
         s.push_str("<table><tr><th>step</th><th>record</th><th>reason</th><th>code</th></tr>");
-        for (step, (k, c, m)) in rejects {
+        for (
+            step,
+            Note {
+                key: k,
+                code: c,
+                message: m,
+            },
+        ) in rejects
+        {
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
@@ -513,7 +537,7 @@ mod tests {
                 step: "sync s1 customers".into(),
                 flow: Some("customers".into()),
                 extracted: 3,
-                rejects: vec![(
+                rejects: vec![Note::new(
                     "s1/7".into(),
                     "ambiguous_name".into(),
                     "<script>alert(1)</script>".into(),

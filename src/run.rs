@@ -6,7 +6,7 @@
 //! is the worst step's. Every run leaves `reports/<run>.json`, `report.html` (with the history
 //! of the last 30 runs) and a log under `logs/`.
 
-use crate::base::Exit;
+use crate::base::{Exit, Note};
 use crate::config::{Config, Step};
 use crate::error::{Error, Result};
 use crate::flows::{self, Counts, Flow};
@@ -65,7 +65,7 @@ fn batch_notes(b: &crate::staging::Batch, rep: &mut StepReport) {
             let (k, c, m) = (col("key"), col("code"), col("message"));
             for rec in r.records().flatten() {
                 let g = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").to_string();
-                rep.rejects.push((g(k), g(c), g(m)));
+                rep.rejects.push(Note::new(g(k), g(c), g(m)));
             }
         } else if f.entity == "warnings" {
             let (k, c, m) = (col("key"), col("code"), col("message"));

@@ -42,8 +42,11 @@ pub fn run(cfg: &Config, cmd: Cmd) -> anyhow::Result<Exit> {
                 println!("no changes");
                 return Ok(Exit::Done);
             }
-            for (e, k, c, o, n) in &r.changes {
-                println!("  {e} {k} {c}: {o:?} -> {n:?}");
+            for c in &r.changes {
+                println!(
+                    "  {} {} {}: {:?} -> {:?}",
+                    c.entity, c.key, c.column, c.old, c.new
+                );
             }
             let nb = r.batch.expect("a batch when there are changes");
             println!(

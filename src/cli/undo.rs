@@ -16,7 +16,12 @@ pub struct Args {
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let batch = Batch::open(&cfg.site().find(&a.batch)?)?;
     let r = products::undo(cfg, &batch).await?;
-    for (key, code, msg) in &r.kept {
+    for crate::base::Note {
+        key,
+        code,
+        message: msg,
+    } in &r.kept
+    {
         println!("  kept {key}: {msg} [{code}]");
     }
     println!(

@@ -13,7 +13,7 @@
 //!           definition is never overwritten except the fields named in
 //!           `catalog.update` (the WASI module's rule: no accidental loss).
 
-use super::load::{Change, LoadOutcome};
+use super::load::{Change, LoadOutcome, Note};
 use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::Result;
@@ -230,7 +230,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         let code = g.code.clone();
         if !symbols.contains(&g.vat_symbol) {
             out.counts.rejected += 1;
-            out.rejects.push((
+            out.rejects.push(Note::new(
                 code,
                 "unknown_vat".into(),
                 format!("VAT symbol `{}` is not in the Magazyn's VAT dictionary: map the tax class in [shops.<id>.map.tax_class]", g.vat_symbol),

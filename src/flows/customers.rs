@@ -9,7 +9,7 @@
 //!           with its ledger entry.
 
 use super::extract::ExtractRun;
-use super::load::{Change, LoadOutcome};
+use super::load::{Change, LoadOutcome, Note};
 use super::{Counts, Flow, Stepped};
 use crate::config::{Config, NipSource};
 use crate::error::{Error, Result};
@@ -309,7 +309,7 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
                     });
                 }
                 if !kept.is_empty() {
-                    out.warnings.push((
+                    out.warnings.push(Note::new(
                         key,
                         "weak_match".into(),
                         format!(
@@ -325,7 +325,7 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
             }
             Upsert::Ambiguous(code, message) => {
                 out.counts.rejected += 1;
-                out.rejects.push((key, code, message));
+                out.rejects.push(Note::new(key, code, message));
             }
         }
     }

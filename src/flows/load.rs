@@ -39,8 +39,7 @@ pub enum Change {
     },
 }
 
-/// A record the target refused, or passed with a warning: (key, code, message).
-pub type Note = (String, String, String);
+pub use crate::base::Note;
 
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
@@ -228,7 +227,12 @@ pub fn write_receipt(
         c.rejected.to_string(),
     ])?;
     bw.add(&LOAD_COUNTS, w.finish()?);
-    for (key, code, msg) in &out.warnings {
+    for Note {
+        key,
+        code,
+        message: msg,
+    } in &out.warnings
+    {
         bw.warn(entity.name, key, "", code, msg)?;
     }
     if !out.rejects.is_empty() {
@@ -241,7 +245,10 @@ pub fn write_receipt(
         while let Some(item) = reader.next(&mut rec)? {
             if let Item::Record(line) = item {
                 let key = entity.key_of(&rec);
-                if let Some((_, code, msg)) = out.rejects.iter().find(|(k, _, _)| *k == key) {
+                if let Some(Note {
+                    code, message: msg, ..
+                }) = out.rejects.iter().find(|n| n.key == key)
+                {
                     bw.reject(entity, &rec, &path, line, "", code, msg)?;
                 }
             }

@@ -15,7 +15,7 @@
 
 use super::customers::BuyerNip;
 use super::extract::ExtractRun;
-use super::load::{Change, LoadOutcome};
+use super::load::{Change, LoadOutcome, Note};
 use super::{Counts, Flow, Stepped};
 use crate::config::{Config, UnknownGoods};
 use crate::error::{Error, Result};
@@ -812,12 +812,16 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
         ) {
             Ok(warnings) => {
                 let number = ORDERS.key_of(&row);
-                for (field, code, msg) in warnings {
-                    bw.warn(ORDERS.name, &number, field, code, &msg)?;
+                for w in warnings {
+                    bw.warn(ORDERS.name, &number, w.field, w.code, &w.message)?;
                 }
                 gw.write(&row, &out_lines)?;
             }
-            Err((field, code, message)) => {
+            Err(Problem {
+                field,
+                code,
+                message,
+            }) => {
                 bw.reject(src, &g.rec, &file, line, field, code, &message)?;
             }
         }
@@ -831,7 +835,24 @@ pub fn transform(cfg: &Config, input: &Batch) -> Result<Stepped> {
     Ok(Stepped { batch, counts })
 }
 
-type Problem = (&'static str, &'static str, String);
+/// Why an order is rejected, or what a warning says of it: the field, a
+/// code and the message.
+#[derive(Debug)]
+struct Problem {
+    field: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+impl Problem {
+    fn new(field: &'static str, code: &'static str, message: String) -> Problem {
+        Problem {
+            field,
+            code,
+            message,
+        }
+    }
+}
 
 /// What the shop's configuration (recorded in the batch's `[settings]`)
 /// says about its amounts: the display mode and the VAT of the delivery and
@@ -942,7 +963,7 @@ fn extra_totals(text: &str, pricing: &Pricing) -> std::result::Result<Vec<ExtraI
         let class = parts.next().unwrap_or_default().to_string();
         let value = parts.next().unwrap_or_default();
         let value = money::parse(value).map_err(|m| {
-            (
+            Problem::new(
                 "extra_totals",
                 "not_decimal",
                 format!("total `{class}`: {m}"),
@@ -980,7 +1001,7 @@ fn build_order(
     let id = o.orders_id;
     let number = format!("{}{id}{}", shop.order_prefix, shop.order_suffix);
     if number.chars().count() > 50 {
-        return Err((
+        return Err(Problem::new(
             "orders_id",
             "number_too_long",
             format!(
@@ -1022,7 +1043,7 @@ fn build_order(
         .collect();
     let extras = extra_totals(&o.extra_totals, pricing)?;
     let out_of_range = |what: String| {
-        (
+        Problem::new(
             "total",
             "out_of_range",
             format!("{what} is out of range (beyond 28 digits): the order cannot be priced"),
@@ -1055,7 +1076,7 @@ fn build_order(
     let priced = match pricing.shipping_rates.as_slice() {
         [] => {
             if !shipping_value.is_zero() {
-                warnings.push((
+                warnings.push(Problem::new(
                     "shipping",
                     "no_shipping_tax_class",
                     "the shop's configuration names no shipping module tax class: delivery at 0 % VAT"
@@ -1077,7 +1098,7 @@ fn build_order(
     })?;
     let shop_total = paid.unwrap_or(priced.total_gross);
     if priced.rounding.abs() > shop.orders.tolerance() {
-        warnings.push((
+        warnings.push(Problem::new(
             "total_gross",
             "total_mismatch",
             format!(
@@ -1091,7 +1112,7 @@ fn build_order(
     }
     if extras.is_empty() && !o.other_totals.unwrap_or_default().is_zero() {
         // A batch extracted before extra_totals were: only their sum is known.
-        warnings.push((
+        warnings.push(Problem::new(
             "total_gross",
             "other_totals",
             format!(
@@ -1189,7 +1210,7 @@ fn build_order(
         ));
     }
     if !has_shipping {
-        warnings.push((
+        warnings.push(Problem::new(
             "shipping",
             "no_shipping",
             "the order has no delivery (ot_shipping) total: no delivery line".into(),
@@ -1217,7 +1238,7 @@ fn build_order(
     let buyer_country = o.billing_country_iso2.trim().to_ascii_uppercase();
     let buyer = BuyerNip::of(shop.nip_source, &o.billing_nip, company, &buyer_country);
     if let Some(msg) = buyer.checksum_warning.clone() {
-        warnings.push(("buyer_nip", "nip_checksum", msg));
+        warnings.push(Problem::new("buyer_nip", "nip_checksum", msg));
     }
     let buyer_name = if buyer.company.is_empty() {
         o.billing_name.trim().to_string()
@@ -1273,7 +1294,7 @@ fn build_order(
     let rate = match pricing.pln_value {
         Some(pln) => (pln / cv).round_dp(6).normalize(),
         None => {
-            warnings.push((
+            warnings.push(Problem::new(
                 "currency_rate",
                 "no_pln_rate",
                 format!(
@@ -1332,13 +1353,21 @@ fn build_order(
     };
     order.write_into(row);
     if let Err(p) = ORDERS.validate(row) {
-        return Err(("order", p.code, format!("{}: {}", p.field, p.message)));
+        return Err(Problem::new(
+            "order",
+            p.code,
+            format!("{}: {}", p.field, p.message),
+        ));
     }
     out_lines.resize_with(built.len(), Vec::new);
     for (l, text) in built.iter().zip(out_lines.iter_mut()) {
         l.write_into(text);
         if let Err(p) = ORDER_LINES.validate(text) {
-            return Err(("line", p.code, format!("{}: {}", p.field, p.message)));
+            return Err(Problem::new(
+                "line",
+                p.code,
+                format!("{}: {}", p.field, p.message),
+            ));
         }
     }
     Ok(warnings)
@@ -1486,7 +1515,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
                     }
                     Upsert::Ambiguous(code, msg) => {
                         out.counts.rejected += 1;
-                        out.rejects.push((number, code, format!("buyer: {msg}")));
+                        out.rejects
+                            .push(Note::new(number, code, format!("buyer: {msg}")));
                         continue;
                     }
                 }
@@ -1533,10 +1563,11 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
             );
             if shop.orders.unknown_goods == UnknownGoods::Reject {
                 out.counts.rejected += 1;
-                out.rejects.push((number, "unknown_good".into(), msg));
+                out.rejects
+                    .push(Note::new(number, "unknown_good".into(), msg));
                 continue;
             }
-            out.warnings.push((
+            out.warnings.push(Note::new(
                 number.clone(),
                 "one_off_line".into(),
                 format!("{msg}: kept as one-off lines"),
@@ -1641,7 +1672,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         mag.reserve(warehouse, good, qty)?;
     }
     if history_realized > 0 {
-        out.warnings.push((
+        out.warnings.push(Note::new(
             shop_id.clone(),
             "history_not_issued".into(),
             format!(
@@ -1771,7 +1802,7 @@ fn mark_deleted(
         }
         mag.order_update_status(id, DELETED, &description, false)?;
         out.counts.updated += 1;
-        out.warnings.push((
+        out.warnings.push(Note::new(
             number.clone(),
             "deleted_in_shop".into(),
             format!(
@@ -1850,8 +1881,13 @@ mod tests {
     fn a_28_digit_amount_rejects_the_order_instead_of_a_panic() {
         // Valid in the batch (28 digits fit a decimal), three of it not.
         let err = build_one("9999999999999999999999999999").unwrap_err();
-        assert_eq!((err.0, err.1), ("total", "out_of_range"), "{}", err.2);
-        assert!(err.2.contains("out of range"), "{}", err.2);
+        assert_eq!(
+            (err.field, err.code),
+            ("total", "out_of_range"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("out of range"), "{}", err.message);
         let ok = build_one("19.99");
         assert!(ok.is_ok(), "{ok:?}");
     }

@@ -11,7 +11,7 @@
 //!           the rest is reported, or added with `prices.add_missing`
 //!           (the WASI module's rule: a price list is only updated).
 
-use super::load::{Change, LoadOutcome};
+use super::load::{Change, LoadOutcome, Note};
 use super::{Flow, Stepped};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -118,7 +118,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         out.counts.records += 1;
         let (code, net, gross) = (p.code.clone(), p.net, p.gross);
         let Some(good) = mag.good_by_code(&code)? else {
-            out.warnings.push((
+            out.warnings.push(Note::new(
                 code.clone(),
                 "unknown_code".into(),
                 format!(
@@ -145,7 +145,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
                 out.counts.inserted += 1;
                 out.change(Change::Insert { key: code, what: format!("{} net, {} gross", money::fmt(net, 4), money::fmt(gross, 2)) });
             }
-            None => out.warnings.push((
+            None => out.warnings.push(Note::new(
                 code.clone(),
                 "not_on_list".into(),
                 format!("good `{code}` is not on price list `{}`: not added (prices.add_missing = true adds it)", shop.import_price_list),

@@ -960,7 +960,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     let shop_id = m.source.shop.clone();
     let mut shop = Shop::open(cfg, &shop_id).await?;
     for t in non_transactional(&mut shop).await? {
-        out.warnings.push((
+        out.warnings.push(Note::new(
             t.clone(),
             "not_atomic".into(),
             format!("shop table {t} has no transactions: this write cannot be all-or-nothing (convert it to InnoDB)"),
@@ -973,13 +973,13 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     let mut undo = Vec::new();
     for p in &plan {
         match current(&mut shop, p.id).await? {
-            None => out.rejects.push((p.id.to_string(), "gone".into(), format!("product {} `{}` no longer exists in the shop", p.id, p.model))),
+            None => out.rejects.push(Note::new(p.id.to_string(), "gone".into(), format!("product {} `{}` no longer exists in the shop", p.id, p.model))),
             Some((now, _)) if now == p.new => out.counts.unchanged += 1,
             Some((now, last_modified)) if now == p.old => {
                 undo.push((p, last_modified));
                 to_write.push(p);
             }
-            Some((now, _)) => out.rejects.push((
+            Some((now, _)) => out.rejects.push(Note::new(
                 p.id.to_string(),
                 "changed_since".into(),
                 format!("product {} `{}` changed in the shop since the transform ({:?} → {:?}): not overwritten", p.id, p.model, fields(p.old, now), fields(now, p.new)),
@@ -1001,7 +1001,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
         match special_still(&mut shop, s).await? {
             Ok(()) => to_special.push(s),
             Err(true) => out.counts.unchanged += 1,
-            Err(false) => out.rejects.push((
+            Err(false) => out.rejects.push(Note::new(
                 s.products_id.to_string(),
                 "changed_since".into(),
                 format!("the special of product {} `{}` changed in the shop since the transform: left as it is", s.products_id, s.model),
@@ -1038,7 +1038,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                 fields: fields(p.old, p.new),
             });
         } else {
-            out.rejects.push((
+            out.rejects.push(Note::new(
                 p.id.to_string(),
                 "changed_since".into(),
                 format!(
@@ -1102,7 +1102,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
                         .set("categories_id", cat);
                     shop.db.execute(&link, &params).await?;
                 }
-                None => out.warnings.push((
+                None => out.warnings.push(Note::new(
                     c.model.clone(),
                     "no_category".into(),
                     "the shop has no category: the new product is in none".into(),
@@ -1123,7 +1123,7 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<LoadOutc
     let refused: Vec<i64> = plan
         .iter()
         .filter(|p| p.old.status != 0 && p.new.status == 0)
-        .filter(|p| out.rejects.iter().any(|r| r.0 == p.id.to_string()))
+        .filter(|p| out.rejects.iter().any(|r| r.key == p.id.to_string()))
         .map(|p| p.id)
         .collect();
     cfg.site()
@@ -1256,7 +1256,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             match (deleted, ids.len()) {
                 (true, _) => res.restored += 1,
                 (false, 0) => res.already += 1,
-                _ => res.kept.push((
+                _ => res.kept.push(Note::new(
                     model,
                     "changed_since".into(),
                     "created by magsync, changed in the shop since (or its model is shared): not deleted".into(),
@@ -1298,7 +1298,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
         }
         match current(&mut shop, id).await? {
             Some((now, _)) if now == before => res.already += 1,
-            Some((now, _)) => res.kept.push((
+            Some((now, _)) => res.kept.push(Note::new(
                 format!("{id} {}", u.model),
                 "changed_since".into(),
                 format!(
@@ -1306,7 +1306,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
                     fields(written, now)
                 ),
             )),
-            None => res.kept.push((
+            None => res.kept.push(Note::new(
                 format!("{id} {}", u.model),
                 "gone".into(),
                 "no longer in the shop".into(),
@@ -1334,7 +1334,7 @@ pub async fn undo(cfg: &Config, batch: &Batch) -> Result<Undone> {
             if before {
                 res.already += 1;
             } else {
-                res.kept.push((
+                res.kept.push(Note::new(
                     format!("special of {} {}", s.products_id, s.model),
                     "changed_since".into(),
                     format!(

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::staging::entities::REVIEW_CHANGES;
 use crate::staging::group::GroupWriter;
 use crate::staging::schema::{ColType, Column, format_datetime, parse_datetime};
-use crate::staging::{Batch, BatchMeta, BatchWriter, Entity};
+use crate::staging::{Batch, BatchMeta, BatchWriter, Entity, Record};
 use calamine::{Data, Reader};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -18,7 +18,10 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// One changed cell: (entity, key, column, old, new).
-pub type CellChange = (String, String, String, String, String);
+/// One cell a person changed: which record of which entity, the column,
+/// the value before and after; the edited batch keeps them as its
+/// `review_changes` records.
+pub type CellChange = crate::staging::entities::ReviewChange;
 
 pub struct Imported {
     pub changes: Vec<CellChange>,
@@ -539,13 +542,13 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
                             format!("key column `{}` cannot be edited", col.name),
                         ));
                     }
-                    changes.push((
-                        e.name.into(),
-                        key.clone(),
-                        col.name.into(),
-                        orig[idx].clone(),
-                        rec[idx].clone(),
-                    ));
+                    changes.push(CellChange {
+                        entity: e.name.into(),
+                        key: key.clone(),
+                        column: col.name.into(),
+                        old: orig[idx].clone(),
+                        new: rec[idx].clone(),
+                    });
                 }
             }
             originals[i] = rec;
@@ -615,8 +618,10 @@ pub fn import(cfg: &Config, batch: &Batch, file: &Path) -> Result<Imported> {
     let path = bw.scratch("data/review_changes.csv");
     let mut w =
         crate::staging::RecordWriter::create(&path, &REVIEW_CHANGES, crate::staging::Format::Csv)?;
-    for (e, k, c, o, n) in &changes {
-        w.write(&[e, k, c, o, n])?;
+    let mut row = Vec::new();
+    for c in &changes {
+        c.write_into(&mut row);
+        w.write(&row)?;
     }
     bw.add(&REVIEW_CHANGES, w.finish()?);
     let batch = bw.finish()?;
