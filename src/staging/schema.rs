@@ -4,7 +4,9 @@
 //! Values travel as canonical text (`12.5000`, `2026-11-29T03:47:51`, `1`), so a
 //! record is a `Vec<String>` in schema column order and the empty string means
 //! "no value". Validation never guesses a type: a column says what it holds,
-//! and a value that does not fit is an error naming the field.
+//! and a value that does not fit is an error naming the field. The flows
+//! do not index such vectors: they read a record into its struct
+//! (`staging/records.rs`), made from the same definition.
 
 use rust_decimal::Decimal;
 use std::str::FromStr;
