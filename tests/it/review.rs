@@ -9,9 +9,8 @@ fn synced() -> (Dir, ShopData) {
     let mut data = ShopData::new(20, 8, 30, 12);
     // A web shop customer who typed a formula as her company name.
     data.customers[0].company = Some("=HYPERLINK(\"http://x\";\"klik\")".into());
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config_with(&url, "csv", "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n"));
+    let extra = "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n";
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", extra));
     magazyn_stocked(dir.path(), &data.products, &["Detal", "Sklep1"], |p| {
         (Some((p.price, p.gross + rust_decimal::Decimal::ONE)), None)
     });
@@ -330,12 +329,10 @@ fn a_polish_excel_csv_imports_with_the_right_values() {
 #[test]
 fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_named() {
     let data = ShopData::new(3, 6, 0, 19);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &config_with(&url, "csv", "import_price_list = \"Sklep1\"\n"),
-    );
+    let dir = sqlite_site(&data, |url| {
+        config_with(url, "csv", "import_price_list = \"Sklep1\"\n")
+    });
+    let url = sqlite_shop_url(&dir);
     let long = "Opis. ".repeat(6_700); // 40 200 characters
     rt().block_on(async {
         use sqlx::Connection;

@@ -165,19 +165,15 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
 #[test]
 fn a_writer_beside_a_run_waits_then_names_it_and_a_killed_run_frees_the_site() {
     use sqlx::Connection;
-    let Some(db) = mariadb("site_lock") else {
+    let data = ShopData::new(5, 2, 4, 7);
+    let Some((db, dir)) = mariadb_site("site_lock", &data, |url| {
+        format!(
+            "{}\n[plans.p]\nsteps = [\"sync s1 customers\"]\n[run]\nsite_lock_wait = 1\n",
+            config(url, "csv")
+        )
+    }) else {
         return;
     };
-    let data = ShopData::new(5, 2, 4, 7);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &format!(
-            "{}\n[plans.p]\nsteps = [\"sync s1 customers\"]\n[run]\nsite_lock_wait = 1\n",
-            config(&db.url, "csv")
-        ),
-    );
     // The run's extract meets a table another session locked, and waits.
     let rt = rt();
     let mut holder = rt.block_on(async {
@@ -290,9 +286,7 @@ fn an_edited_template_changes_the_result_without_a_rebuild() {
 #[test]
 fn reconcile_compares_without_writing() {
     let data = ShopData::new(8, 6, 10, 9);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     magazyn_goods(&dir, &data.products[..5]); // the sixth product has no good
     dir.magsync(&[
         "sync",
@@ -420,9 +414,7 @@ fn the_sample_configurations_are_valid() {
 #[test]
 fn a_manual_extract_and_sync_beside_the_nightly_run_never_share_a_sequence() {
     let data = ShopData::new(40, 10, 80, 5);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     magazyn_goods(&dir, &data.products);
     for _ in 0..4 {
         let quiet = |args: &[&str]| {

@@ -96,8 +96,7 @@ fn shop_and_magazyn(test: &str, setup: ShopSetup, extra: &str) -> Option<(Storef
     for b in &BUYERS {
         sf.register(b);
     }
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(extra));
+    let dir = Dir::with_config(&sf.config(extra));
     magazyn_stocked(dir.path(), &sf.products(), &["Detal"], |p| {
         (Some((p.price, p.gross)), Some(Decimal::from(p.quantity)))
     });
@@ -684,9 +683,7 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     );
     // The shop itself: a product of 39.99 net shows 49.19.
     assert_eq!(sf.shown_price(12), d("49.19"));
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
+    let dir = Dir::with_config(
         &sf.config("import_price_list = \"Sklep\"\n[shops.s1.prices]\nadd_missing = true\n"),
     );
     dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog", "prices"])
@@ -701,10 +698,7 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     assert_eq!(got, [d("23"), d("39.99"), d("49.19")]);
     // The products push: the Magazyn's gross shows on the product page.
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path());
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .unwrap();
-        let list = mag.price_list_id("Detal").unwrap();
+        let (mut mag, list, _) = open_magazyn_detal(dir.path());
         let good = mag.good_by_code("DVD-DHWV").unwrap().unwrap();
         mag.begin().unwrap();
         mag.set_price(list, good, d("44.71"), d("54.99")).unwrap();
@@ -976,8 +970,7 @@ fn the_install_catalog_survives_a_libreoffice_round_trip_and_an_edit_changes_one
     if !soffice_or_skip() {
         return;
     }
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(""));
+    let dir = Dir::with_config(&sf.config(""));
     dir.magsync(&["extract", "--shop", "s1", "--flow", "catalog"])
         .ok();
     let batch = dir.batches("outbox").pop().unwrap();

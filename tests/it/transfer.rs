@@ -14,21 +14,14 @@ struct Sites {
 
 fn sites(extra_shop: &str, extra_office: &str) -> Sites {
     let data = ShopData::new(30, 12, 60, 5);
-    let shop = Dir::new();
-    let office = Dir::new();
-    let url = sqlite_shop_with(&shop, &data);
-    shop.write(
-        "magsync.toml",
-        &format!(
+    let shop = sqlite_site(&data, |url| {
+        format!(
             "site = \"shop\"\nstaging = \"staging\"\n{extra_shop}\n[magazyn]\nsite = \"office\"\n\n[shops.s1]\nurl = \"{url}\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
-        ),
-    );
-    office.write(
-        "magsync.toml",
-        &format!(
-            "site = \"office\"\nstaging = \"staging\"\n{extra_office}\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n\n[shops.s1]\nsite = \"shop\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
-        ),
-    );
+        )
+    });
+    let office = Dir::with_config(&format!(
+        "site = \"office\"\nstaging = \"staging\"\n{extra_office}\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n\n[shops.s1]\nsite = \"shop\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
+    ));
     // The office's Magazyn: the goods, a price list with prices, stock.
     magazyn_stocked(office.path(), &data.products, &["Detal"], |p| {
         let gross = p.gross + rust_decimal::Decimal::ONE;

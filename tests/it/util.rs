@@ -27,6 +27,12 @@ impl Dir {
                 .unwrap(),
         }
     }
+    /// A new directory whose magsync.toml is `toml`.
+    pub fn with_config(toml: &str) -> Dir {
+        let dir = Dir::new();
+        dir.write("magsync.toml", toml);
+        dir
+    }
     pub fn path(&self) -> &Path {
         self.tmp.path()
     }
@@ -291,6 +297,32 @@ pub fn open_magazyn(dir: &Path) -> magsync::magazyn::Magazyn {
     .unwrap()
 }
 
+/// The Magazyn of a test directory with warehouse `MAG` and price list
+/// `Detal` seeded, and their ids: (Magazyn, price list, warehouse).
+pub fn open_magazyn_detal(dir: &Path) -> (magsync::magazyn::Magazyn, i64, i64) {
+    let mut mag = open_magazyn(dir);
+    mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+        .unwrap();
+    let list = mag.price_list_id("Detal").unwrap();
+    let wh = mag.warehouse_id("MAG").unwrap();
+    (mag, list, wh)
+}
+
+/// The first column of a query on a MariaDB shop, as text.
+pub fn mysql_column(url: &str, sql: &str) -> Vec<String> {
+    rt().block_on(async {
+        use sqlx::Row;
+        let mut c = sqlx::mysql::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query(sql)
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8(r.get::<Vec<u8>, _>(0)).unwrap())
+            .collect()
+    })
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -431,6 +463,20 @@ pub fn mariadb_with(test: &str, charset: &str) -> Option<MyDb> {
         shop.close().await;
     });
     Some(db)
+}
+
+/// A MariaDB shop filled with `data` and a test directory whose
+/// magsync.toml `toml` makes from the shop's URL; `None` when skipped (as
+/// [`mariadb`]).
+pub fn mariadb_site(
+    test: &str,
+    data: &ShopData,
+    toml: impl FnOnce(&str) -> String,
+) -> Option<(MyDb, Dir)> {
+    let db = mariadb(test)?;
+    db.populate(data);
+    let dir = Dir::with_config(&toml(&db.url));
+    Some((db, dir))
 }
 
 impl MyDb {
@@ -579,6 +625,12 @@ impl ShopData {
     }
 }
 
+/// A shop product as a good of the Magazyn: its model as the code, its
+/// Polish name, its VAT rate.
+pub fn good_row(p: &magsync::demo::Product) -> magsync::magazyn::GoodRow {
+    magsync::magazyn::GoodRow::new(&p.model, &p.name_pl, &p.rate.to_string())
+}
+
 /// Goods in the Magazyn for the shop's products (the register the orders
 /// flow links lines to), creating the Magazyn if needed.
 pub fn magazyn_goods(dir: &Dir, products: &[magsync::demo::Product]) {
@@ -606,13 +658,7 @@ pub fn magazyn_stocked(
         let list = lists.first().map(|l| mag.price_list_id(l).unwrap());
         mag.begin().unwrap();
         for p in products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .unwrap();
+            let id = mag.good_insert(&good_row(p)).unwrap();
             let (price, quantity) = stocking(p);
             if let (Some(list), Some((net, gross))) = (list, price) {
                 mag.set_price(list, id, net, gross).unwrap();
@@ -626,9 +672,44 @@ pub fn magazyn_stocked(
     });
 }
 
+/// The URL of a test directory's SQLite shop (see [`sqlite_shop_with`]).
+pub fn sqlite_shop_url(dir: &Dir) -> String {
+    format!("sqlite://{}", dir.join("shop.db").display())
+}
+
+/// A test directory with an SQLite shop holding `data` and the magsync.toml
+/// `toml` makes from the shop's URL.
+pub fn sqlite_site(data: &ShopData, toml: impl FnOnce(&str) -> String) -> Dir {
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, data);
+    dir.write("magsync.toml", &toml(&url));
+    dir
+}
+
+/// SQL statements on an SQLite shop (test set-up and shop-side edits).
+pub fn sqlite_exec(url: &str, sql: &str) {
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    });
+}
+
+/// The first column of a query on an SQLite shop, as strings.
+pub fn sqlite_column(url: &str, sql: &str) -> Vec<String> {
+    rt().block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::sqlite::SqliteConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+        c.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
 /// An SQLite shop (osCommerce tables) with a generated shop in it.
 pub fn sqlite_shop_with(dir: &Dir, data: &ShopData) -> String {
-    let url = format!("sqlite://{}", dir.join("shop.db").display());
+    let url = sqlite_shop_url(dir);
     rt().block_on(async {
         let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop")
             .await
