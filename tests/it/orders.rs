@@ -322,11 +322,7 @@ fn orders_as_nested_xml_validate_and_load() {
     assert!(run.stdout.contains("one_off_line"), "{}", run.stdout);
     let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/staging");
     for (sub, file) in [("outbox", "shop_orders"), ("work", "orders")] {
-        let b = dir
-            .batches(sub)
-            .into_iter()
-            .find(|b| b.to_string_lossy().contains(".orders."))
-            .unwrap();
+        let b = dir.batch_of(sub, "orders");
         let xml = b.join(format!("data/{file}.xml"));
         let text = std::fs::read_to_string(&xml).unwrap();
         assert!(text.contains("<line>"), "lines are nested in {file}.xml");

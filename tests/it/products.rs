@@ -126,11 +126,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
             "product {id} must not be written"
         );
     }
-    let work = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".products."))
-        .unwrap();
+    let work = dir.batch_of("work", "products");
     let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
     assert!(
         warnings.contains("duplicate_model") && warnings.contains("products 2, 3"),
@@ -228,11 +224,7 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
             "NEW-2|42.1296|9|0|2|Kawa ziarnista|7".to_string()
         ]
     );
-    let work = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".products."))
-        .unwrap();
+    let work = dir.batch_of("work", "products");
     let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
     assert!(warnings.contains("model_too_long"), "{warnings}");
     // Again: nothing new.

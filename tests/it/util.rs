@@ -79,6 +79,33 @@ impl Dir {
         v.sort();
         v
     }
+    /// The first batch under staging/<sub> of `flow` (its name holds
+    /// `.<flow>.`).
+    pub fn batch_of(&self, sub: &str, flow: &str) -> PathBuf {
+        self.batches(sub)
+            .into_iter()
+            .find(|b| b.to_string_lossy().contains(&format!(".{flow}.")))
+            .unwrap_or_else(|| panic!("no {flow} batch in staging/{sub}"))
+    }
+    /// `magsync review export <batch> -o <out>`.
+    pub fn review_export(&self, batch: &Path, out: &Path) -> Run {
+        self.magsync(&[
+            "review",
+            "export",
+            batch.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    }
+    /// `magsync review import <batch> <file>`.
+    pub fn review_import(&self, batch: &Path, file: &Path) -> Run {
+        self.magsync(&[
+            "review",
+            "import",
+            batch.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
+    }
     pub fn all_batches(&self) -> Vec<PathBuf> {
         let mut v = self.batches("outbox");
         v.extend(self.batches("work"));
@@ -1170,6 +1197,13 @@ impl Storefront {
         .collect()
     }
 
+    /// The shop's products with these ids (in the order of [`Self::products`]).
+    pub fn products_of(&self, ids: &[i64]) -> Vec<magsync::demo::Product> {
+        let mut products = self.products();
+        products.retain(|p| ids.contains(&p.id));
+        products
+    }
+
     /// What the customer paid for an order: `ot_total × currency_value`
     /// to the grosz, as the shop wrote it.
     pub fn paid(&self, order: i64) -> Decimal {
@@ -1196,6 +1230,17 @@ impl Drop for Storefront {
     }
 }
 
+/// The first row of a worksheet, as text.
+pub fn sheet_header(range: &calamine::Range<calamine::Data>) -> Vec<String> {
+    range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
 /// A person's edit: every cell copied from the workbook into a new one, with
 /// `edits` (sheet, column name, row index from 0, new value) applied.
 pub fn edit_workbook(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]) {
@@ -1208,13 +1253,7 @@ pub fn edit_workbook(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]
         let range = wb.worksheet_range(&name).unwrap();
         let ws = out.add_worksheet();
         ws.set_name(&name).unwrap();
-        let header: Vec<String> = range
-            .rows()
-            .next()
-            .unwrap()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        let header = sheet_header(&range);
         for (r, row) in range.rows().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let (r32, c16) = (r as u32, c as u16);
