@@ -619,6 +619,18 @@ pub fn bagit_validate(bag: &Path) -> bool {
     }
 }
 
+/// Where the tests' hand-made batches come from: the office's osCommerce
+/// shop `s1`.
+pub fn office_source() -> magsync::staging::Source {
+    magsync::staging::Source {
+        site: "office".into(),
+        shop: "s1".into(),
+        system: "oscommerce".into(),
+        profile: "oscommerce-2.3".into(),
+        encoding: None,
+    }
+}
+
 /// A generated shop: customers, products and orders.
 pub struct ShopData {
     pub customers: Vec<magsync::demo::Customer>,
