@@ -594,6 +594,16 @@ pub fn magazyn_count(dir: &Dir, sql: &str) -> i64 {
     magazyn_rows(dir, sql)[0][0].parse().unwrap()
 }
 
+/// The Magazyn holds `n` orders, each number once.
+#[track_caller]
+pub fn assert_orders_once(dir: &Dir, n: i64) {
+    assert_eq!(magazyn_count(dir, "SELECT COUNT(*) FROM orders"), n);
+    assert_eq!(
+        magazyn_count(dir, "SELECT COUNT(DISTINCT number) FROM orders"),
+        n
+    );
+}
+
 /// `bagit.py --validate` on a bag, where the validator is installed.
 /// Returns false when it is not (and MAGSYNC_REQUIRE_BAGIT is not set).
 pub fn bagit_validate(bag: &Path) -> bool {
