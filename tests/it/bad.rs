@@ -3,7 +3,7 @@
 //! a panic, and nothing of it is applied.
 
 use crate::util::*;
-use magsync::staging::{BatchMeta, BatchWriter, Format, Source, Stage, entities};
+use magsync::staging::{BatchMeta, BatchWriter, Format, Stage, entities};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Vec<PathBuf> {
@@ -32,13 +32,7 @@ fn batch_with(
         } else {
             Format::Csv
         },
-        Source {
-            site: "office".into(),
-            shop: "s1".into(),
-            system: "oscommerce".into(),
-            profile: "oscommerce-2.3".into(),
-            encoding: None,
-        },
+        office_source(),
     );
     let mut bw = BatchWriter::create(&dir.join("staging/work"), meta).unwrap();
     let w = bw.records(entity).unwrap();

@@ -24,11 +24,11 @@ fn catalog_creates_each_good_once_and_never_overwrites_a_definition() {
     let Some((db, data)) = shop_with_awkward_models("catalog") else {
         return;
     };
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(&db.url, "csv", "[shops.s1.catalog]\ncode_length = 8\n"),
-    );
+    let dir = Dir::with_config(&config_with(
+        &db.url,
+        "csv",
+        "[shops.s1.catalog]\ncode_length = 8\n",
+    ));
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"]);
     assert_eq!(
         run.code, 1,
@@ -133,16 +133,12 @@ fn catalog_creates_each_good_once_and_never_overwrites_a_definition() {
 /// reported once, its link retired and its good kept.
 #[test]
 fn a_product_deleted_in_the_shop_is_reported_once_and_its_good_kept() {
-    let Some(db) = mariadb("catalog_deleted") else {
+    let data = ShopData::new(5, 12, 0, 29);
+    let Some((db, dir)) = mariadb_site("catalog_deleted", &data, |url| {
+        config_with(url, "csv", "[shops.s1.catalog]\nupdate = [\"name\"]\n")
+    }) else {
         return;
     };
-    let data = ShopData::new(5, 12, 0, 29);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(&db.url, "csv", "[shops.s1.catalog]\nupdate = [\"name\"]\n"),
-    );
     dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
         .ok();
     let quiet = dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"]);

@@ -28,12 +28,11 @@ fn files_of(dir: &Path) -> Vec<(String, PathBuf)> {
 #[test]
 fn a_thousand_damaged_bags_and_packs_are_all_refused_by_name() {
     let data = ShopData::new(10, 5, 25, 3);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &format!("site = \"shop\"\nstaging = \"staging\"\n[magazyn]\nsite = \"office\"\n[shops.s1]\nurl = \"{url}\"\norder_prefix = \"S1/\"\n"),
-    );
+    let dir = sqlite_site(&data, |url| {
+        format!(
+            "site = \"shop\"\nstaging = \"staging\"\n[magazyn]\nsite = \"office\"\n[shops.s1]\nurl = \"{url}\"\norder_prefix = \"S1/\"\n"
+        )
+    });
     dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
         .ok();
     let bag = dir.batches("outbox").pop().unwrap();

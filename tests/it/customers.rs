@@ -21,17 +21,25 @@ fn expected_postcode(c: &demo::Customer) -> String {
     }
 }
 
-#[test]
-fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
-    let Some(db) = mariadb("sync") else { return };
-    let list = demo::customers(300, 11);
+/// A MariaDB shop holding these customers (and nothing else) and a test
+/// directory configured for it in `format`; `None` when skipped.
+fn customers_site(test: &str, list: &[demo::Customer], format: &str) -> Option<(MyDb, Dir)> {
+    let db = mariadb(test)?;
     rt().block_on(async {
         let mut shop = db.shop().await;
-        demo::populate_customers(&mut shop, &list).await.unwrap();
+        demo::populate_customers(&mut shop, list).await.unwrap();
         shop.close().await;
     });
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "csv"));
+    let dir = Dir::with_config(&config(&db.url, format));
+    Some((db, dir))
+}
+
+#[test]
+fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
+    let list = demo::customers(300, 11);
+    let Some((db, dir)) = customers_site("sync", &list, "csv") else {
+        return;
+    };
 
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);
     run.ok();
@@ -150,15 +158,10 @@ fn sync_loads_every_customer_exactly_and_reruns_change_nothing() {
 
 #[test]
 fn nip_match_links_and_ambiguous_name_is_rejected() {
-    let Some(db) = mariadb("match") else { return };
     let list = demo::customers(50, 5);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        demo::populate_customers(&mut shop, &list).await.unwrap();
-        shop.close().await;
-    });
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "csv"));
+    let Some((_db, dir)) = customers_site("match", &list, "csv") else {
+        return;
+    };
 
     // The Magazyn knows one shop company by its NIP written with dashes, and
     // has two customers with the same name as one private shop customer.
@@ -265,15 +268,10 @@ fn nip_match_links_and_ambiguous_name_is_rejected() {
 
 #[test]
 fn dry_run_writes_nothing_and_shows_the_changes() {
-    let Some(db) = mariadb("dry") else { return };
     let list = demo::customers(20, 3);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        demo::populate_customers(&mut shop, &list).await.unwrap();
-        shop.close().await;
-    });
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "xml"));
+    let Some((_db, dir)) = customers_site("dry", &list, "xml") else {
+        return;
+    };
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "--dry-run"]);
     run.ok();
     assert!(
@@ -315,19 +313,14 @@ fn dry_run_writes_nothing_and_shows_the_changes() {
 /// first run and on every later one.
 #[test]
 fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
-    let Some(db) = mariadb("weak") else { return };
     let list: Vec<_> = demo::customers(20, 5)
         .into_iter()
         .filter(|c| c.company.is_none() && c.nip.is_none())
         .collect();
     let c = list[0].clone();
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        demo::populate_customers(&mut shop, &list).await.unwrap();
-        shop.close().await;
-    });
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "csv"));
+    let Some((db, dir)) = customers_site("weak", &list, "csv") else {
+        return;
+    };
     // An unrelated Magazyn customer of the same name, with an address.
     let name = expected_name(&c);
     rt().block_on(async {
@@ -396,17 +389,10 @@ fn a_weak_match_fills_only_empty_fields_and_says_what_it_kept() {
 /// admin is reported once, and the Magazyn keeps its record.
 #[test]
 fn an_address_book_edit_arrives_without_a_timestamp_and_a_deletion_is_reported_once() {
-    let Some(db) = mariadb("address_book") else {
+    let list = demo::customers(40, 5);
+    let Some((db, dir)) = customers_site("address_book", &list, "csv") else {
         return;
     };
-    let list = demo::customers(40, 5);
-    rt().block_on(async {
-        let mut shop = db.shop().await;
-        demo::populate_customers(&mut shop, &list).await.unwrap();
-        shop.close().await;
-    });
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "csv"));
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"])
         .ok();
     let quiet = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"]);

@@ -51,9 +51,7 @@ fn legacy_encodings_are_read_exactly_and_detected() {
         let Some(db) = legacy_shop(&format!("enc{i}"), enc) else {
             return;
         };
-        let dir = Dir::new();
-        dir.write(
-            "magsync.toml",
+        let dir = Dir::with_config(
             &config(&db.url, "csv").replace("encoding = \"utf8\"", "encoding = \"auto\""),
         );
         let check = dir.magsync(&["check", "--shop", "s1"]);
@@ -107,8 +105,7 @@ fn check_names_what_a_shop_lacks() {
     let Some(db) = mariadb("check") else { return };
     db.exec("ALTER TABLE orders_total DROP COLUMN class; DROP TABLE specials; ALTER TABLE products ENGINE=MyISAM;
              INSERT INTO products (products_quantity, products_model, products_price, products_date_added, products_weight, products_status, products_tax_class_id) VALUES (1, 'A', 1, NOW(), 0, 1, 0), (1, 'A', 1, NOW(), 0, 1, 0), (1, NULL, 1, NOW(), 0, 1, 0);");
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "csv"));
+    let dir = Dir::with_config(&config(&db.url, "csv"));
     let run = dir.magsync(&["check"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(

@@ -25,12 +25,12 @@
 //! sets the seed. Iteration `i` of seed `S` always makes the same input.
 //! `--nocapture` shows iterations and distinct error kinds per target.
 
-use crate::util::{Dir, config_with};
+use crate::util::{Dir, config_with, office_source};
 use magsync::config::Config;
 use magsync::demo::Rng;
 use magsync::staging::batch::TAG_FILE;
 use magsync::staging::{
-    Batch, BatchMeta, BatchWriter, Entity, Format, Item, RecordReader, RecordWriter, Source, Stage,
+    Batch, BatchMeta, BatchWriter, Entity, Format, Item, RecordReader, RecordWriter, Stage,
     entities,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -638,6 +638,14 @@ fn kind_of(msg: &str, names: &[String]) -> String {
     out.chars().take(80).collect()
 }
 
+/// `what` went wrong with the input saved at `saved`: printed, and returned
+/// as the failure's line.
+fn said_with_input(name: &str, what: String, saved: &Path) -> String {
+    let f = format!("{what}\n  input: {}", saved.display());
+    println!("fuzz {name}: {f}");
+    f
+}
+
 fn save_failure(target: &str, seed: u64, iteration: u64, ext: &str, input: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join("magsync-fuzz");
     std::fs::create_dir_all(&dir).unwrap();
@@ -736,9 +744,12 @@ fn fuzz(mut target: Target) {
                         let kind = kind_of(&e, &target.names);
                         if !o.named && !unnamed.contains_key(&kind) {
                             let p = save_failure(name, seed, i, &ext(base), &input);
-                            println!(
-                                "fuzz {name}: seed {seed} iteration {i}: the message does not name the file: {e}\n  input: {}",
-                                p.display()
+                            said_with_input(
+                                name,
+                                format!(
+                                    "seed {seed} iteration {i}: the message does not name the file: {e}"
+                                ),
+                                &p,
                             );
                             unnamed.insert(kind.clone(), p);
                         }
@@ -748,26 +759,22 @@ fn fuzz(mut target: Target) {
             }
             Ok(Err(panic)) => {
                 let p = save_failure(name, seed, i, &ext(base), &input);
-                let f = format!(
-                    "PANIC seed {seed} iteration {i} (from {}): {panic}\n  input: {}",
-                    base.name,
-                    p.display()
+                let what = format!(
+                    "PANIC seed {seed} iteration {i} (from {}): {panic}",
+                    base.name
                 );
-                println!("fuzz {name}: {f}");
-                failures.push(f);
+                failures.push(said_with_input(name, what, &p));
                 if failures.len() >= 3 {
                     break;
                 }
             }
             Err(_) => {
                 let p = save_failure(name, seed, i, &ext(base), &input);
-                let f = format!(
-                    "HANG (> {TIMEOUT:?}) seed {seed} iteration {i} (from {})\n  input: {}",
-                    base.name,
-                    p.display()
+                let what = format!(
+                    "HANG (> {TIMEOUT:?}) seed {seed} iteration {i} (from {})",
+                    base.name
                 );
-                println!("fuzz {name}: {f}");
-                failures.push(f);
+                failures.push(said_with_input(name, what, &p));
                 // The worker is stuck: nothing more can be run.
                 break;
             }
@@ -935,20 +942,10 @@ fn csv_group_target() -> Target {
     }
 }
 
-fn source() -> Source {
-    Source {
-        site: "office".into(),
-        shop: "s1".into(),
-        system: "oscommerce".into(),
-        profile: "oscommerce-2.3".into(),
-        encoding: None,
-    }
-}
-
 /// A meta with a fixed id and date, so that tag seeds are the same each run.
 fn fixed_meta(flow: &str, format: Format, id: &str) -> BatchMeta {
     let flow = magsync::flows::Flow::parse(flow).expect("a flow");
-    let mut m = BatchMeta::new(flow, Stage::Transformed, format, source());
+    let mut m = BatchMeta::new(flow, Stage::Transformed, format, office_source());
     m.batch_id = id.to_string();
     m.created_at = "2026-01-02T03:04:05Z".into();
     m

@@ -186,9 +186,7 @@ fn a_killed_customers_load_is_all_or_nothing_and_the_rerun_completes() {
 #[test]
 fn a_killed_orders_load_is_all_or_nothing_and_the_rerun_completes() {
     let data = ShopData::new(load_size(300), 40, load_size(2500), 31);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     magazyn_goods(&dir, &data.products);
     let batch = transformed(&dir, "orders");
     let state = || {
@@ -218,16 +216,10 @@ fn a_killed_orders_load_is_all_or_nothing_and_the_rerun_completes() {
 #[test]
 fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
     let data = ShopData::new(10, 3000, 0, 41);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &url,
-            "csv",
-            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n",
-        ),
-    );
+    let extra =
+        "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n";
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", extra));
+    let url = sqlite_shop_url(&dir);
     magazyn_stocked(dir.path(), &data.products, &["Detal"], |p| {
         let gross = rust_decimal::Decimal::new(1000 + p.id * 7, 2);
         let net = magsync::money::net_of_gross(gross, p.rate, 4).unwrap();
@@ -247,15 +239,7 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
     let shop = dir.join("shop.db");
     let pristine = dir.join("shop.pristine");
     std::fs::copy(&shop, &pristine).unwrap();
-    let shop_query = |sql: &str| -> Vec<String> {
-        rt().block_on(async {
-            use sqlx::{Connection, Row};
-            let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
-            c.close().await.unwrap();
-            rows.iter().map(|r| r.get::<String, _>(0)).collect()
-        })
-    };
+    let shop_query = |sql: &str| sqlite_column(&url, sql);
     let state = || {
         shop_query(
             "SELECT products_id || '|' || products_price || '|' || products_quantity || '|' || products_status FROM products ORDER BY products_id",
@@ -284,9 +268,7 @@ fn a_killed_products_push_is_all_or_nothing_and_the_rerun_completes() {
 #[test]
 fn a_killed_transform_leaves_nothing_half_finished() {
     let data = ShopData::new(300, 40, 3000, 13);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
         .ok();
     let extracted = dir.batches("outbox").pop().unwrap();

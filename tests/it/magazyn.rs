@@ -26,11 +26,7 @@ fn money_round_trips_exactly() {
         ("1.0005", "1.23"),
     ];
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path());
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .unwrap();
-        let list = mag.price_list_id("Detal").unwrap();
-        let wh = mag.warehouse_id("MAG").unwrap();
+        let (mut mag, list, wh) = open_magazyn_detal(dir.path());
         mag.begin().unwrap();
         let mut ids = Vec::new();
         for (i, (net, gross)) in cases.iter().enumerate() {
@@ -101,15 +97,12 @@ fn money_round_trips_exactly() {
 #[test]
 fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
     let data = ShopData::new(20, 8, 30, 5);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &config(&url, "csv").replace(
+    let dir = sqlite_site(&data, |url| {
+        config(url, "csv").replace(
             "url = \"sqlite://magazyn.db\"",
             "url = \"sqlite://magazyn.db\"\nlock_wait = 1",
-        ),
-    );
+        )
+    });
     magazyn_stocked(dir.path(), &data.products, &[], |_| {
         (None, Some(Decimal::from(100)))
     });

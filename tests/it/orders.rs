@@ -43,15 +43,14 @@ fn reserved_by(
 
 #[test]
 fn reservations_follow_the_open_orders_through_history_and_delivery() {
-    let Some(db) = mariadb("reservations") else {
-        return;
-    };
     let data = ShopData::new(40, 20, 200, 33);
-    db.populate(&data);
-    let dir = Dir::new();
     // No line for Wysłane: the install's stock status 3 (Delivered, in
     // whatever language) is realized by default.
-    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    let Some((db, dir)) = mariadb_site("reservations", &data, |url| {
+        config_with(url, "csv", CANCEL_MAP)
+    }) else {
+        return;
+    };
     magazyn_goods(&dir, &data.products);
     // Reserved: the lines of orders still open (Oczekujące, W realizacji).
     let open = |delivered: &[i64]| {
@@ -99,11 +98,11 @@ fn reservations_follow_the_open_orders_through_history_and_delivery() {
 
 #[test]
 fn every_public_order_lands_once_with_its_lines_and_totals() {
-    let Some(db) = mariadb("orders") else { return };
     let data = ShopData::new(80, 30, 300, 21);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    let Some((db, dir)) = mariadb_site("orders", &data, |url| config_with(url, "csv", CANCEL_MAP))
+    else {
+        return;
+    };
     magazyn_goods(&dir, &data.products);
 
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"]);
@@ -121,14 +120,7 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
         "{}",
         run.stdout
     );
-    assert_eq!(
-        magazyn_count(&dir, "SELECT COUNT(*) FROM orders"),
-        public.len() as i64
-    );
-    assert_eq!(
-        magazyn_count(&dir, "SELECT COUNT(DISTINCT number) FROM orders"),
-        public.len() as i64
-    );
+    assert_orders_once(&dir, public.len() as i64);
 
     let status_name = |id: i64| {
         magsync::demo::STATUSES
@@ -308,9 +300,7 @@ fn every_public_order_lands_once_with_its_lines_and_totals() {
 #[test]
 fn orders_as_nested_xml_validate_and_load() {
     let data = ShopData::new(20, 10, 40, 3);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "xml"));
+    let dir = sqlite_site(&data, |url| config(url, "xml"));
     magazyn_goods(&dir, &data.products[..8]);
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
     run.ok();
@@ -325,11 +315,7 @@ fn orders_as_nested_xml_validate_and_load() {
     assert!(run.stdout.contains("one_off_line"), "{}", run.stdout);
     let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/staging");
     for (sub, file) in [("outbox", "shop_orders"), ("work", "orders")] {
-        let b = dir
-            .batches(sub)
-            .into_iter()
-            .find(|b| b.to_string_lossy().contains(".orders."))
-            .unwrap();
+        let b = dir.batch_of(sub, "orders");
         let xml = b.join(format!("data/{file}.xml"));
         let text = std::fs::read_to_string(&xml).unwrap();
         assert!(text.contains("<line>"), "lines are nested in {file}.xml");
@@ -366,16 +352,8 @@ pub fn xmllint(xsd: &std::path::Path, xml: &std::path::Path) {
 #[test]
 fn unknown_goods_can_reject_the_order_instead() {
     let data = ShopData::new(10, 6, 30, 8);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &url,
-            "csv",
-            "[shops.s1.orders]\nunknown_goods = \"reject\"\n",
-        ),
-    );
+    let extra = "[shops.s1.orders]\nunknown_goods = \"reject\"\n";
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", extra));
     magazyn_goods(&dir, &data.products[1..]);
     let missing = &data.products[0].model;
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
@@ -414,9 +392,7 @@ fn unknown_goods_can_reject_the_order_instead() {
 #[test]
 fn discover_writes_a_value_map_skeleton_that_parses() {
     let data = ShopData::new(10, 6, 40, 4);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     let run = dir.magsync(&["discover", "--shop", "s1"]);
     run.ok();
     let map: toml::Value =
@@ -450,11 +426,11 @@ fn discover_writes_a_value_map_skeleton_that_parses() {
 /// removes exactly them (the shop's own indexes stay).
 #[test]
 fn the_opt_in_watermark_indexes_come_and_go_on_request() {
-    let Some(db) = mariadb("index") else { return };
     let data = ShopData::new(20, 10, 60, 23);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
+    let Some((db, dir)) = mariadb_site("index", &data, |url| config_with(url, "csv", CANCEL_MAP))
+    else {
+        return;
+    };
     magazyn_goods(&dir, &data.products);
     let indexes = || -> Vec<String> {
         rt().block_on(async {
@@ -519,11 +495,12 @@ fn the_opt_in_watermark_indexes_come_and_go_on_request() {
 
 #[test]
 fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
-    let Some(db) = mariadb("guests") else {
+    let data = ShopData::new(20, 10, 40, 8);
+    let extra = "[shops.s1.orders]\ndescription = \"{status}; {comment}\"\n[shops.s1.map.fees]\not_coupon = \"RABAT-WIOSNA\"\n";
+    let Some((db, dir)) = mariadb_site("guests", &data, |url| config_with(url, "csv", extra))
+    else {
         return;
     };
-    let data = ShopData::new(20, 10, 40, 8);
-    db.populate(&data);
     let public: Vec<_> = data.orders.iter().filter(|o| o.status != 6).collect();
     // Two guests ("purchase without account" add-ons: customers_id 0, the
     // buyer only on the order), a comment at checkout, and a coupon of
@@ -545,15 +522,6 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
         commented.id,
         id = one_rate.id
     ));
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &db.url,
-            "csv",
-            "[shops.s1.orders]\ndescription = \"{status}; {comment}\"\n[shops.s1.map.fees]\not_coupon = \"RABAT-WIOSNA\"\n",
-        ),
-    );
     magazyn_goods(&dir, &data.products);
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
         .ok();
@@ -619,13 +587,11 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
 
 #[test]
 fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
-    let Some(db) = mariadb("deleted") else {
+    let data = ShopData::new(20, 10, 60, 12);
+    let Some((db, dir)) = mariadb_site("deleted", &data, |url| config_with(url, "csv", CANCEL_MAP))
+    else {
         return;
     };
-    let data = ShopData::new(20, 10, 60, 12);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config_with(&db.url, "csv", CANCEL_MAP));
     magazyn_goods(&dir, &data.products);
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
         .ok();
@@ -667,11 +633,11 @@ fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
 
 #[test]
 fn the_buyers_nip_leaves_the_company_name_and_a_bad_one_is_reported() {
-    let Some(db) = mariadb("order_nip") else {
+    let data = ShopData::new(20, 10, 30, 6);
+    let Some((db, dir)) = mariadb_site("order_nip", &data, |url| config_with(url, "csv", ""))
+    else {
         return;
     };
-    let data = ShopData::new(20, 10, 30, 6);
-    db.populate(&data);
     let public: Vec<_> = data.orders.iter().filter(|o| o.status != 6).collect();
     let (good, bad, person) = (public[0], public[1], public[2]);
     db.exec(&format!(
@@ -681,8 +647,6 @@ fn the_buyers_nip_leaves_the_company_name_and_a_bad_one_is_reported() {
          UPDATE orders SET billing_company = '' WHERE orders_id = {};",
         good.id, bad.id, person.id
     ));
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config_with(&db.url, "csv", ""));
     magazyn_goods(&dir, &data.products);
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
         .ok();
@@ -729,11 +693,7 @@ fn the_buyers_nip_leaves_the_company_name_and_a_bad_one_is_reported() {
     );
 
     // nip_source = "none": no NIP, names as written.
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(&db.url, "csv", "nip_source = \"none\""),
-    );
+    let dir = Dir::with_config(&config_with(&db.url, "csv", "nip_source = \"none\""));
     magazyn_goods(&dir, &data.products);
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
         .ok();
@@ -760,15 +720,13 @@ fn stock(dir: &Dir) -> BTreeMap<String, Decimal> {
 
 #[test]
 fn goods_issues_on_request_follow_delivery_and_leave_the_history_alone() {
-    let Some(db) = mariadb("goods_issues") else {
-        return;
-    };
     let data = ShopData::new(30, 12, 80, 17);
-    db.populate(&data);
-    let dir = Dir::new();
     let cfg =
         format!("{CANCEL_MAP}\"Wysłane\" = \"realized\"\n[shops.s1.orders]\ngoods_issues = true\n");
-    dir.write("magsync.toml", &config_with(&db.url, "csv", &cfg));
+    let Some((db, dir)) = mariadb_site("goods_issues", &data, |url| config_with(url, "csv", &cfg))
+    else {
+        return;
+    };
     let start = Decimal::from(100);
     magazyn_stocked(dir.path(), &data.products, &[], |_| (None, Some(start)));
     let issued = |dir: &Dir| magazyn_count(dir, "SELECT COUNT(*) FROM goods_issues");

@@ -10,17 +10,10 @@ fn d(s: &str) -> Decimal {
 
 /// Every product row of the shop, all columns as text (the byte-for-byte check).
 fn shop_rows(db: &MyDb) -> Vec<String> {
-    rt().block_on(async {
-        use sqlx::{Connection, Row};
-        let mut c = sqlx::mysql::MySqlConnection::connect(&db.url).await.unwrap();
-        sqlx::query("SELECT CONCAT_WS('|', products_id, IFNULL(products_model, 'NULL'), products_price, products_quantity, products_status, IFNULL(products_last_modified, 'NULL')) FROM products ORDER BY products_id")
-            .fetch_all(&mut c)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| String::from_utf8(r.get::<Vec<u8>, _>(0)).unwrap())
-            .collect()
-    })
+    mysql_column(
+        &db.url,
+        "SELECT CONCAT_WS('|', products_id, IFNULL(products_model, 'NULL'), products_price, products_quantity, products_status, IFNULL(products_last_modified, 'NULL')) FROM products ORDER BY products_id",
+    )
 }
 
 /// (price, quantity, status) of one product.
@@ -35,25 +28,18 @@ fn product(db: &MyDb, id: i64) -> (Decimal, i64, i64) {
 
 #[test]
 fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
-    let Some(db) = mariadb("products") else {
+    let data = ShopData::new(10, 60, 0, 17);
+    let extra =
+        "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 1\nhide_at_or_below = 0\n";
+    let Some((db, dir)) = mariadb_site("products", &data, |url| config_with(url, "csv", extra))
+    else {
         return;
     };
-    let data = ShopData::new(10, 60, 0, 17);
-    db.populate(&data);
     // What real shops have: a copied product (same model), models left empty.
     db.exec(
         "UPDATE products SET products_model = 'PL-00002' WHERE products_id = 3;
          UPDATE products SET products_model = NULL WHERE products_id = 4;
          UPDATE products SET products_model = '' WHERE products_id = 5;",
-    );
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &db.url,
-            "csv",
-            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 1\nhide_at_or_below = 0\n",
-        ),
     );
     // The Magazyn: every product's good, gross prices awkward on purpose
     // (19.99 at 8 %, 0.01, …), stock with reservations.
@@ -62,11 +48,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
     ];
     let mut expected = std::collections::BTreeMap::new();
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path());
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .unwrap();
-        let list = mag.price_list_id("Detal").unwrap();
-        let wh = mag.warehouse_id("MAG").unwrap();
+        let (mut mag, list, wh) = open_magazyn_detal(dir.path());
         for (i, p) in data.products.iter().enumerate() {
             let symbol = if p.id == 9 {
                 "zw".to_string()
@@ -144,11 +126,7 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
             "product {id} must not be written"
         );
     }
-    let work = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".products."))
-        .unwrap();
+    let work = dir.batch_of("work", "products");
     let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
     assert!(
         warnings.contains("duplicate_model") && warnings.contains("products 2, 3"),
@@ -203,30 +181,15 @@ fn prices_and_stock_reach_the_shop_exactly_with_dry_run_and_undo() {
 #[test]
 fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
     let data = ShopData::new(5, 6, 0, 2);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    rt().block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql("INSERT INTO categories (categories_id, parent_id) VALUES (7, 0); INSERT INTO categories_description VALUES (7, 1, 'Nowości');")
-            .execute(&mut c)
-            .await
-            .unwrap();
-    });
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &url,
-            "csv",
-            "price_list = \"Detal\"\n[shops.s1.products]\ncreate_missing = true\n",
-        ),
+    let extra = "price_list = \"Detal\"\n[shops.s1.products]\ncreate_missing = true\n";
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", extra));
+    let url = sqlite_shop_url(&dir);
+    sqlite_exec(
+        &url,
+        "INSERT INTO categories (categories_id, parent_id) VALUES (7, 0); INSERT INTO categories_description VALUES (7, 1, 'Nowości');",
     );
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path());
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .unwrap();
-        let list = mag.price_list_id("Detal").unwrap();
-        let wh = mag.warehouse_id("MAG").unwrap();
+        let (mut mag, list, wh) = open_magazyn_detal(dir.path());
         for (code, name, vat, gross, qty) in [
             ("NEW-1", "Młynek do kawy", "23", "129.99", 4),
             ("NEW-2", "Kawa ziarnista", "8", "45.50", 9),
@@ -250,19 +213,7 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
     run.ok();
     assert_eq!(run.load_counts_of("products").inserted, 2, "{}", run.stdout);
-    let rows = |sql: &str| -> Vec<String> {
-        rt().block_on(async {
-            use sqlx::{Connection, Row};
-            let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(sql)
-                .fetch_all(&mut c)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect()
-        })
-    };
+    let rows = |sql: &str| sqlite_column(&url, sql);
     let created = rows(
         "SELECT p.products_model || '|' || p.products_price || '|' || p.products_quantity || '|' || p.products_status || '|' || p.products_tax_class_id || '|' || d.products_name || '|' || c.categories_id FROM products p JOIN products_description d ON d.products_id = p.products_id JOIN products_to_categories c ON c.products_id = p.products_id WHERE p.products_model LIKE 'NEW-%' ORDER BY p.products_model",
     );
@@ -273,11 +224,7 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
             "NEW-2|42.1296|9|0|2|Kawa ziarnista|7".to_string()
         ]
     );
-    let work = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".products."))
-        .unwrap();
+    let work = dir.batch_of("work", "products");
     let warnings = std::fs::read_to_string(work.join("data/warnings.csv")).unwrap();
     assert!(warnings.contains("model_too_long"), "{warnings}");
     // Again: nothing new.
@@ -322,20 +269,14 @@ fn goods_the_shop_lacks_can_be_created_inactive_and_undone() {
 /// it does not hold (STOCK_ALLOW_CHECKOUT) gets no hiding at all.
 #[test]
 fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off() {
-    let Some(db) = mariadb("product_status") else {
+    let data = ShopData::new(5, 6, 0, 23);
+    let extra =
+        "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n";
+    let Some((db, dir)) = mariadb_site("product_status", &data, |url| {
+        config_with(url, "csv", extra)
+    }) else {
         return;
     };
-    let data = ShopData::new(5, 6, 0, 23);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &db.url,
-            "csv",
-            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\nhide_at_or_below = 0\n",
-        ),
-    );
     let stock = std::cell::RefCell::new(std::collections::BTreeMap::<i64, i64>::new());
     let stocked = |q: &dyn Fn(i64) -> i64| {
         let fresh = stock.borrow().is_empty();
@@ -351,13 +292,7 @@ fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off(
                 let id = match mag.good_by_code(&p.model).unwrap() {
                     Some(id) => id,
                     None => {
-                        let id = mag
-                            .good_insert(&magsync::magazyn::GoodRow::new(
-                                &p.model,
-                                &p.name_pl,
-                                &p.rate.to_string(),
-                            ))
-                            .unwrap();
+                        let id = mag.good_insert(&good_row(p)).unwrap();
                         mag.set_price(list, id, p.price, p.gross).unwrap();
                         id
                     }
@@ -411,11 +346,12 @@ fn magsync_shows_again_only_what_it_hid_and_an_admin_disabled_product_stays_off(
 /// 0 %, a warning, and its stock all the same.
 #[test]
 fn a_tax_class_with_no_home_rate_still_gets_its_stock() {
-    let Some(db) = mariadb("no_home_rate") else {
+    let data = ShopData::new(3, 4, 0, 31);
+    let extra = "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\n";
+    let Some((db, dir)) = mariadb_site("no_home_rate", &data, |url| config_with(url, "csv", extra))
+    else {
         return;
     };
-    let data = ShopData::new(3, 4, 0, 31);
-    db.populate(&data);
     db.exec(
         "INSERT INTO tax_class (tax_class_id, tax_class_title, tax_class_description, date_added) VALUES (9, 'Niemcy tylko', 'DE only', NOW());
          INSERT INTO geo_zones (geo_zone_id, geo_zone_name, geo_zone_description, date_added) VALUES (9, 'Niemcy', 'DE', NOW());
@@ -423,15 +359,7 @@ fn a_tax_class_with_no_home_rate_still_gets_its_stock() {
          INSERT INTO tax_rates (tax_zone_id, tax_class_id, tax_priority, tax_rate, tax_description, date_added) VALUES (9, 9, 1, 19.0, 'MwSt 19%', NOW());
          UPDATE products SET products_tax_class_id = 9, products_quantity = 0 WHERE products_id = 1;",
     );
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &config_with(
-            &db.url,
-            "csv",
-            "price_list = \"Detal\"\n[shops.s1.products]\nsafety_buffer = 0\n",
-        ),
-    );
+
     magazyn_stocked(dir.path(), &data.products, &["Detal"], |_| {
         (Some((d("40.65"), d("50.00"))), Some(Decimal::from(17)))
     });

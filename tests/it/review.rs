@@ -9,9 +9,8 @@ fn synced() -> (Dir, ShopData) {
     let mut data = ShopData::new(20, 8, 30, 12);
     // A web shop customer who typed a formula as her company name.
     data.customers[0].company = Some("=HYPERLINK(\"http://x\";\"klik\")".into());
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config_with(&url, "csv", "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n"));
+    let extra = "price_list = \"Detal\"\nimport_price_list = \"Sklep1\"\n[shops.s1.prices]\nadd_missing = true\n";
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", extra));
     magazyn_stocked(dir.path(), &data.products, &["Detal", "Sklep1"], |p| {
         (Some((p.price, p.gross + rust_decimal::Decimal::ONE)), None)
     });
@@ -22,15 +21,17 @@ fn synced() -> (Dir, ShopData) {
 
 fn export(dir: &Dir, batch: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
-    dir.magsync(&[
-        "review",
-        "export",
-        batch.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ])
-    .ok();
+    dir.review_export(batch, &out).ok();
     out
+}
+
+/// The batch a review import wrote (its tag says `edited = true`), if any.
+fn edited_batch(dir: &Dir) -> Option<PathBuf> {
+    dir.batches("work").into_iter().find(|p| {
+        std::fs::read_to_string(p.join("magsync-batch.toml"))
+            .unwrap()
+            .contains("edited = true")
+    })
 }
 
 #[test]
@@ -39,7 +40,7 @@ fn every_batch_goes_out_and_back_without_changes() {
     let mut n = 0;
     for b in dir.batches("outbox").into_iter().chain(dir.batches("work")) {
         let x = export(&dir, &b, "round.xlsx");
-        let r = dir.magsync(&["review", "import", b.to_str().unwrap(), x.to_str().unwrap()]);
+        let r = dir.review_import(&b, &x);
         r.ok();
         assert!(
             r.stdout.contains("no changes"),
@@ -52,19 +53,10 @@ fn every_batch_goes_out_and_back_without_changes() {
     assert!(n >= 10, "{n} batches");
     // Re-saved by LibreOffice Calc: still no changes.
     if soffice_or_skip() {
-        let b = dir
-            .batches("work")
-            .into_iter()
-            .find(|b| b.to_string_lossy().contains(".orders."))
-            .unwrap();
+        let b = dir.batch_of("work", "orders");
         let x = export(&dir, &b, "orders.xlsx");
         let resaved = libreoffice_resave(&dir, &x, "xlsx");
-        let r = dir.magsync(&[
-            "review",
-            "import",
-            b.to_str().unwrap(),
-            resaved.to_str().unwrap(),
-        ]);
+        let r = dir.review_import(&b, &resaved);
         r.ok();
         assert!(r.stdout.contains("no changes"), "{}", r.stdout);
     }
@@ -73,11 +65,7 @@ fn every_batch_goes_out_and_back_without_changes() {
 #[test]
 fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
     let (dir, _) = synced();
-    let b = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".prices."))
-        .unwrap();
+    let b = dir.batch_of("work", "prices");
     let x = export(&dir, &b, "prices.xlsx");
     let edited = dir.join("edited.xlsx");
     edit_workbook(
@@ -88,12 +76,7 @@ fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
             ("price_entries", "source", 2, "korekta"),
         ],
     );
-    let r = dir.magsync(&[
-        "review",
-        "import",
-        b.to_str().unwrap(),
-        edited.to_str().unwrap(),
-    ]);
+    let r = dir.review_import(&b, &edited);
     r.ok();
     let lines: Vec<&str> = r
         .stdout
@@ -116,12 +99,7 @@ fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
         r.stdout
     );
     // The new batch: a valid bag, parent = the reviewed one, marked edited.
-    let nb = dir.batches("work").into_iter().find(|p| {
-        std::fs::read_to_string(p.join("magsync-batch.toml"))
-            .unwrap()
-            .contains("edited = true")
-    });
-    let nb = nb.expect("an edited batch");
+    let nb = edited_batch(&dir).expect("an edited batch");
     let tag = std::fs::read_to_string(nb.join("magsync-batch.toml")).unwrap();
     assert!(
         tag.contains(&format!(
@@ -155,11 +133,7 @@ fn an_edited_name_and_price_become_a_new_batch_with_exactly_those_cells() {
 #[test]
 fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
     let (dir, _) = synced();
-    let b = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".customers."))
-        .unwrap();
+    let b = dir.batch_of("work", "customers");
     let x = export(&dir, &b, "customers.xlsx");
     let mut wb = calamine::open_workbook_auto(&x).unwrap();
     let range = wb.worksheet_range("customers").unwrap();
@@ -184,12 +158,7 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
         .expect("a Warsaw postcode")
         - 1;
     edit_workbook(&x, &edited, &[("customers", "postcode", row, "#950")]);
-    let r = dir.magsync(&[
-        "review",
-        "import",
-        b.to_str().unwrap(),
-        edited.to_str().unwrap(),
-    ]);
+    let r = dir.review_import(&b, &edited);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -200,12 +169,7 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
     );
     // A formula typed into a cell is refused, naming it.
     edit_workbook(&x, &edited, &[("customers", "city", 0, "=UPPER(\"x\")")]);
-    let r = dir.magsync(&[
-        "review",
-        "import",
-        b.to_str().unwrap(),
-        edited.to_str().unwrap(),
-    ]);
+    let r = dir.review_import(&b, &edited);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("sheet customers, cell J2") && r.stderr.contains("a formula"),
@@ -213,47 +177,44 @@ fn a_formula_from_the_shop_is_text_and_a_formula_typed_in_is_refused() {
         r.stderr
     );
     // Nothing was written for either.
-    assert!(!dir.batches("work").iter().any(|p| {
-        std::fs::read_to_string(p.join("magsync-batch.toml"))
-            .unwrap()
-            .contains("edited = true")
-    }));
+    assert!(edited_batch(&dir).is_none());
+}
+
+/// A CSV file rewritten with semicolons between its fields, as a spreadsheet
+/// in a Polish locale saves it, each record (its index, its fields) passed
+/// through `edit` first.
+fn semicolon_csv(text: &str, mut edit: impl FnMut(usize, &mut [String])) -> Vec<u8> {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    w.write_record(rdr.headers().unwrap()).unwrap();
+    for (i, rec) in rdr.records().enumerate() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        edit(i, &mut rec);
+        w.write_record(&rec).unwrap();
+    }
+    w.into_inner().unwrap()
 }
 
 #[test]
 fn a_polish_excel_csv_imports_with_the_right_values() {
     let (dir, _) = synced();
-    let b = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".customers."))
-        .unwrap();
+    let b = dir.batch_of("work", "customers");
     let orig = std::fs::read_to_string(b.join("data/customers.csv")).unwrap();
     // As Polish Excel saves it: semicolons, Windows-1250, CRLF.
-    let mut rdr = csv::Reader::from_reader(orig.as_bytes());
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    w.write_record(rdr.headers().unwrap()).unwrap();
     let mut first_city = String::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+    let text = semicolon_csv(&orig, |i, rec| {
         if i == 0 {
             first_city = rec[9].clone();
             rec[9] = "Świnoujście".into();
         }
-        w.write_record(&rec).unwrap();
-    }
-    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    });
+    let text = String::from_utf8(text).unwrap();
     let cp1250 = encoding_rs::WINDOWS_1250.encode(&text).0.into_owned();
     let csv_path = dir.join("klienci.csv");
     std::fs::write(&csv_path, cp1250).unwrap();
-    let r = dir.magsync(&[
-        "review",
-        "import",
-        b.to_str().unwrap(),
-        csv_path.to_str().unwrap(),
-    ]);
+    let r = dir.review_import(&b, &csv_path);
     r.ok();
     assert!(
         r.stdout.contains("Windows-1250, semicolon-separated"),
@@ -277,41 +238,19 @@ fn a_polish_excel_csv_imports_with_the_right_values() {
     );
 
     // Decimal commas: the order lines of an orders batch.
-    let ob = dir
-        .batches("work")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".orders."))
-        .unwrap();
+    let ob = dir.batch_of("work", "orders");
     let lines = std::fs::read_to_string(ob.join("data/order_lines.csv")).unwrap();
-    let mut rdr = csv::Reader::from_reader(lines.as_bytes());
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    w.write_record(rdr.headers().unwrap()).unwrap();
-    for rec in rdr.records() {
-        let rec: Vec<String> = rec
-            .unwrap()
-            .iter()
-            .map(|f| {
-                if f.parse::<f64>().is_ok() && f.contains('.') {
-                    f.replace('.', ",")
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect();
-        w.write_record(&rec).unwrap();
-    }
     let p = dir.join("pozycje.csv");
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
-    bytes.extend(w.into_inner().unwrap());
+    bytes.extend(semicolon_csv(&lines, |_, rec| {
+        for f in rec.iter_mut() {
+            if f.parse::<f64>().is_ok() && f.contains('.') {
+                *f = f.replace('.', ",");
+            }
+        }
+    }));
     std::fs::write(&p, bytes).unwrap();
-    let r = dir.magsync(&[
-        "review",
-        "import",
-        ob.to_str().unwrap(),
-        p.to_str().unwrap(),
-    ]);
+    let r = dir.review_import(&ob, &p);
     r.ok();
     assert!(
         r.stdout
@@ -330,12 +269,10 @@ fn a_polish_excel_csv_imports_with_the_right_values() {
 #[test]
 fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_named() {
     let data = ShopData::new(3, 6, 0, 19);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write(
-        "magsync.toml",
-        &config_with(&url, "csv", "import_price_list = \"Sklep1\"\n"),
-    );
+    let dir = sqlite_site(&data, |url| {
+        config_with(url, "csv", "import_price_list = \"Sklep1\"\n")
+    });
+    let url = sqlite_shop_url(&dir);
     let long = "Opis. ".repeat(6_700); // 40 200 characters
     rt().block_on(async {
         use sqlx::Connection;
@@ -368,12 +305,7 @@ fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_name
     let prices = dir.batches("outbox").pop().unwrap();
     let x = export(&dir, &prices, "prices.xlsx");
     let import = |file: &Path| {
-        let r = dir.magsync(&[
-            "review",
-            "import",
-            prices.to_str().unwrap(),
-            file.to_str().unwrap(),
-        ]);
+        let r = dir.review_import(&prices, file);
         r.ok();
         r.stdout
     };
@@ -388,13 +320,7 @@ fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_name
     // The amount no double holds is a text cell, with a note saying so.
     let mut wb = calamine::open_workbook_auto(&x).unwrap();
     let range = wb.worksheet_range("shop_products").unwrap();
-    let header: Vec<String> = range
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let header = sheet_header(&range);
     assert!(!header.iter().any(|h| h == "description"), "{header:?}");
     let price = header.iter().position(|h| h == "price").unwrap();
     let cells: Vec<Data> = range.rows().skip(1).map(|r| r[price].clone()).collect();
@@ -406,18 +332,8 @@ fn real_amounts_round_trip_exactly_and_a_description_too_long_for_a_cell_is_name
 
     dir.magsync(&["extract", "--shop", "s1", "--flow", "catalog"])
         .ok();
-    let catalog = dir
-        .batches("outbox")
-        .into_iter()
-        .find(|b| b.to_string_lossy().contains(".catalog."))
-        .unwrap();
-    let r = dir.magsync(&[
-        "review",
-        "export",
-        catalog.to_str().unwrap(),
-        "-o",
-        dir.join("catalog.xlsx").to_str().unwrap(),
-    ]);
+    let catalog = dir.batch_of("outbox", "catalog");
+    let r = dir.review_export(&catalog, &dir.join("catalog.xlsx"));
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr

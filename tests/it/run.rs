@@ -28,6 +28,16 @@ fn two_shops() -> Option<(MyDb, MyDb, Dir)> {
     Some((a, b, dir))
 }
 
+/// The (first) JSON report under staging/reports.
+fn json_report(dir: &Dir) -> serde_json::Value {
+    let json = std::fs::read_dir(dir.join("staging/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".json"))
+        .unwrap();
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
 #[test]
 fn the_nightly_run_syncs_two_shops_and_reports() {
     let Some((_a, _b, dir)) = two_shops() else {
@@ -69,22 +79,18 @@ fn the_nightly_run_syncs_two_shops_and_reports() {
             .map(|s| s[field].as_u64().unwrap())
             .sum()
     };
-    assert_eq!(
-        sum("orders", "inserted") as i64,
-        magazyn_count(&dir, "SELECT COUNT(*) FROM orders")
-    );
-    assert_eq!(
-        sum("customers", "inserted") as i64,
-        magazyn_count(&dir, "SELECT COUNT(*) FROM customers")
-    );
-    assert_eq!(
-        sum("prices", "inserted") as i64,
-        magazyn_count(&dir, "SELECT COUNT(*) FROM prices")
-    );
-    assert_eq!(
-        sum("catalog", "inserted") as i64,
-        magazyn_count(&dir, "SELECT COUNT(*) FROM goods")
-    );
+    for (flow, table) in [
+        ("orders", "orders"),
+        ("customers", "customers"),
+        ("prices", "prices"),
+        ("catalog", "goods"),
+    ] {
+        assert_eq!(
+            sum(flow, "inserted") as i64,
+            magazyn_count(&dir, &format!("SELECT COUNT(*) FROM {table}")),
+            "{flow}"
+        );
+    }
     assert_eq!(r["exit_code"], 0);
     let html = std::fs::read_to_string(dir.join("staging/report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("sync s2 orders"));
@@ -165,19 +171,15 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
 #[test]
 fn a_writer_beside_a_run_waits_then_names_it_and_a_killed_run_frees_the_site() {
     use sqlx::Connection;
-    let Some(db) = mariadb("site_lock") else {
+    let data = ShopData::new(5, 2, 4, 7);
+    let Some((db, dir)) = mariadb_site("site_lock", &data, |url| {
+        format!(
+            "{}\n[plans.p]\nsteps = [\"sync s1 customers\"]\n[run]\nsite_lock_wait = 1\n",
+            config(url, "csv")
+        )
+    }) else {
         return;
     };
-    let data = ShopData::new(5, 2, 4, 7);
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &format!(
-            "{}\n[plans.p]\nsteps = [\"sync s1 customers\"]\n[run]\nsite_lock_wait = 1\n",
-            config(&db.url, "csv")
-        ),
-    );
     // The run's extract meets a table another session locked, and waits.
     let rt = rt();
     let mut holder = rt.block_on(async {
@@ -290,9 +292,7 @@ fn an_edited_template_changes_the_result_without_a_rebuild() {
 #[test]
 fn reconcile_compares_without_writing() {
     let data = ShopData::new(8, 6, 10, 9);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     magazyn_goods(&dir, &data.products[..5]); // the sixth product has no good
     dir.magsync(&[
         "sync",
@@ -340,13 +340,7 @@ fn reconcile_compares_without_writing() {
         magazyn_rows(&dir, "SELECT COUNT(*), MAX(updated_at) FROM orders"),
         mag_before
     );
-    let json = std::fs::read_dir(dir.join("staging/reports"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".json"))
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let v = json_report(&dir);
     assert_eq!(v["differing"].as_array().unwrap().len(), 1);
 }
 
@@ -355,50 +349,26 @@ fn reconcile_compares_without_writing() {
 #[test]
 fn reconcile_names_goods_whose_shop_product_is_gone() {
     let data = ShopData::new(3, 6, 0, 13);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
         .ok();
     let gone = &data.products[2];
-    rt().block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::sqlite::SqliteConnection::connect(&url).await.unwrap();
-        for t in ["products_description", "products_to_categories", "products"] {
-            sqlx::query(&format!("DELETE FROM {t} WHERE products_id = {}", gone.id))
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
-        c.close().await.unwrap();
-    });
-    let r = dir.magsync(&["reconcile", "--shop", "s1"]);
-    assert!(
-        r.stdout
-            .contains("     1  goods linked to products the shop no longer has"),
-        "{}",
-        r.stdout
-    );
-    let json = std::fs::read_dir(dir.join("staging/reports"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".json"))
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let deletes = ["products_description", "products_to_categories", "products"]
+        .map(|t| format!("DELETE FROM {t} WHERE products_id = {};", gone.id));
+    sqlite_exec(&sqlite_shop_url(&dir), &deletes.concat());
+    let reconcile_says = |line: &str| {
+        let r = dir.magsync(&["reconcile", "--shop", "s1"]);
+        assert!(r.stdout.contains(line), "{}", r.stdout);
+    };
+    reconcile_says("     1  goods linked to products the shop no longer has");
+    let v = json_report(&dir);
     assert_eq!(
         v["goods_linked_to_deleted_products"][0],
         format!("{} (shop product {})", gone.model, gone.id)
     );
     dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog"])
         .ok();
-    let r = dir.magsync(&["reconcile", "--shop", "s1"]);
-    assert!(
-        r.stdout
-            .contains("     0  goods linked to products the shop no longer has"),
-        "{}",
-        r.stdout
-    );
+    reconcile_says("     0  goods linked to products the shop no longer has");
 }
 
 #[test]
@@ -420,9 +390,7 @@ fn the_sample_configurations_are_valid() {
 #[test]
 fn a_manual_extract_and_sync_beside_the_nightly_run_never_share_a_sequence() {
     let data = ShopData::new(40, 10, 80, 5);
-    let dir = Dir::new();
-    let url = sqlite_shop_with(&dir, &data);
-    dir.write("magsync.toml", &config(&url, "csv"));
+    let dir = sqlite_site(&data, |url| config(url, "csv"));
     magazyn_goods(&dir, &data.products);
     for _ in 0..4 {
         let quiet = |args: &[&str]| {

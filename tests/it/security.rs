@@ -32,14 +32,13 @@ fn a_password_file_others_can_read_is_refused() {
 
 #[test]
 fn shop_text_that_looks_like_sql_round_trips_as_data() {
-    let Some(db) = mariadb("inject") else { return };
     let mut data = ShopData::new(3, 1, 0, 2);
     let evil = "'; DROP TABLE customers; --";
     data.customers[0].lastname = evil.into();
     data.customers[1].company = Some("Robert\"); DELETE FROM goods; --".into());
-    db.populate(&data);
-    let dir = Dir::new();
-    dir.write("magsync.toml", &config(&db.url, "xml"));
+    let Some((_db, dir)) = mariadb_site("inject", &data, |url| config(url, "xml")) else {
+        return;
+    };
     dir.magsync(&["sync", "--shop", "s1", "--flow", "customers"])
         .ok();
     let names: Vec<String> = magazyn_rows(&dir, "SELECT name FROM customers ORDER BY code")

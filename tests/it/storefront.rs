@@ -89,6 +89,29 @@ fn mag_order(dir: &Dir, order: i64) -> MagOrder {
     }
 }
 
+/// The shop's products `ids` as goods of the Magazyn, each priced
+/// `net`/`gross` on `lists[0]` and `quantity` in stock; returns them.
+fn stock_goods(
+    sf: &Storefront,
+    dir: &Dir,
+    ids: &[i64],
+    lists: &[&str],
+    (net, gross): (&str, &str),
+    quantity: i64,
+) -> Vec<magsync::demo::Product> {
+    let products = sf.products_of(ids);
+    magazyn_stocked(dir.path(), &products, lists, |_| {
+        (Some((d(net), d(gross))), Some(Decimal::from(quantity)))
+    });
+    products
+}
+
+/// `magsync undo` of the newest undo batch (the last push).
+fn undo_last_push(dir: &Dir) {
+    let undo = dir.batches("undo").pop().unwrap();
+    dir.magsync(&["undo", undo.to_str().unwrap()]).ok();
+}
+
 /// A shop with both buyers registered, the Magazyn holding its products
 /// (priced and stocked), and magsync configured for it.
 fn shop_and_magazyn(test: &str, setup: ShopSetup, extra: &str) -> Option<(Storefront, Dir)> {
@@ -96,8 +119,7 @@ fn shop_and_magazyn(test: &str, setup: ShopSetup, extra: &str) -> Option<(Storef
     for b in &BUYERS {
         sf.register(b);
     }
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(extra));
+    let dir = Dir::with_config(&sf.config(extra));
     magazyn_stocked(dir.path(), &sf.products(), &["Detal"], |p| {
         (Some((p.price, p.gross)), Some(Decimal::from(p.quantity)))
     });
@@ -470,15 +492,10 @@ fn pushed_prices_show_on_the_product_page(test: &str, setup: ShopSetup) {
     let Some(sf) = storefront(test, setup) else {
         return;
     };
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(""));
+    let dir = Dir::with_config(&sf.config(""));
     // Products without a special (3, 5, 6 and 16 have one in the stock data).
     let grosses = ["19.99", "0.01", "7.77", "1234.56", "49.00", "100.00"];
-    let products: Vec<_> = sf
-        .products()
-        .into_iter()
-        .filter(|p| [12, 25, 1, 28, 21, 7].contains(&p.id))
-        .collect();
+    let products = sf.products_of(&[12, 25, 1, 28, 21, 7]);
     // The fifth good's net is the list's own, not derived from its gross
     // (49.00 / 1.23 = 39.84): a net shop shows that net, a gross shop the gross.
     let price_of = |p: &magsync::demo::Product| {
@@ -684,9 +701,7 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     );
     // The shop itself: a product of 39.99 net shows 49.19.
     assert_eq!(sf.shown_price(12), d("49.19"));
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
+    let dir = Dir::with_config(
         &sf.config("import_price_list = \"Sklep\"\n[shops.s1.prices]\nadd_missing = true\n"),
     );
     dir.magsync(&["sync", "--shop", "s1", "--flow", "catalog", "prices"])
@@ -701,10 +716,7 @@ fn a_vat_zone_for_all_countries_is_read_as_the_shop_reads_it() {
     assert_eq!(got, [d("23"), d("39.99"), d("49.19")]);
     // The products push: the Magazyn's gross shows on the product page.
     rt().block_on(async {
-        let mut mag = open_magazyn(dir.path());
-        mag.seed(&["MAG".to_string()], &["Detal".to_string()])
-            .unwrap();
-        let list = mag.price_list_id("Detal").unwrap();
+        let (mut mag, list, _) = open_magazyn_detal(dir.path());
         let good = mag.good_by_code("DVD-DHWV").unwrap().unwrap();
         mag.begin().unwrap();
         mag.set_price(list, good, d("44.71"), d("54.99")).unwrap();
@@ -763,17 +775,9 @@ fn a_running_special_that_hides_the_pushed_price_is_reported() {
     let Some(sf) = storefront("special", ShopSetup::GROSS) else {
         return;
     };
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(""));
+    let dir = Dir::with_config(&sf.config(""));
     // Products 6 and 12: 6 has a special (30.00 net) in the stock data.
-    let products: Vec<_> = sf
-        .products()
-        .into_iter()
-        .filter(|p| [6, 12].contains(&p.id))
-        .collect();
-    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
-        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
-    });
+    stock_goods(&sf, &dir, &[6, 12], &["Detal"], ("36.59", "45.00"), 20);
     let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
     assert!(
         dry.stdout.contains("special") && dry.stdout.contains("DVD-MATR"),
@@ -802,19 +806,8 @@ fn a_push_with_end_specials_shows_the_magazyn_price_and_undo_brings_the_special_
     let Some(sf) = storefront("special_end", ShopSetup::GROSS) else {
         return;
     };
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &sf.config("[shops.s1.products]\nend_specials = true\n"),
-    );
-    let products: Vec<_> = sf
-        .products()
-        .into_iter()
-        .filter(|p| [6, 12].contains(&p.id))
-        .collect();
-    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
-        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
-    });
+    let dir = Dir::with_config(&sf.config("[shops.s1.products]\nend_specials = true\n"));
+    stock_goods(&sf, &dir, &[6, 12], &["Detal"], ("36.59", "45.00"), 20);
     assert_eq!(sf.shown_price(6), d("36.90"), "the special shows before");
     let dry = dir.magsync(&["sync", "--shop", "s1", "--flow", "products", "--dry-run"]);
     assert!(
@@ -832,8 +825,7 @@ fn a_push_with_end_specials_shows_the_magazyn_price_and_undo_brings_the_special_
         "the Magazyn price, special ended"
     );
     assert_eq!(sf.shown_price(12), d("45.00"));
-    let undo = dir.batches("undo").pop().unwrap();
-    dir.magsync(&["undo", undo.to_str().unwrap()]).ok();
+    undo_last_push(&dir);
     assert_eq!(
         sf.shown_price(6),
         d("36.90"),
@@ -849,19 +841,16 @@ fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
     let Some(sf) = storefront("promo", ShopSetup::GROSS) else {
         return;
     };
-    let dir = Dir::new();
-    dir.write(
-        "magsync.toml",
-        &sf.config("[shops.s1.products]\nspecials_price_list = \"Promocja\"\n"),
+    let dir =
+        Dir::with_config(&sf.config("[shops.s1.products]\nspecials_price_list = \"Promocja\"\n"));
+    let products = stock_goods(
+        &sf,
+        &dir,
+        &[12, 25],
+        &["Detal", "Promocja"],
+        ("36.59", "45.00"),
+        20,
     );
-    let products: Vec<_> = sf
-        .products()
-        .into_iter()
-        .filter(|p| [12, 25].contains(&p.id))
-        .collect();
-    magazyn_stocked(dir.path(), &products, &["Detal", "Promocja"], |_| {
-        (Some((d("36.59"), d("45.00"))), Some(Decimal::from(20)))
-    });
     let promo = |gross: &str| {
         let net = (d(gross) / d("1.23")).round_dp(4);
         magazyn_exec(
@@ -893,8 +882,7 @@ fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
     );
     assert_eq!(sf.shown_price(25), d("45.00"));
     // Undo takes a created special away again; the next push brings it back.
-    let first = dir.batches("undo").pop().unwrap();
-    dir.magsync(&["undo", first.to_str().unwrap()]).ok();
+    undo_last_push(&dir);
     assert_eq!(
         sf.shown_price(12),
         before,
@@ -920,8 +908,7 @@ fn a_promotion_price_list_creates_reprices_and_ends_the_shops_specials() {
     push();
     assert_eq!(sf.shown_price(12), d("45.00"), "off the list: ended");
     assert_eq!(running(), "0");
-    let undo = dir.batches("undo").pop().unwrap();
-    dir.magsync(&["undo", undo.to_str().unwrap()]).ok();
+    undo_last_push(&dir);
     assert_eq!(
         sf.shown_price(12),
         d("38.00"),
@@ -942,16 +929,8 @@ fn a_price_problem_never_holds_back_the_stock() {
          INSERT INTO tax_rates (tax_zone_id, tax_class_id, tax_priority, tax_rate, tax_description, date_added) VALUES (1, 2, 1, 7.0, 'FL TAX 7.0%', now());
          UPDATE products SET products_tax_class_id = 2 WHERE products_id = 12",
     );
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(""));
-    let products: Vec<_> = sf
-        .products()
-        .into_iter()
-        .filter(|p| [12, 25].contains(&p.id))
-        .collect();
-    magazyn_stocked(dir.path(), &products, &["Detal"], |_| {
-        (Some((d("40.65"), d("50.00"))), Some(Decimal::from(17)))
-    });
+    let dir = Dir::with_config(&sf.config(""));
+    stock_goods(&sf, &dir, &[12, 25], &["Detal"], ("40.65", "50.00"), 17);
     let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "products"]);
     assert!(run.stdout.contains("no_tax_rate"), "{}", run.stdout);
     let q = sf.rows("SELECT products_id, products_quantity FROM products WHERE products_id IN (12, 25) ORDER BY 1");
@@ -976,8 +955,7 @@ fn the_install_catalog_survives_a_libreoffice_round_trip_and_an_edit_changes_one
     if !soffice_or_skip() {
         return;
     }
-    let dir = Dir::new();
-    dir.write("magsync.toml", &sf.config(""));
+    let dir = Dir::with_config(&sf.config(""));
     dir.magsync(&["extract", "--shop", "s1", "--flow", "catalog"])
         .ok();
     let batch = dir.batches("outbox").pop().unwrap();
@@ -987,21 +965,9 @@ fn the_install_catalog_survives_a_libreoffice_round_trip_and_an_edit_changes_one
         "the install's descriptions hold CRs: {crlf:?}"
     );
     let x = dir.join("catalog.xlsx");
-    dir.magsync(&[
-        "review",
-        "export",
-        batch.to_str().unwrap(),
-        "-o",
-        x.to_str().unwrap(),
-    ])
-    .ok();
+    dir.review_export(&batch, &x).ok();
     let import = |file: &std::path::Path| {
-        let r = dir.magsync(&[
-            "review",
-            "import",
-            batch.to_str().unwrap(),
-            file.to_str().unwrap(),
-        ]);
+        let r = dir.review_import(&batch, file);
         r.ok();
         r.stdout
     };

@@ -14,21 +14,14 @@ struct Sites {
 
 fn sites(extra_shop: &str, extra_office: &str) -> Sites {
     let data = ShopData::new(30, 12, 60, 5);
-    let shop = Dir::new();
-    let office = Dir::new();
-    let url = sqlite_shop_with(&shop, &data);
-    shop.write(
-        "magsync.toml",
-        &format!(
+    let shop = sqlite_site(&data, |url| {
+        format!(
             "site = \"shop\"\nstaging = \"staging\"\n{extra_shop}\n[magazyn]\nsite = \"office\"\n\n[shops.s1]\nurl = \"{url}\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
-        ),
-    );
-    office.write(
-        "magsync.toml",
-        &format!(
-            "site = \"office\"\nstaging = \"staging\"\n{extra_office}\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n\n[shops.s1]\nsite = \"shop\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
-        ),
-    );
+        )
+    });
+    let office = Dir::with_config(&format!(
+        "site = \"office\"\nstaging = \"staging\"\n{extra_office}\n[magazyn]\nurl = \"sqlite://magazyn.db\"\n\n[shops.s1]\nsite = \"shop\"\nwarehouse = \"MAG\"\nprice_list = \"Detal\"\ncustomer_code_prefix = \"S1-\"\norder_prefix = \"S1/\"\n"
+    ));
     // The office's Magazyn: the goods, a price list with prices, stock.
     magazyn_stocked(office.path(), &data.products, &["Detal"], |p| {
         let gross = p.gross + rust_decimal::Decimal::ONE;
@@ -41,6 +34,27 @@ fn stick(d: &Dir, name: &str) -> String {
     let p = d.join(name);
     std::fs::create_dir_all(&p).unwrap();
     p.to_str().unwrap().to_string()
+}
+
+/// `magsync extract --shop s1 --flow <args…>` at a site, which must succeed.
+fn extract(site: &Dir, args: &[&str]) {
+    let mut all = vec!["extract", "--shop", "s1", "--flow"];
+    all.extend_from_slice(args);
+    site.magsync(&all).ok();
+}
+
+/// `magsync pack` at a site onto a new stick `name`: the stick and the run.
+fn pack(site: &Dir, name: &str) -> (String, Run) {
+    let medium = stick(site, name);
+    let run = site.magsync(&["pack", "--out", &medium]);
+    (medium, run)
+}
+
+/// A stick arrives at a site: `magsync unpack` (which must succeed), then
+/// the `magsync inbox` run.
+fn deliver(site: &Dir, medium: &str) -> Run {
+    site.magsync(&["unpack", medium]).ok();
+    site.magsync(&["inbox"])
 }
 
 fn shop_products(s: &Sites) -> Vec<Vec<String>> {
@@ -63,19 +77,13 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
     let s = sites("", "");
     let public = s.data.orders.iter().filter(|o| o.status != 6).count() as i64;
     // The shop's site: customers and orders out.
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
-        .ok();
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
-        .ok();
-    let medium = stick(&s.shop, "stick1");
-    let p = s.shop.magsync(&["pack", "--out", &medium]);
+    extract(&s.shop, &["customers"]);
+    extract(&s.shop, &["orders"]);
+    let (medium, p) = pack(&s.shop, "stick1");
     p.ok();
     assert!(p.stdout.contains("shop-to-office"), "{}", p.stdout);
     // The office: unpack, apply.
-    s.office.magsync(&["unpack", &medium]).ok();
-    let i = s.office.magsync(&["inbox"]);
+    let i = deliver(&s.office, &medium);
     i.ok();
     assert!(
         i.stdout.contains("applied #1") && i.stdout.contains("applied #2"),
@@ -91,11 +99,8 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
         30
     );
     // Products back, with the receipts.
-    s.office
-        .magsync(&["extract", "--shop", "s1", "--flow", "products"])
-        .ok();
-    let back = stick(&s.office, "stick2");
-    let p = s.office.magsync(&["pack", "--out", &back]);
+    extract(&s.office, &["products"]);
+    let (back, p) = pack(&s.office, "stick2");
     p.ok();
     assert!(
         p.stdout.contains("office-to-shop")
@@ -104,8 +109,7 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
         "{}",
         p.stdout
     );
-    s.shop.magsync(&["unpack", &back]).ok();
-    let i = s.shop.magsync(&["inbox"]);
+    let i = deliver(&s.shop, &back);
     i.ok();
     assert!(
         i.stdout.contains("acknowledges shop-to-office #1"),
@@ -130,10 +134,9 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
         );
     }
     // The shop's receipt for the products goes back; then nothing is pending.
-    let last = stick(&s.shop, "stick3");
-    s.shop.magsync(&["pack", "--out", &last]).ok();
-    s.office.magsync(&["unpack", &last]).ok();
-    let i = s.office.magsync(&["inbox"]);
+    let (last, p) = pack(&s.shop, "stick3");
+    p.ok();
+    let i = deliver(&s.office, &last);
     assert!(
         i.stdout.contains("acknowledges office-to-shop #3"),
         "{}",
@@ -189,24 +192,18 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
     );
 
     // A stick that skips a number waits for it, then both apply in order.
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "customers", "--full"])
-        .ok(); // #4
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "orders", "--full"])
-        .ok(); // #5
+    extract(&s.shop, &["customers", "--full"]); // #4
+    extract(&s.shop, &["orders", "--full"]); // #5
     let only5 = stick(&s.shop, "stick5");
     s.shop
         .magsync(&["pack", "--out", &only5, "--from", "5"])
         .ok();
-    s.office.magsync(&["unpack", &only5]).ok();
-    let i = s.office.magsync(&["inbox"]);
+    let i = deliver(&s.office, &only5);
     assert_eq!(i.code, 1, "{}", i.stdout);
     assert!(i.stdout.contains("sequence [4] missing"), "{}", i.stdout);
-    let both = stick(&s.shop, "stick45");
-    s.shop.magsync(&["pack", "--out", &both]).ok();
-    s.office.magsync(&["unpack", &both]).ok();
-    let i = s.office.magsync(&["inbox"]);
+    let (both, p) = pack(&s.shop, "stick45");
+    p.ok();
+    let i = deliver(&s.office, &both);
     i.ok();
     let (a4, a5) = (
         i.stdout.find("applied #4").unwrap(),
@@ -225,35 +222,22 @@ fn batches_travel_both_ways_and_receipts_close_the_loop() {
 #[test]
 fn a_lost_stick_loses_nothing() {
     let s = sites("", "");
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
-        .ok();
-    let lost = stick(&s.shop, "lost");
-    s.shop.magsync(&["pack", "--out", &lost]).ok();
+    extract(&s.shop, &["orders"]);
+    let (lost, p) = pack(&s.shop, "lost");
+    p.ok();
     std::fs::remove_dir_all(&lost).unwrap(); // dropped on the way
     // Next night: nothing was acknowledged, so the extract starts from the
     // same point and the pack carries the old batch as well.
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
-        .ok();
-    let next = stick(&s.shop, "next");
-    let p = s.shop.magsync(&["pack", "--out", &next]);
+    extract(&s.shop, &["orders"]);
+    let (next, p) = pack(&s.shop, "next");
     assert!(
         p.stdout.contains("#1") && p.stdout.contains("#2"),
         "{}",
         p.stdout
     );
-    s.office.magsync(&["unpack", &next]).ok();
-    s.office.magsync(&["inbox"]).ok();
+    deliver(&s.office, &next).ok();
     let public = s.data.orders.iter().filter(|o| o.status != 6).count() as i64;
-    assert_eq!(
-        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
-        public
-    );
-    assert_eq!(
-        magazyn_count(&s.office, "SELECT COUNT(DISTINCT number) FROM orders"),
-        public
-    );
+    assert_orders_once(&s.office, public);
 }
 
 /// A hand-made pack with one hostile entry (and a valid checksum file).
@@ -282,11 +266,9 @@ fn hostile_pack(dir: &Path, entry: &str) -> std::path::PathBuf {
 #[test]
 fn damaged_tampered_or_hostile_packs_are_refused_whole() {
     let s = sites("", "");
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
-        .ok();
-    let medium = stick(&s.shop, "stick");
-    s.shop.magsync(&["pack", "--out", &medium]).ok();
+    extract(&s.shop, &["customers"]);
+    let (medium, p) = pack(&s.shop, "stick");
+    p.ok();
     let file = transfer_file(&medium);
     let bytes = std::fs::read(&file).unwrap();
     let sidecar = std::fs::read(format!("{}.sha256", file.display())).unwrap();
@@ -363,11 +345,8 @@ fn encrypted_packs_open_only_with_the_key() {
         id.to_string().expose_secret().to_string()
     };
     let s = sites(&format!("[transfer]\nencrypt_to = [\"{recipient}\"]\n"), "");
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
-        .ok();
-    let medium = stick(&s.shop, "stick");
-    let p = s.shop.magsync(&["pack", "--out", &medium]);
+    extract(&s.shop, &["customers"]);
+    let (medium, p) = pack(&s.shop, "stick");
     assert!(p.stdout.contains("encrypted"), "{}", p.stdout);
     let file = transfer_file(&medium);
     let bytes = std::fs::read(&file).unwrap();
@@ -399,8 +378,7 @@ fn encrypted_packs_open_only_with_the_key() {
             1,
         ),
     );
-    s.office.magsync(&["unpack", &medium]).ok();
-    s.office.magsync(&["inbox"]).ok();
+    deliver(&s.office, &medium).ok();
     assert_eq!(
         magazyn_count(&s.office, "SELECT COUNT(*) FROM customers"),
         30
@@ -410,26 +388,20 @@ fn encrypted_packs_open_only_with_the_key() {
 #[test]
 fn a_different_batch_under_an_applied_number_stops_the_channel() {
     let s = sites("", "");
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "customers"])
-        .ok();
-    let first = stick(&s.shop, "first");
-    s.shop.magsync(&["pack", "--out", &first]).ok();
-    s.office.magsync(&["unpack", &first]).ok();
-    s.office.magsync(&["inbox"]).ok();
+    extract(&s.shop, &["customers"]);
+    let (first, p) = pack(&s.shop, "first");
+    p.ok();
+    deliver(&s.office, &first).ok();
     // The shop's state is lost (a restored backup, a new machine): it numbers
     // a new batch #1 again.
     std::fs::remove_dir_all(s.shop.join("staging/state")).unwrap();
     for b in s.shop.batches("outbox") {
         std::fs::remove_dir_all(b).unwrap();
     }
-    s.shop
-        .magsync(&["extract", "--shop", "s1", "--flow", "orders"])
-        .ok();
-    let again = stick(&s.shop, "again");
-    s.shop.magsync(&["pack", "--out", &again]).ok();
-    s.office.magsync(&["unpack", &again]).ok();
-    let i = s.office.magsync(&["inbox"]);
+    extract(&s.shop, &["orders"]);
+    let (again, p) = pack(&s.shop, "again");
+    p.ok();
+    let i = deliver(&s.office, &again);
     assert_eq!(i.code, 2, "{}", i.stdout);
     assert!(
         i.stderr.contains("channel shop-to-office stopped") && i.stderr.contains("#1"),
@@ -511,13 +483,6 @@ fn killed_extracts_packs_unpacks_and_inbox_runs_converge() {
     // However the kills fell, the office ends with every public order once.
     s.office.magsync(&["unpack", &stick]).ok();
     s.office.magsync(&["inbox"]);
-    assert_eq!(
-        magazyn_count(&s.office, "SELECT COUNT(*) FROM orders"),
-        public
-    );
-    assert_eq!(
-        magazyn_count(&s.office, "SELECT COUNT(DISTINCT number) FROM orders"),
-        public
-    );
+    assert_orders_once(&s.office, public);
     magazyn_integrity(&s.office).unwrap();
 }

@@ -27,6 +27,12 @@ impl Dir {
                 .unwrap(),
         }
     }
+    /// A new directory whose magsync.toml is `toml`.
+    pub fn with_config(toml: &str) -> Dir {
+        let dir = Dir::new();
+        dir.write("magsync.toml", toml);
+        dir
+    }
     pub fn path(&self) -> &Path {
         self.tmp.path()
     }
@@ -72,6 +78,33 @@ impl Dir {
         v.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
         v.sort();
         v
+    }
+    /// The first batch under staging/<sub> of `flow` (its name holds
+    /// `.<flow>.`).
+    pub fn batch_of(&self, sub: &str, flow: &str) -> PathBuf {
+        self.batches(sub)
+            .into_iter()
+            .find(|b| b.to_string_lossy().contains(&format!(".{flow}.")))
+            .unwrap_or_else(|| panic!("no {flow} batch in staging/{sub}"))
+    }
+    /// `magsync review export <batch> -o <out>`.
+    pub fn review_export(&self, batch: &Path, out: &Path) -> Run {
+        self.magsync(&[
+            "review",
+            "export",
+            batch.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    }
+    /// `magsync review import <batch> <file>`.
+    pub fn review_import(&self, batch: &Path, file: &Path) -> Run {
+        self.magsync(&[
+            "review",
+            "import",
+            batch.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
     }
     pub fn all_batches(&self) -> Vec<PathBuf> {
         let mut v = self.batches("outbox");
@@ -291,6 +324,32 @@ pub fn open_magazyn(dir: &Path) -> magsync::magazyn::Magazyn {
     .unwrap()
 }
 
+/// The Magazyn of a test directory with warehouse `MAG` and price list
+/// `Detal` seeded, and their ids: (Magazyn, price list, warehouse).
+pub fn open_magazyn_detal(dir: &Path) -> (magsync::magazyn::Magazyn, i64, i64) {
+    let mut mag = open_magazyn(dir);
+    mag.seed(&["MAG".to_string()], &["Detal".to_string()])
+        .unwrap();
+    let list = mag.price_list_id("Detal").unwrap();
+    let wh = mag.warehouse_id("MAG").unwrap();
+    (mag, list, wh)
+}
+
+/// The first column of a query on a MariaDB shop, as text.
+pub fn mysql_column(url: &str, sql: &str) -> Vec<String> {
+    rt().block_on(async {
+        use sqlx::Row;
+        let mut c = sqlx::mysql::MySqlConnection::connect(url).await.unwrap();
+        sqlx::query(sql)
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8(r.get::<Vec<u8>, _>(0)).unwrap())
+            .collect()
+    })
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -433,6 +492,20 @@ pub fn mariadb_with(test: &str, charset: &str) -> Option<MyDb> {
     Some(db)
 }
 
+/// A MariaDB shop filled with `data` and a test directory whose
+/// magsync.toml `toml` makes from the shop's URL; `None` when skipped (as
+/// [`mariadb`]).
+pub fn mariadb_site(
+    test: &str,
+    data: &ShopData,
+    toml: impl FnOnce(&str) -> String,
+) -> Option<(MyDb, Dir)> {
+    let db = mariadb(test)?;
+    db.populate(data);
+    let dir = Dir::with_config(&toml(&db.url));
+    Some((db, dir))
+}
+
 impl MyDb {
     pub async fn shop(&self) -> ShopDb {
         ShopDb::connect(&self.url, None, "test shop").await.unwrap()
@@ -521,6 +594,16 @@ pub fn magazyn_count(dir: &Dir, sql: &str) -> i64 {
     magazyn_rows(dir, sql)[0][0].parse().unwrap()
 }
 
+/// The Magazyn holds `n` orders, each number once.
+#[track_caller]
+pub fn assert_orders_once(dir: &Dir, n: i64) {
+    assert_eq!(magazyn_count(dir, "SELECT COUNT(*) FROM orders"), n);
+    assert_eq!(
+        magazyn_count(dir, "SELECT COUNT(DISTINCT number) FROM orders"),
+        n
+    );
+}
+
 /// `bagit.py --validate` on a bag, where the validator is installed.
 /// Returns false when it is not (and MAGSYNC_REQUIRE_BAGIT is not set).
 pub fn bagit_validate(bag: &Path) -> bool {
@@ -543,6 +626,18 @@ pub fn bagit_validate(bag: &Path) -> bool {
             eprintln!("bagit.py not installed ({e}); skipping the independent BagIt validation");
             false
         }
+    }
+}
+
+/// Where the tests' hand-made batches come from: the office's osCommerce
+/// shop `s1`.
+pub fn office_source() -> magsync::staging::Source {
+    magsync::staging::Source {
+        site: "office".into(),
+        shop: "s1".into(),
+        system: "oscommerce".into(),
+        profile: "oscommerce-2.3".into(),
+        encoding: None,
     }
 }
 
@@ -579,6 +674,12 @@ impl ShopData {
     }
 }
 
+/// A shop product as a good of the Magazyn: its model as the code, its
+/// Polish name, its VAT rate.
+pub fn good_row(p: &magsync::demo::Product) -> magsync::magazyn::GoodRow {
+    magsync::magazyn::GoodRow::new(&p.model, &p.name_pl, &p.rate.to_string())
+}
+
 /// Goods in the Magazyn for the shop's products (the register the orders
 /// flow links lines to), creating the Magazyn if needed.
 pub fn magazyn_goods(dir: &Dir, products: &[magsync::demo::Product]) {
@@ -606,13 +707,7 @@ pub fn magazyn_stocked(
         let list = lists.first().map(|l| mag.price_list_id(l).unwrap());
         mag.begin().unwrap();
         for p in products {
-            let id = mag
-                .good_insert(&magsync::magazyn::GoodRow::new(
-                    &p.model,
-                    &p.name_pl,
-                    &p.rate.to_string(),
-                ))
-                .unwrap();
+            let id = mag.good_insert(&good_row(p)).unwrap();
             let (price, quantity) = stocking(p);
             if let (Some(list), Some((net, gross))) = (list, price) {
                 mag.set_price(list, id, net, gross).unwrap();
@@ -626,9 +721,44 @@ pub fn magazyn_stocked(
     });
 }
 
+/// The URL of a test directory's SQLite shop (see [`sqlite_shop_with`]).
+pub fn sqlite_shop_url(dir: &Dir) -> String {
+    format!("sqlite://{}", dir.join("shop.db").display())
+}
+
+/// A test directory with an SQLite shop holding `data` and the magsync.toml
+/// `toml` makes from the shop's URL.
+pub fn sqlite_site(data: &ShopData, toml: impl FnOnce(&str) -> String) -> Dir {
+    let dir = Dir::new();
+    let url = sqlite_shop_with(&dir, data);
+    dir.write("magsync.toml", &toml(&url));
+    dir
+}
+
+/// SQL statements on an SQLite shop (test set-up and shop-side edits).
+pub fn sqlite_exec(url: &str, sql: &str) {
+    rt().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    });
+}
+
+/// The first column of a query on an SQLite shop, as strings.
+pub fn sqlite_column(url: &str, sql: &str) -> Vec<String> {
+    rt().block_on(async {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::sqlite::SqliteConnection::connect(url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+        c.close().await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    })
+}
+
 /// An SQLite shop (osCommerce tables) with a generated shop in it.
 pub fn sqlite_shop_with(dir: &Dir, data: &ShopData) -> String {
-    let url = format!("sqlite://{}", dir.join("shop.db").display());
+    let url = sqlite_shop_url(dir);
     rt().block_on(async {
         let mut shop = ShopDb::connect(&format!("{url}?mode=rwc"), None, "test shop")
             .await
@@ -1089,6 +1219,13 @@ impl Storefront {
         .collect()
     }
 
+    /// The shop's products with these ids (in the order of [`Self::products`]).
+    pub fn products_of(&self, ids: &[i64]) -> Vec<magsync::demo::Product> {
+        let mut products = self.products();
+        products.retain(|p| ids.contains(&p.id));
+        products
+    }
+
     /// What the customer paid for an order: `ot_total × currency_value`
     /// to the grosz, as the shop wrote it.
     pub fn paid(&self, order: i64) -> Decimal {
@@ -1115,6 +1252,17 @@ impl Drop for Storefront {
     }
 }
 
+/// The first row of a worksheet, as text.
+pub fn sheet_header(range: &calamine::Range<calamine::Data>) -> Vec<String> {
+    range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
 /// A person's edit: every cell copied from the workbook into a new one, with
 /// `edits` (sheet, column name, row index from 0, new value) applied.
 pub fn edit_workbook(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]) {
@@ -1127,13 +1275,7 @@ pub fn edit_workbook(src: &Path, dst: &Path, edits: &[(&str, &str, usize, &str)]
         let range = wb.worksheet_range(&name).unwrap();
         let ws = out.add_worksheet();
         ws.set_name(&name).unwrap();
-        let header: Vec<String> = range
-            .rows()
-            .next()
-            .unwrap()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        let header = sheet_header(&range);
         for (r, row) in range.rows().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let (r32, c16) = (r as u32, c as u16);
