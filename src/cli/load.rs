@@ -16,7 +16,7 @@ pub struct Args {
 
 pub async fn run(cfg: &Config, a: Args) -> anyhow::Result<Exit> {
     let batch = Batch::open(&cfg.site().find(&a.batch)?)?;
-    let flow = flows::flow_of(&batch)?;
+    let flow = batch.meta.flow;
     let loaded = flows::load(cfg, &batch, a.dry_run).await?;
     Ok(crate::report::print_load(
         &cfg.policy,

@@ -73,10 +73,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, flow: Flow, full: bool) -> Res
             description: r.text_or_empty("description")?,
             tax_class_title: r.text_or_empty("tax_class_title")?,
             manufacturer: r.text_or_empty("manufacturer")?,
-            ean: match r.has("ean") {
-                true => r.text_or_empty("ean")?.trim().to_string(),
-                false => String::new(),
-            },
+            ean: r.text_if_any("ean")?.trim().to_string(),
             tax_class_id: class,
             status: r.int("status")?,
             tax_rate: Some(
@@ -226,7 +223,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let mut out = LoadOutcome::default();
     while let Some(g) = records.next_record()? {
         out.counts.records += 1;
-        let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+        let opt = super::non_empty;
         let code = g.code.clone();
         if !symbols.contains(&g.vat_symbol) {
             out.counts.rejected += 1;

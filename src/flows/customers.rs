@@ -67,10 +67,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             state: r.text_or_empty("state")?,
             country: r.text_or_empty("country")?,
             country_iso2: r.text_or_empty("country_iso2")?,
-            nip: match r.has("nip") {
-                true => r.text_or_empty("nip")?,
-                false => String::new(),
-            },
+            nip: r.text_if_any("nip")?,
             created_at: r.datetime("created_at")?.unwrap_or_default(),
             modified_at: r.datetime("modified_at")?.unwrap_or_default(),
         }
@@ -270,7 +267,7 @@ async fn apply(mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> {
     let mut out = LoadOutcome::default();
     while let Some(c) = records.next_record()? {
         out.counts.records += 1;
-        let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+        let opt = super::non_empty;
         let (shop, shop_id) = (&c.shop, c.shop_customer_id.to_string());
         let wanted = CustomerRow {
             code: c.code.clone(),

@@ -42,7 +42,7 @@ pub async fn extract(cfg: &Config, flow: Flow, shop: &str, full: bool) -> Result
 
 /// Transform an extracted batch (of whichever flow it is).
 pub async fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
-    match flow_of(batch)? {
+    match batch.meta.flow {
         Flow::Customers => customers::transform(cfg, batch),
         Flow::Orders => orders::transform(cfg, batch),
         Flow::Products => products::transform(cfg, batch).await,
@@ -53,7 +53,7 @@ pub async fn transform(cfg: &Config, batch: &Batch) -> Result<Stepped> {
 
 /// Load a transformed batch into its target.
 pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::LoadOutcome> {
-    match flow_of(batch)? {
+    match batch.meta.flow {
         Flow::Customers => customers::load(cfg, batch, dry_run).await,
         Flow::Orders => orders::load(cfg, batch, dry_run).await,
         Flow::Products => products::load(cfg, batch, dry_run).await,
@@ -62,8 +62,9 @@ pub async fn load(cfg: &Config, batch: &Batch, dry_run: bool) -> Result<load::Lo
     }
 }
 
-pub fn flow_of(batch: &Batch) -> Result<Flow> {
-    Ok(batch.meta.flow)
+/// A staging text as an optional database value: "" is none.
+pub fn non_empty(v: &str) -> Option<String> {
+    Some(v).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 /// Refuse a batch of another flow or stage than a step takes.

@@ -27,6 +27,7 @@ use crate::staging::entities::{
     ShopOrder, ShopOrderLine,
 };
 use crate::staging::group::{Group, GroupReader, GroupWriter};
+use crate::staging::records::unreadable;
 use crate::staging::{Batch, BatchMeta, BatchWriter, Format, Item, Record, RecordWriter, Stage};
 use crate::templates::{Params, Value};
 use rust_decimal::Decimal;
@@ -1392,10 +1393,6 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let mut g = Group::default();
     let mut ord = Order::default();
     let mut lines: Vec<OrderLine> = Vec::new();
-    let unreadable =
-        |e: &crate::staging::Entity, rec: &[String], p: crate::staging::FieldProblem| {
-            Error::record(e.name, e.key_of(rec), p.field, p.message)
-        };
     let mut good_ids: std::collections::HashMap<String, Option<i64>> =
         std::collections::HashMap::new();
     let mut new_reservations: std::collections::BTreeMap<i64, Decimal> =
@@ -1491,7 +1488,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
             None => None,
             Some(cid) if buyers.contains_key(cid) => buyers.get(cid).copied(),
             Some(cid) => {
-                let opt = |v: &str| Some(v.to_string()).filter(|s| !s.is_empty());
+                let opt = super::non_empty;
                 let buyer = CustomerRow {
                     code: format!("{}{cid}", shop.customer_code_prefix),
                     name: ord.buyer_name.clone(),

@@ -257,6 +257,15 @@ impl ShopRow<'_> {
         }
     }
 
+    /// Text of a column a template may leave out (an add-on's NIP, an
+    /// EAN): "" when the query has no such column, or it is NULL.
+    pub fn text_if_any(&self, col: &str) -> Result<String> {
+        match self.has(col) {
+            true => self.text_or_empty(col),
+            false => Ok(String::new()),
+        }
+    }
+
     /// Text, decoded from the stored bytes; `None` for SQL NULL.
     pub fn text(&self, col: &str) -> Result<Option<String>> {
         let bytes: Option<&[u8]> = match self.row {

@@ -37,13 +37,12 @@ pub trait Record: Default {
         r.read_into(rec)?;
         Ok(r)
     }
+}
 
-    /// The record's key joined with `/` (for messages).
-    fn key(&self) -> String {
-        let mut rec = Vec::new();
-        self.write_into(&mut rec);
-        Self::ENTITY.key_of(&rec)
-    }
+/// A record of `e` a load cannot read: `Error::Record` naming the entity,
+/// the record's key and the field.
+pub fn unreadable(e: &Entity, rec: &[String], p: FieldProblem) -> crate::error::Error {
+    crate::error::Error::record(e.name, e.key_of(rec), p.field, p.message)
 }
 
 /// One column's value: how it reads from and writes to canonical text.
@@ -271,15 +270,9 @@ impl<T: Record> Records<T> {
                 None => return Ok(None),
                 Some(super::Item::Invalid { .. }) => continue,
                 Some(super::Item::Record(_)) => {
-                    let e = T::ENTITY;
-                    self.rec.read_into(&self.text).map_err(|p| {
-                        crate::error::Error::record(
-                            e.name,
-                            e.key_of(&self.text),
-                            p.field,
-                            p.message,
-                        )
-                    })?;
+                    self.rec
+                        .read_into(&self.text)
+                        .map_err(|p| unreadable(T::ENTITY, &self.text, p))?;
                     return Ok(Some(&self.rec));
                 }
             }
