@@ -291,19 +291,25 @@ impl ShopRow<'_> {
     pub fn int(&self, col: &str) -> Result<Option<i64>> {
         match self.row {
             AnyRow::MySql(r) => {
-                // Integer columns of any width (int, int unsigned, tinyint).
-                if let Ok(v) = r.try_get::<Option<i64>, _>(col) {
-                    return Ok(v);
+                // Integer columns of any width, signed or not (osCommerce's
+                // `orders_total_id` is `int unsigned`): the column's type
+                // says which decoding applies, so no failed attempt builds
+                // an error per row.
+                use sqlx::{Decode, TypeInfo, ValueRef};
+                let v = r.try_get_raw(col).map_err(|e| self.err(col, e))?;
+                if v.is_null() {
+                    return Ok(None);
                 }
-                if let Ok(v) = r.try_get::<Option<u64>, _>(col) {
-                    return Ok(v.map(|v| v as i64));
-                }
-                if let Ok(v) = r.try_get::<Option<i32>, _>(col) {
-                    return Ok(v.map(i64::from));
-                }
-                r.try_get::<Option<i8>, _>(col)
-                    .map(|v| v.map(i64::from))
-                    .map_err(|e| self.err(col, e))
+                let ty = v.type_info().into_owned();
+                let decoded = if <i64 as sqlx::Type<sqlx::MySql>>::compatible(&ty) {
+                    <i64 as Decode<sqlx::MySql>>::decode(v)
+                } else if <u64 as sqlx::Type<sqlx::MySql>>::compatible(&ty) {
+                    <u64 as Decode<sqlx::MySql>>::decode(v)
+                        .and_then(|u| i64::try_from(u).map_err(Into::into))
+                } else {
+                    return Err(self.err(col, format!("{} is not an integer type", ty.name())));
+                };
+                decoded.map(Some).map_err(|e| self.err(col, e))
             }
             AnyRow::Sqlite(r) => r.try_get(col).map_err(|e| self.err(col, e)),
         }

@@ -27,8 +27,13 @@ impl TextCodec {
     /// visible in the batch) rather than failing the whole extract.
     pub fn decode(&self, bytes: &[u8]) -> String {
         match self.encoding {
+            // Checked as a whole first (fast); only text that is not UTF-8
+            // goes the slow way, its bad bytes as replacement characters.
             Encoding::Utf8 | Encoding::Latin1Utf8 | Encoding::Auto => {
-                String::from_utf8_lossy(bytes).into_owned()
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                }
             }
             Encoding::Latin2 => encoding_rs::ISO_8859_2
                 .decode_without_bom_handling(bytes)
