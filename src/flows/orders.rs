@@ -431,7 +431,7 @@ impl OrderTotals {
     }
 
     /// Add a partial sum read back from the spool (fields after the key).
-    fn merge_fields(&mut self, order: i64, rec: &csv::StringRecord) -> Result<()> {
+    fn merge_fields(&mut self, order: i64, rec: &super::sorted::SpoolRecord) -> Result<()> {
         let f = |i: usize| rec.get(3 + i).unwrap_or("");
         let dec = |i: usize| -> Result<Option<Decimal>> {
             match f(i) {
@@ -2073,7 +2073,9 @@ mod tests {
                 for part in order {
                     let mut f = vec!["7".to_string(), "0".into(), "0".into()];
                     f.extend(part.to_fields());
-                    merged.merge_fields(7, &csv::StringRecord::from(f)).unwrap();
+                    merged
+                        .merge_fields(7, &super::super::sorted::SpoolRecord::from_fields(&f))
+                        .unwrap();
                 }
                 assert_eq!(text(&columns(&mut merged)), text(&want), "split at {k}");
             }

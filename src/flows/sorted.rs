@@ -18,6 +18,11 @@
 //!
 //! A row's key is (parent, child, arrival): rows with the same parent and
 //! child key keep the order the server sent them in.
+//!
+//! A run is a scratch file only this module reads, so it is not CSV: each
+//! record is its field count, then each field's length and bytes, the key
+//! first as three numbers. Nothing is quoted or escaped on the way out and
+//! nothing scanned on the way back, where CSV cost a tenth of an extract.
 
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
@@ -74,12 +79,8 @@ impl Spool {
         if self.run.is_none() {
             self.start_run()?;
         }
-        use std::fmt::Write;
-        let k = &mut self.key_text;
-        k.clear();
-        let _ = write!(k, "{}\0{}\0{}", key.0, key.1, key.2);
         let run = self.run.as_mut().expect("a run was started above");
-        run.write(k.split('\0').chain(fields.iter().map(String::as_str)))?;
+        run.write_keyed(key, &fields, &mut self.key_text)?;
         self.last = Some(key);
         Ok(())
     }
@@ -181,7 +182,7 @@ impl Merged {
     pub fn each_of(
         &mut self,
         parent: i64,
-        f: impl FnMut(&csv::StringRecord) -> Result<()>,
+        f: impl FnMut(&SpoolRecord) -> Result<()>,
     ) -> Result<()> {
         self.each_up_to((parent, i64::MIN), (parent, i64::MAX), f)
     }
@@ -191,7 +192,7 @@ impl Merged {
         &mut self,
         parent: i64,
         child: i64,
-        f: impl FnMut(&csv::StringRecord) -> Result<()>,
+        f: impl FnMut(&SpoolRecord) -> Result<()>,
     ) -> Result<()> {
         self.each_up_to((parent, child), (parent, child), f)
     }
@@ -201,7 +202,7 @@ impl Merged {
         &mut self,
         from: (i64, i64),
         to: (i64, i64),
-        mut f: impl FnMut(&csv::StringRecord) -> Result<()>,
+        mut f: impl FnMut(&SpoolRecord) -> Result<()>,
     ) -> Result<()> {
         while let Some(i) = self.cur {
             let (p, c, _) = self.runs[i].key3().expect("the current run has a record");
@@ -227,14 +228,54 @@ impl Merged {
     }
 }
 
+/// One record of a run: its fields as text, the key's three first.
+#[derive(Debug, Default, Clone)]
+pub struct SpoolRecord {
+    text: String,
+    /// Where each field ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl SpoolRecord {
+    /// A record of these fields (the key's three first).
+    pub fn from_fields<T: AsRef<str>>(fields: &[T]) -> SpoolRecord {
+        let mut r = SpoolRecord::default();
+        for f in fields {
+            r.text.push_str(f.as_ref());
+            r.ends.push(r.text.len());
+        }
+        r
+    }
+
+    /// The field at `i`, if the record has one.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        Some(&self.text[start..end])
+    }
+
+    /// How many fields it has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Its fields in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(""))
+    }
+}
+
 /// One run file written in key order.
 struct SortedWriter {
     path: PathBuf,
-    w: csv::Writer<std::io::BufWriter<std::fs::File>>,
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    Error::io(path, std::io::Error::other(e))
+    w: std::io::BufWriter<std::fs::File>,
 }
 
 impl SortedWriter {
@@ -242,74 +283,147 @@ impl SortedWriter {
         let f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         Ok(SortedWriter {
             path: path.to_path_buf(),
-            w: csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(std::io::BufWriter::with_capacity(1 << 16, f)),
+            w: std::io::BufWriter::with_capacity(1 << 16, f),
         })
     }
 
-    fn write<I, T>(&mut self, fields: I) -> Result<()>
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
-    {
-        self.w
-            .write_record(fields)
-            .map_err(|e| csv_error(&self.path, e))
+    /// A record: its field count, then each field's length and bytes.
+    fn write<'a>(&mut self, fields: impl ExactSizeIterator<Item = &'a str>) -> Result<()> {
+        use std::io::Write;
+        let io = |e| Error::io(&self.path, e);
+        let n = u32::try_from(fields.len()).map_err(|_| too_long(&self.path))?;
+        self.w.write_all(&n.to_le_bytes()).map_err(io)?;
+        for f in fields {
+            let len = u32::try_from(f.len()).map_err(|_| too_long(&self.path))?;
+            self.w.write_all(&len.to_le_bytes()).map_err(io)?;
+            self.w.write_all(f.as_bytes()).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// A record of `key` (as text, its three first fields) and `fields`.
+    fn write_keyed(&mut self, key: Key, fields: &[String], buf: &mut String) -> Result<()> {
+        use std::fmt::Write;
+        buf.clear();
+        let _ = write!(buf, "{}", key.0);
+        let a = buf.len();
+        let _ = write!(buf, "{}", key.1);
+        let b = buf.len();
+        let _ = write!(buf, "{}", key.2);
+        let keys = [&buf[..a], &buf[a..b], &buf[b..]];
+        let all = keys.into_iter().chain(fields.iter().map(String::as_str));
+        let n = 3 + fields.len();
+        self.write(Counted(all, n))
     }
 
     /// Flush (a scratch file: no fsync, it dies with the extract).
     fn finish(mut self) -> Result<()> {
+        use std::io::Write;
         self.w.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// An iterator of a known length (a chain is not an ExactSizeIterator).
+struct Counted<I>(I, usize);
+
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Counted<I> {}
+
+fn too_long(path: &Path) -> Error {
+    Error::Format {
+        file: path.display().to_string(),
+        line: 0,
+        message: "a scratch record beyond 4 GB".into(),
     }
 }
 
 /// Reads a run forward, one record at a time.
 struct SortedReader {
     path: PathBuf,
-    r: csv::Reader<std::io::BufReader<std::fs::File>>,
-    rec: csv::StringRecord,
+    r: std::io::BufReader<std::fs::File>,
+    rec: SpoolRecord,
+    bytes: Vec<u8>,
     key: Option<Key>,
+    /// Records read (for an error's place).
+    n: u64,
 }
 
 impl SortedReader {
     fn open(path: &Path) -> Result<SortedReader> {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::with_capacity(1 << 16, f));
         let mut s = SortedReader {
             path: path.to_path_buf(),
-            r,
-            rec: csv::StringRecord::new(),
+            r: std::io::BufReader::with_capacity(1 << 16, f),
+            rec: SpoolRecord::default(),
+            bytes: Vec::new(),
             key: None,
+            n: 0,
         };
         s.step()?;
         Ok(s)
     }
 
+    fn bad(&self, message: &str) -> Error {
+        Error::Format {
+            file: self.path.display().to_string(),
+            line: self.n,
+            message: message.into(),
+        }
+    }
+
+    /// A little-endian u32, or `None` at a clean end of the file.
+    fn read_u32(&mut self, at_start: bool) -> Result<Option<u32>> {
+        use std::io::Read;
+        let mut b = [0u8; 4];
+        match self.r.read_exact(&mut b) {
+            Ok(()) => Ok(Some(u32::from_le_bytes(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && at_start => {
+                // A clean end only if nothing of a count was read.
+                Ok(None)
+            }
+            Err(e) => Err(Error::io(&self.path, e)),
+        }
+    }
+
     /// Move to the next record.
     fn step(&mut self) -> Result<()> {
-        let more = self
-            .r
-            .read_record(&mut self.rec)
-            .map_err(|e| csv_error(&self.path, e))?;
-        self.key = match more {
-            false => None,
-            true => {
-                let k = |i: usize| self.rec.get(i).and_then(|v| v.parse::<i64>().ok());
-                match (k(0), k(1), k(2)) {
-                    (Some(a), Some(b), Some(c)) => Some((a, b, c as u64)),
-                    _ => {
-                        return Err(Error::Format {
-                            file: self.path.display().to_string(),
-                            line: self.r.position().line(),
-                            message: "a scratch record without its key".into(),
-                        });
-                    }
-                }
-            }
+        use std::io::Read;
+        self.key = None;
+        let Some(n) = self.read_u32(true)? else {
+            return Ok(());
+        };
+        self.n += 1;
+        self.bytes.clear();
+        self.rec.ends.clear();
+        for _ in 0..n {
+            let len = self
+                .read_u32(false)?
+                .ok_or_else(|| self.bad("a scratch record cut short"))?;
+            let at = self.bytes.len();
+            self.bytes.resize(at + len as usize, 0);
+            self.r
+                .read_exact(&mut self.bytes[at..])
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.rec.ends.push(self.bytes.len());
+        }
+        self.rec.text.clear();
+        match std::str::from_utf8(&self.bytes) {
+            Ok(t) => self.rec.text.push_str(t),
+            Err(_) => return Err(self.bad("a scratch record that is not UTF-8")),
+        }
+        let k = |i: usize| self.rec.get(i).and_then(|v| v.parse::<i64>().ok());
+        self.key = match (k(0), k(1), k(2)) {
+            (Some(a), Some(b), Some(c)) => Some((a, b, c as u64)),
+            _ => return Err(self.bad("a scratch record without its key")),
         };
         Ok(())
     }
@@ -318,7 +432,7 @@ impl SortedReader {
         self.key
     }
 
-    fn current(&self) -> &csv::StringRecord {
+    fn current(&self) -> &SpoolRecord {
         &self.rec
     }
 }
