@@ -380,9 +380,18 @@ impl CsvReader {
             return Ok(None);
         }
         let line = self.raw.position().map_or(0, |p| p.line() + self.line_fix);
+        // Each field checked as UTF-8 once: valid text is copied as it is,
+        // invalid bytes as replacement characters, and the record named.
+        let mut not_utf8 = None;
         for (i, field) in self.raw.iter().enumerate() {
             if let Some(&idx) = self.map.get(i) {
-                rec[idx].push_str(&String::from_utf8_lossy(field));
+                match std::str::from_utf8(field) {
+                    Ok(text) => rec[idx].push_str(text),
+                    Err(_) => {
+                        rec[idx].push_str(&String::from_utf8_lossy(field));
+                        not_utf8.get_or_insert(idx);
+                    }
+                }
             }
         }
         if self.raw.len() != self.map.len() {
@@ -397,15 +406,13 @@ impl CsvReader {
                 ),
             }));
         }
-        for (i, field) in self.raw.iter().enumerate() {
-            if std::str::from_utf8(field).is_err() {
-                return Ok(Some(Item::Invalid {
-                    line,
-                    field: self.entity.columns[self.map[i]].name.to_string(),
-                    code: "utf8",
-                    message: "not valid UTF-8".into(),
-                }));
-            }
+        if let Some(idx) = not_utf8 {
+            return Ok(Some(Item::Invalid {
+                line,
+                field: self.entity.columns[idx].name.to_string(),
+                code: "utf8",
+                message: "not valid UTF-8".into(),
+            }));
         }
         Ok(Some(Item::Record(line)))
     }

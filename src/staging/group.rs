@@ -71,6 +71,9 @@ pub enum GroupReader {
         child_file: String,
         lookahead: Option<(Item, Vec<String>)>,
         child_done: bool,
+        /// Records of children handed out before, reused (a load reads
+        /// hundreds of thousands of lines: one allocation each otherwise).
+        spare: Vec<Vec<String>>,
     },
     Xml(Box<XmlReader>),
 }
@@ -102,6 +105,7 @@ impl GroupReader {
                     child_file,
                     lookahead: None,
                     child_done: false,
+                    spare: Vec::new(),
                 })
             }
         }
@@ -109,9 +113,9 @@ impl GroupReader {
 
     /// The next parent with its children; `false` at the end.
     pub fn next(&mut self, g: &mut Group) -> Result<bool> {
-        g.children.clear();
         match self {
             GroupReader::Xml(x) => {
+                g.children.clear();
                 let Some(item) = x.next(&mut g.rec)? else {
                     return Ok(false);
                 };
@@ -127,7 +131,14 @@ impl GroupReader {
                 child_file,
                 lookahead,
                 child_done,
+                spare,
             } => {
+                const SPARE: usize = 256;
+                for (_, rec) in g.children.drain(..) {
+                    if spare.len() < SPARE {
+                        spare.push(rec);
+                    }
+                }
                 let Some(item) = parent.next(&mut g.rec)? else {
                     // Children left over belong to no parent.
                     if lookahead.is_none() && !*child_done {
@@ -150,18 +161,13 @@ impl GroupReader {
                     }
                     return Ok(false);
                 };
-                let pkey: Vec<String> = parent_entity
-                    .key
-                    .iter()
-                    .map(|k| g.rec[parent_entity.col(k)].clone())
-                    .collect();
                 g.item = Some(item);
                 loop {
                     if lookahead.is_none() {
                         if *child_done {
                             break;
                         }
-                        let mut rec = Vec::new();
+                        let mut rec = spare.pop().unwrap_or_default();
                         match child.next(&mut rec)? {
                             Some(it) => *lookahead = Some((it, rec)),
                             None => {
@@ -174,8 +180,8 @@ impl GroupReader {
                     let matches = child_entity
                         .parent_key
                         .iter()
-                        .zip(&pkey)
-                        .all(|(k, v)| rec[child_entity.col(k)] == *v);
+                        .zip(parent_entity.key)
+                        .all(|(k, pk)| rec[child_entity.col(k)] == g.rec[parent_entity.col(pk)]);
                     if !matches {
                         break;
                     }
