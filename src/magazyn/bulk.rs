@@ -5,7 +5,7 @@
 //! Why: a load is one transaction of small statements, and the cost of a
 //! small statement is its round trip, not its work. On SQLite that is the
 //! bind-and-step of a prepared statement: an order's lines go in one
-//! multi-row INSERT ([`multi_row`]). On Firebird it is the network (the
+//! multi-row INSERT ([`multi_row_text`]). On Firebird it is the network (the
 //! wire protocol has no batch API in Firebird 3): the new orders of a load
 //! wait in a [`Queue`] and go as `EXECUTE BLOCK`s, the orders first, then
 //! the lines, each line finding its order by number (the block's orders or
@@ -75,32 +75,41 @@ pub fn without_returning_id(sql: &Sql) -> Result<&str> {
     }
 }
 
-/// One INSERT of `rows` rows from a one-row template, `fixed` bound to the
-/// parameter `fixed_name` of every row. Returns the text and its values.
-pub fn multi_row(
-    sql: &Sql,
-    rows: &[Params],
-    fixed_name: &'static str,
-    fixed: &Value,
-) -> Result<(String, Vec<Value>)> {
+/// The text of one INSERT of `rows` rows from a one-row template (the
+/// same for every chunk of that many rows: built once per size, and
+/// prepared once by the connection).
+pub fn multi_row_text(sql: &Sql, rows: usize) -> Result<String> {
     let (head, tuple) = values_tuple(sql)?;
-    let mut text = String::with_capacity(head.len() + rows.len() * (tuple.len() + 2) + 8);
+    let mut text = String::with_capacity(head.len() + rows * (tuple.len() + 2) + 8);
     text.push_str(head);
     text.push_str("VALUES ");
-    let mut values = Vec::with_capacity(rows.len() * sql.params.len());
-    for (i, row) in rows.iter().enumerate() {
+    for i in 0..rows {
         if i > 0 {
             text.push_str(", ");
         }
         text.push_str(tuple);
+    }
+    Ok(text)
+}
+
+/// The values of [`multi_row_text`]'s statement for `rows`, `fixed` bound
+/// to the parameter `fixed_name` of every row; borrowed, not copied.
+pub fn multi_row_values<'a>(
+    sql: &Sql,
+    rows: &'a [Params],
+    fixed_name: &'static str,
+    fixed: &'a Value,
+) -> Result<Vec<&'a Value>> {
+    let mut values = Vec::with_capacity(rows.len() * sql.params.len());
+    for row in rows {
         for name in &sql.params {
             values.push(match name.as_str() == fixed_name {
-                true => fixed.clone(),
-                false => row.get(name).cloned().ok_or_else(|| missing(sql, name))?,
+                true => fixed,
+                false => row.get(name).ok_or_else(|| missing(sql, name))?,
             });
         }
     }
-    Ok((text, values))
+    Ok(values)
 }
 
 fn missing(sql: &Sql, name: &str) -> Error {
@@ -439,10 +448,11 @@ mod tests {
             .sql("magazyn", "order_lines.insert.sql", "sqlite")
             .unwrap();
         let rows: Vec<Params> = (0..3).map(line).collect();
-        let (text, values) = multi_row(&l, &rows, "order_id", &Value::Int(42)).unwrap();
+        let text = multi_row_text(&l, rows.len()).unwrap();
+        let values = multi_row_values(&l, &rows, "order_id", &Value::Int(42)).unwrap();
         assert_eq!(text.matches('?').count(), values.len());
         assert_eq!(values.len(), 3 * l.params.len());
-        assert_eq!(values.iter().filter(|v| **v == Value::Int(42)).count(), 3);
+        assert_eq!(values.iter().filter(|v| ***v == Value::Int(42)).count(), 3);
         assert_eq!(text.matches("), (").count(), 2);
     }
 }

@@ -208,6 +208,8 @@ pub struct Magazyn {
     queued: super::bulk::Queue,
     /// Whether the order templates can be packed (`bulk::fits`), once known.
     bulk_fits: Option<bool>,
+    /// SQLite: the multi-row INSERT of an order's lines, by its row count.
+    line_texts: HashMap<usize, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -430,6 +432,7 @@ impl Magazyn {
             created: false,
             queued: super::bulk::Queue::default(),
             bulk_fits: None,
+            line_texts: HashMap::new(),
         };
         let session = m.templates.text(m.profile, "session.sql", m.dialect)?;
         m.conn.script("session.sql", &session, &m.file)?;
@@ -991,12 +994,19 @@ impl Magazyn {
             key: String::new(),
             message: "the engine gave no id of the order inserted".into(),
         })?;
+        let order_id = Value::Int(id);
         for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
             let one = &self.parsed["order_lines.insert.sql"];
-            let (text, values) = super::bulk::multi_row(one, chunk, "order_id", &Value::Int(id))?;
+            let text = match self.line_texts.get(&chunk.len()) {
+                Some(t) => t,
+                None => {
+                    let t = super::bulk::multi_row_text(one, chunk.len())?;
+                    self.line_texts.entry(chunk.len()).or_insert(t)
+                }
+            };
+            let values = super::bulk::multi_row_values(one, chunk, "order_id", &order_id)?;
             let name = format!("{}: order_lines.insert.sql", self.file);
-            let refs: Vec<&Value> = values.iter().collect();
-            self.conn.run(&name, &text, &refs, |_| Ok(()), &mut 0)?;
+            self.conn.run(&name, text, &values, |_| Ok(()), &mut 0)?;
         }
         Ok(Some(id))
     }
