@@ -106,12 +106,7 @@ fn a_load_meeting_a_lock_retries_then_gives_up_cleanly() {
     magazyn_stocked(dir.path(), &data.products, &[], |_| {
         (None, Some(Decimal::from(100)))
     });
-    dir.magsync(&["extract", "--shop", "s1", "--flow", "orders"])
-        .ok();
-    let extracted = dir.batches("outbox").pop().unwrap();
-    dir.magsync(&["transform", extracted.to_str().unwrap()])
-        .ok();
-    let batch = dir.batches("work").pop().unwrap();
+    let batch = dir.transformed("orders");
     let batch = batch.to_str().unwrap();
 
     // The other program: a write transaction holding every stock row

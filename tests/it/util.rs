@@ -87,6 +87,16 @@ impl Dir {
             .find(|b| b.to_string_lossy().contains(&format!(".{flow}.")))
             .unwrap_or_else(|| panic!("no {flow} batch in staging/{sub}"))
     }
+    /// `magsync extract --shop s1 --flow <flow>`, then `transform` of that
+    /// batch: the transformed batch.
+    pub fn transformed(&self, flow: &str) -> PathBuf {
+        self.magsync(&["extract", "--shop", "s1", "--flow", flow])
+            .ok();
+        let extracted = self.batches("outbox").pop().unwrap();
+        self.magsync(&["transform", extracted.to_str().unwrap()])
+            .ok();
+        self.batches("work").pop().unwrap()
+    }
     /// `magsync review export <batch> -o <out>`.
     pub fn review_export(&self, batch: &Path, out: &Path) -> Run {
         self.magsync(&[
