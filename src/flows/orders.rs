@@ -1399,7 +1399,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         std::collections::BTreeMap::new();
     // Buyers already linked in this load (a customer's later orders skip
     // the matching): bounded by the customers in the batch, not its orders.
-    let mut buyers: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    // Keyed by the shop's numeric id: no string per buyer.
+    let mut buyers: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     let mut out = LoadOutcome::default();
     // Goods issues (opt-in): the first load of a shop brings its history,
     // whose delivered orders the stock counted long ago: none issued.
@@ -1480,14 +1481,11 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         }
 
         // A new order: its buyer first (linked, or matched/created on the fly).
-        let cid = ord
-            .shop_customer_id
-            .filter(|c| *c != 0)
-            .map(|c| c.to_string());
-        let customer_id = match cid.as_deref() {
+        let customer_id = match ord.shop_customer_id.filter(|c| *c != 0) {
             None => None,
-            Some(cid) if buyers.contains_key(cid) => buyers.get(cid).copied(),
-            Some(cid) => {
+            Some(shop_cid) if buyers.contains_key(&shop_cid) => buyers.get(&shop_cid).copied(),
+            Some(shop_cid) => {
+                let cid = shop_cid.to_string();
                 let opt = super::non_empty;
                 let buyer = CustomerRow {
                     code: format!("{}{cid}", shop.customer_code_prefix),
@@ -1502,12 +1500,12 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
                     is_company: ord.buyer_is_company,
                 };
                 use super::customers::Upsert;
-                match super::customers::upsert(mag, &shop_id, cid, &buyer, batch.id(), false)? {
+                match super::customers::upsert(mag, &shop_id, &cid, &buyer, batch.id(), false)? {
                     Upsert::Inserted(id)
                     | Upsert::Updated(id, _)
                     | Upsert::Unchanged(id)
                     | Upsert::Weak { id, .. } => {
-                        buyers.insert(cid.to_string(), id);
+                        buyers.insert(shop_cid, id);
                         Some(id)
                     }
                     Upsert::Ambiguous(code, msg) => {
