@@ -49,7 +49,7 @@ pub struct Spool {
 }
 
 impl Spool {
-    /// Runs are written as `<dir>/<name>.<n>.csv`.
+    /// Runs are written as `<dir>/<name>.<n>.run`.
     pub fn new(dir: &Path, name: &str) -> Spool {
         Spool {
             dir: dir.to_path_buf(),
@@ -64,7 +64,7 @@ impl Spool {
     }
 
     fn run_path(&self, n: usize) -> PathBuf {
-        self.dir.join(format!("{}.{n}.csv", self.name))
+        self.dir.join(format!("{}.{n}.run", self.name))
     }
 
     fn start_run(&mut self) -> Result<()> {
@@ -382,13 +382,23 @@ impl SortedReader {
 
     /// A little-endian u32, or `None` at a clean end of the file.
     fn read_u32(&mut self, at_start: bool) -> Result<Option<u32>> {
-        use std::io::Read;
+        use std::io::{BufRead, Read};
+        // The end of the file is clean only before a record's count; a
+        // count or length cut short is an error, as is any other.
+        if at_start
+            && self
+                .r
+                .fill_buf()
+                .map_err(|e| Error::io(&self.path, e))?
+                .is_empty()
+        {
+            return Ok(None);
+        }
         let mut b = [0u8; 4];
         match self.r.read_exact(&mut b) {
             Ok(()) => Ok(Some(u32::from_le_bytes(b))),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && at_start => {
-                // A clean end only if nothing of a count was read.
-                Ok(None)
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(self.bad("a scratch record cut short"))
             }
             Err(e) => Err(Error::io(&self.path, e)),
         }
@@ -410,9 +420,12 @@ impl SortedReader {
                 .ok_or_else(|| self.bad("a scratch record cut short"))?;
             let at = self.bytes.len();
             self.bytes.resize(at + len as usize, 0);
-            self.r
-                .read_exact(&mut self.bytes[at..])
-                .map_err(|e| Error::io(&self.path, e))?;
+            if let Err(e) = self.r.read_exact(&mut self.bytes[at..]) {
+                return Err(match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => self.bad("a scratch record cut short"),
+                    _ => Error::io(&self.path, e),
+                });
+            }
             self.rec.ends.push(self.bytes.len());
         }
         self.rec.text.clear();
@@ -477,6 +490,32 @@ mod tests {
         m.remove().unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         runs
+    }
+
+    #[test]
+    fn a_run_cut_short_is_an_error_not_an_early_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::new(dir.path(), "t");
+        for p in 0..3 {
+            spool.push(p, 0, vec!["x".into()]).unwrap();
+        }
+        let m = spool.finish().unwrap();
+        let path = m.paths[0].clone();
+        drop(m);
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in [bytes.len() - 1, bytes.len() - 3] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let mut r = SortedReader::open(&path).unwrap();
+            let mut err = None;
+            while r.key3().is_some() {
+                if let Err(e) = r.step() {
+                    err = Some(e.to_string());
+                    break;
+                }
+            }
+            let err = err.expect("the cut-short record was taken as the end");
+            assert!(err.contains("cut short"), "{err}");
+        }
     }
 
     #[test]
