@@ -131,7 +131,8 @@ impl Spool {
             let mut m = Merged::open(batch)?;
             let mut w = SortedWriter::create(&path)?;
             while let Some(i) = m.cur {
-                w.write(m.runs[i].current().iter())?;
+                let rec = m.runs[i].current();
+                w.write(rec.len(), rec.iter())?;
                 m.runs[i].step()?;
                 m.pick();
             }
@@ -267,7 +268,7 @@ impl SpoolRecord {
     }
 
     /// Its fields in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).map(|i| self.get(i).unwrap_or(""))
     }
 }
@@ -287,11 +288,12 @@ impl SortedWriter {
         })
     }
 
-    /// A record: its field count, then each field's length and bytes.
-    fn write<'a>(&mut self, fields: impl ExactSizeIterator<Item = &'a str>) -> Result<()> {
+    /// A record of `n` fields: the count, then each field's length and
+    /// bytes.
+    fn write<'a>(&mut self, n: usize, fields: impl Iterator<Item = &'a str>) -> Result<()> {
         use std::io::Write;
         let io = |e| Error::io(&self.path, e);
-        let n = u32::try_from(fields.len()).map_err(|_| too_long(&self.path))?;
+        let n = u32::try_from(n).map_err(|_| too_long(&self.path))?;
         self.w.write_all(&n.to_le_bytes()).map_err(io)?;
         for f in fields {
             let len = u32::try_from(f.len()).map_err(|_| too_long(&self.path))?;
@@ -312,8 +314,7 @@ impl SortedWriter {
         let _ = write!(buf, "{}", key.2);
         let keys = [&buf[..a], &buf[a..b], &buf[b..]];
         let all = keys.into_iter().chain(fields.iter().map(String::as_str));
-        let n = 3 + fields.len();
-        self.write(Counted(all, n))
+        self.write(3 + fields.len(), all)
     }
 
     /// Flush (a scratch file: no fsync, it dies with the extract).
@@ -322,21 +323,6 @@ impl SortedWriter {
         self.w.flush().map_err(|e| Error::io(&self.path, e))
     }
 }
-
-/// An iterator of a known length (a chain is not an ExactSizeIterator).
-struct Counted<I>(I, usize);
-
-impl<I: Iterator> Iterator for Counted<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        self.0.next()
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.1, Some(self.1))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
 fn too_long(path: &Path) -> Error {
     Error::Format {
@@ -380,27 +366,27 @@ impl SortedReader {
         }
     }
 
-    /// A little-endian u32, or `None` at a clean end of the file.
-    fn read_u32(&mut self, at_start: bool) -> Result<Option<u32>> {
-        use std::io::{BufRead, Read};
-        // The end of the file is clean only before a record's count; a
-        // count or length cut short is an error, as is any other.
-        if at_start
-            && self
-                .r
-                .fill_buf()
-                .map_err(|e| Error::io(&self.path, e))?
-                .is_empty()
-        {
-            return Ok(None);
+    /// Whether the file ends here (clean only before a record's count).
+    fn at_end(&mut self) -> Result<bool> {
+        use std::io::BufRead;
+        let buf = self.r.fill_buf().map_err(|e| Error::io(&self.path, e))?;
+        Ok(buf.is_empty())
+    }
+
+    /// A read that ends early is a record cut short; others are I/O errors.
+    fn cut(&self, e: std::io::Error) -> Error {
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => self.bad("a scratch record cut short"),
+            _ => Error::io(&self.path, e),
         }
+    }
+
+    fn read_u32(&mut self) -> Result<u32> {
+        use std::io::Read;
         let mut b = [0u8; 4];
         match self.r.read_exact(&mut b) {
-            Ok(()) => Ok(Some(u32::from_le_bytes(b))),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Err(self.bad("a scratch record cut short"))
-            }
-            Err(e) => Err(Error::io(&self.path, e)),
+            Ok(()) => Ok(u32::from_le_bytes(b)),
+            Err(e) => Err(self.cut(e)),
         }
     }
 
@@ -408,24 +394,19 @@ impl SortedReader {
     fn step(&mut self) -> Result<()> {
         use std::io::Read;
         self.key = None;
-        let Some(n) = self.read_u32(true)? else {
+        if self.at_end()? {
             return Ok(());
-        };
+        }
+        let n = self.read_u32()?;
         self.n += 1;
         self.bytes.clear();
         self.rec.ends.clear();
         for _ in 0..n {
-            let len = self
-                .read_u32(false)?
-                .ok_or_else(|| self.bad("a scratch record cut short"))?;
+            let len = self.read_u32()? as usize;
             let at = self.bytes.len();
-            self.bytes.resize(at + len as usize, 0);
-            if let Err(e) = self.r.read_exact(&mut self.bytes[at..]) {
-                return Err(match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => self.bad("a scratch record cut short"),
-                    _ => Error::io(&self.path, e),
-                });
-            }
+            self.bytes.resize(at + len, 0);
+            let read = self.r.read_exact(&mut self.bytes[at..]);
+            read.map_err(|e| self.cut(e))?;
             self.rec.ends.push(self.bytes.len());
         }
         self.rec.text.clear();
