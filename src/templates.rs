@@ -102,6 +102,7 @@ builtin![
     "magazyn/migrations/0007_retired_links.sql",
     "magazyn/links.retire.sql",
     "magazyn/links.customer.sql",
+    "magazyn/links.customers.sql",
     "magazyn/links.products.sql",
     "magazyn/goods_issues.insert.sql",
     "magazyn/goods_issues.of_order.sql",
@@ -363,6 +364,55 @@ impl Sql {
             params,
         })
     }
+
+    /// The statement with its parameter `list` (written once, as in
+    /// `IN (:shop_ids)`) standing for `n` values: its marker becomes `n`
+    /// markers, bound in order. A template names a list where one
+    /// statement asks for many keys at once.
+    pub fn with_list(&self, list: &str, n: usize) -> Result<Sql> {
+        let bad = |m: &str| Error::Template {
+            name: self.name.clone(),
+            message: format!("the list parameter :{list} {m}"),
+        };
+        if n == 0 {
+            return Err(bad("needs at least one value"));
+        }
+        if self.params.iter().filter(|p| *p == list).count() != 1 {
+            return Err(bad("must appear exactly once"));
+        }
+        let mut text = String::with_capacity(self.text.len() + 3 * n);
+        let mut params = Vec::with_capacity(self.params.len() + n);
+        let mut names = self.params.iter();
+        let (mut quote, mut escaped) = (None, false);
+        for ch in self.text.chars() {
+            match (quote, ch) {
+                // As `parse` reads quotes: a backslash keeps the next one.
+                (Some(_), _) if escaped => escaped = false,
+                (Some(_), '\\') => escaped = true,
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"' | '`') => quote = Some(ch),
+                (None, '?') => {
+                    let name = names.next().ok_or_else(|| bad("is not a marker"))?;
+                    if name == list {
+                        text.push_str(&vec!["?"; n].join(", "));
+                        params.extend(std::iter::repeat_n(name.clone(), n));
+                    } else {
+                        text.push('?');
+                        params.push(name.clone());
+                    }
+                    continue;
+                }
+                (None, _) => {}
+            }
+            text.push(ch);
+        }
+        Ok(Sql {
+            name: self.name.clone(),
+            text,
+            params,
+        })
+    }
 }
 
 /// A value bound to a named parameter.
@@ -464,6 +514,24 @@ mod tests {
         assert!(s.text.contains("':x'"));
         assert!(!s.text.contains(":comment"));
         assert!(s.text.ends_with("= ?"));
+    }
+
+    #[test]
+    fn a_list_parameter_stands_for_as_many_markers_as_values() {
+        let s = Sql::parse(
+            "t",
+            "SELECT a FROM t WHERE s = :shop AND k IN (:keys) AND n <> '?' AND m = :m",
+        )
+        .unwrap();
+        let three = s.with_list("keys", 3).unwrap();
+        assert_eq!(
+            three.text,
+            "SELECT a FROM t WHERE s = ? AND k IN (?, ?, ?) AND n <> '?' AND m = ?"
+        );
+        assert_eq!(three.params, ["shop", "keys", "keys", "keys", "m"]);
+        assert_eq!(s.with_list("keys", 1).unwrap().text, s.text);
+        assert!(s.with_list("keys", 0).is_err());
+        assert!(s.with_list("absent", 2).is_err());
     }
 
     #[test]

@@ -210,7 +210,14 @@ pub struct Magazyn {
     bulk_fits: Option<bool>,
     /// SQLite: the multi-row INSERT of an order's lines, by its row count.
     line_texts: HashMap<usize, String>,
+    /// Customer links looked up ahead ([`Magazyn::customer_links_ahead`]):
+    /// the shop, and each shop customer's link (`None`: not linked).
+    links_ahead: Option<(String, LinksAhead)>,
 }
+
+/// Shop customers' links by their shop id: (Magazyn id, weak), `None` for
+/// not linked.
+type LinksAhead = HashMap<String, Option<(i64, bool)>>;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerRow {
@@ -433,6 +440,7 @@ impl Magazyn {
             queued: super::bulk::Queue::default(),
             bulk_fits: None,
             line_texts: HashMap::new(),
+            links_ahead: None,
         };
         let session = m.templates.text(m.profile, "session.sql", m.dialect)?;
         m.conn.script("session.sql", &session, &m.file)?;
@@ -627,6 +635,7 @@ impl Magazyn {
     /// another program editing the Magazyn). Returns rows changed.
     pub fn raw_exec(&mut self, sql: &str) -> Result<u64> {
         self.flush_orders()?;
+        self.links_ahead = None;
         let mut changed = 0;
         self.conn
             .run("statement", sql, &[], |_| Ok(()), &mut changed)?;
@@ -645,6 +654,7 @@ impl Magazyn {
     }
 
     fn begin_named(&mut self, name: &str) -> Result<()> {
+        self.links_ahead = None;
         let text = self.sql(name)?.text.clone();
         self.conn.begin_write(&text, self.lock_wait, &self.file)
     }
@@ -668,6 +678,7 @@ impl Magazyn {
     }
 
     fn end(&mut self, commit: bool) -> Result<()> {
+        self.links_ahead = None;
         let name = if commit {
             "transaction.commit.sql"
         } else {
@@ -745,6 +756,7 @@ impl Magazyn {
         shop_id: &str,
         batch_id: &str,
     ) -> Result<bool> {
+        self.forget_link_ahead(shop, shop_id);
         let n = self.exec(
             "links.retire.sql",
             Params::new()
@@ -760,10 +772,90 @@ impl Magazyn {
     /// The live link of a shop customer to an existing Magazyn customer:
     /// (id, whether the link is weak).
     pub fn customer_link(&mut self, shop: &str, shop_id: &str) -> Result<Option<(i64, bool)>> {
+        if let Some((s, links)) = &self.links_ahead
+            && s == shop
+            && let Some(link) = links.get(shop_id)
+        {
+            return Ok(*link);
+        }
         let p = Params::new().set("shop", shop).set("shop_id", shop_id);
         self.first("links.customer.sql", p)?
             .map(|r| Ok((r.id()?, r.int("weak")? > 0)))
             .transpose()
+    }
+
+    /// Look up the links of many shop customers in few statements (the
+    /// buyers of the next orders a load applies: a round trip each would
+    /// cost more than the look-up). [`Magazyn::customer_link`] answers
+    /// them from memory until the next call; a link written or retired,
+    /// and the transaction's end, forget what it holds.
+    pub fn customer_links_ahead(&mut self, shop: &str, shop_ids: &[String]) -> Result<()> {
+        /// Keys per statement at most; fewer go as the next power of two,
+        /// the last key repeated, so the server sees a few shapes.
+        const AT_ONCE: usize = 256;
+        let mut links = match self.links_ahead.take() {
+            Some((_, mut m)) => {
+                m.clear();
+                m
+            }
+            None => HashMap::new(),
+        };
+        self.sql("links.customers.sql")?;
+        let shop_value = Value::from(shop);
+        for chunk in shop_ids.chunks(AT_ONCE) {
+            let n = chunk.len().next_power_of_two();
+            let key = format!("links.customers.sql ({n} customers)");
+            if !self.parsed.contains_key(&key) {
+                let sql = self.parsed["links.customers.sql"].with_list("shop_ids", n)?;
+                self.parsed.insert(key.clone(), sql);
+            }
+            let ids: Vec<Value> = chunk.iter().map(|k| Value::from(k.as_str())).collect();
+            let last = ids.last().expect("a chunk is not empty");
+            let sql = &self.parsed[&key];
+            let mut asked = ids.iter().chain(std::iter::repeat(last));
+            let values = sql
+                .params
+                .iter()
+                .map(|p| match p.as_str() {
+                    "shop" => Ok(&shop_value),
+                    "shop_ids" => Ok(asked.next().expect("repeats")),
+                    other => Err(Error::Template {
+                        name: sql.name.clone(),
+                        message: format!("uses parameter :{other}, which magsync does not provide here (available: :shop, :shop_ids)"),
+                    }),
+                })
+                .collect::<Result<Vec<&Value>>>()?;
+            for k in chunk {
+                links.insert(k.clone(), None);
+            }
+            let name = format!("{}: {key}", self.file);
+            let mut found = Vec::new();
+            self.conn.run(
+                &name,
+                &sql.text,
+                &values,
+                |r| {
+                    found.push((r.text("shop_id")?, r.int("id")?, r.int("weak")? > 0));
+                    Ok(())
+                },
+                &mut 0,
+            )?;
+            for (k, id, weak) in found {
+                links.insert(k, Some((id, weak)));
+            }
+        }
+        self.links_ahead = Some((shop.to_string(), links));
+        Ok(())
+    }
+
+    /// A link of this shop customer is written: what was looked up ahead
+    /// of it no longer holds.
+    fn forget_link_ahead(&mut self, shop: &str, shop_id: &str) {
+        if let Some((s, links)) = &mut self.links_ahead
+            && s == shop
+        {
+            links.remove(shop_id);
+        }
     }
 
     pub fn link_put(
@@ -774,6 +866,7 @@ impl Magazyn {
         magazyn_id: i64,
         batch_id: &str,
     ) -> Result<()> {
+        self.forget_link_ahead(shop, shop_id);
         self.exec(
             "links.put.sql",
             Params::new()

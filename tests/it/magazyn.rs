@@ -204,3 +204,69 @@ fn a_win1250_firebird_magazyn_keeps_polish_text() {
     let c = run.load_counts_of("customers");
     assert_eq!((c.inserted, c.updated), (0, 0), "{}", run.stdout);
 }
+
+/// Customer links looked up ahead, for the buyers of the next orders a
+/// load applies, answer exactly as one look-up each would: beyond one
+/// statement's worth of keys, weak and strong, unlinked, retired, and a
+/// link written or retired after the look-up.
+#[test]
+fn links_looked_up_ahead_answer_as_one_look_up_each() {
+    let dir = Dir::new();
+    rt().block_on(async {
+        let mut mag = open_magazyn(dir.path());
+        mag.begin().unwrap();
+        let customer = |i: usize| magsync::magazyn::CustomerRow {
+            code: format!("L-{i}"),
+            name: format!("Klient {i}"),
+            nip: None,
+            email: None,
+            phone: None,
+            street: None,
+            postcode: None,
+            city: None,
+            country_code: None,
+            is_company: false,
+        };
+        // 300 shop customers: every third unlinked, every fifth linked
+        // weakly, #7 retired; more than one statement's worth of keys.
+        let mut want = std::collections::BTreeMap::new();
+        for i in 1..=300usize {
+            let id = mag.customer_insert(&customer(i)).unwrap();
+            let key = i.to_string();
+            if i % 3 == 0 {
+                want.insert(key, None);
+                continue;
+            }
+            mag.link_put("b", "customer", &key, id, "t").unwrap();
+            if i % 5 == 0 {
+                mag.link_put("b", "customer.weak", &key, id, "t").unwrap();
+            }
+            want.insert(key, Some((id, i % 5 == 0)));
+        }
+        mag.link_retire("b", "customer", "7", "t").unwrap();
+        want.insert("7".into(), None);
+        // Another shop's link of the same id is not this shop's.
+        let other = mag.customer_insert(&customer(999)).unwrap();
+        mag.link_put("c", "customer", "3", other, "t").unwrap();
+        want.insert("999".into(), None);
+
+        let keys: Vec<String> = want.keys().cloned().collect();
+        mag.customer_links_ahead("b", &keys).unwrap();
+        for (key, link) in &want {
+            assert_eq!(
+                mag.customer_link("b", key).unwrap(),
+                *link,
+                "shop customer {key}"
+            );
+        }
+        assert_eq!(mag.customer_link("c", "3").unwrap(), Some((other, false)));
+        // Written after the look-up: the new state, not the remembered one.
+        let one = want["1"].unwrap().0;
+        mag.link_put("b", "customer", "3", one, "t").unwrap();
+        assert_eq!(mag.customer_link("b", "3").unwrap(), Some((one, false)));
+        mag.link_retire("b", "customer", "1", "t").unwrap();
+        assert_eq!(mag.customer_link("b", "1").unwrap(), None);
+        mag.commit().unwrap();
+        mag.close();
+    });
+}
