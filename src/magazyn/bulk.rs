@@ -7,18 +7,20 @@
 //! bind-and-step of a prepared statement: an order's lines go in one
 //! multi-row INSERT ([`multi_row_text`]). On Firebird it is the network (the
 //! wire protocol has no batch API in Firebird 3): the new orders of a load
-//! wait in a [`Queue`] and go as `EXECUTE BLOCK`s, the orders first, then
-//! the lines, each line finding its order by number (the block's orders or
-//! an earlier block's). Every value is a block parameter declared
-//! `TYPE OF COLUMN <table>.<column>`, none is written into the SQL text,
-//! and a block's text depends only on how many rows it holds (128 at most,
-//! then halving), so the server compiles each size once.
+//! wait in a [`Queue`] and go as `EXECUTE BLOCK`s, the orders first (each
+//! block returning its orders' ids, a row each), then the lines, each
+//! taking its order's id like any other value. (Lines that found their
+//! order by number cost the server a look-up each, a tenth of a load.)
+//! Every value is a block parameter declared `TYPE OF COLUMN
+//! <table>.<column>`, none is written into the SQL text, and a block's
+//! text depends only on how many rows it holds (as many as fit, then
+//! halving): it is built once per size, and the server compiles each
+//! size once.
 //!
 //! The queue is sent before any statement that reads or writes orders
 //! ([`touches_orders`]), at the end of a load's attempt and at commit, and
 //! dropped at rollback, so what the load sees and what it commits are
-//! exactly as if each order had been written at once. A block stays within
-//! Firebird 3's 64 KB limit on a statement's text.
+//! exactly as if each order had been written at once.
 
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Value};
@@ -164,42 +166,74 @@ impl RowShape {
         })
     }
 
-    /// The values of one row, in column order.
-    fn values(&self, sql: &Sql, row: &Params, skip: Option<&str>) -> Result<Vec<Value>> {
-        self.params
-            .iter()
-            .filter(|p| Some(p.as_str()) != skip)
-            .map(|p| row.get(p).cloned().ok_or_else(|| missing(sql, p)))
-            .collect()
+    /// The values of one row, in column order, appended to `out`.
+    fn values_into(
+        &self,
+        sql: &Sql,
+        row: &Params,
+        skip: Option<&str>,
+        out: &mut Vec<Value>,
+    ) -> Result<()> {
+        for p in self.params.iter().filter(|p| Some(p.as_str()) != skip) {
+            out.push(row.get(p).cloned().ok_or_else(|| missing(sql, p))?);
+        }
+        Ok(())
     }
 }
 
 /// New orders and their lines waiting for Firebird, each kind sent in
 /// blocks of a few fixed sizes (so the server compiles each size once: a
-/// parameter is declared `TYPE OF COLUMN`, not by its value).
+/// parameter is declared `TYPE OF COLUMN`, not by its value). A block's
+/// text is built once per size and kept; only values are gathered per
+/// block, borrowed from the queue.
 #[derive(Default)]
 pub struct Queue {
-    orders: Vec<(String, Vec<Value>)>,
-    /// (the order's number, the line's values without `order_id`).
-    lines: Vec<(String, Vec<Value>)>,
+    /// Each order's number (to name a block).
+    numbers: Vec<String>,
+    /// The orders' values, one row after another, in column order.
+    orders: Vec<Value>,
+    /// Each line's order (its index in `numbers`).
+    line_orders: Vec<usize>,
+    /// The lines' values without `order_id`, one row after another.
+    lines: Vec<Value>,
+    /// Each order's id, as its block returned it.
+    ids: Vec<Value>,
     shapes: Option<(RowShape, RowShape)>,
+    /// Block texts by (lines?, rows).
+    texts: std::collections::HashMap<(bool, usize), String>,
 }
 
 /// Rows per block at most; smaller blocks halve down to one row, so that
 /// a load needs at most a dozen statement shapes.
 const BLOCK_ROWS: usize = 128;
-/// Firebird 3 takes a statement of at most 64 KB.
+/// Parameters per block at most: the wire client refuses to describe
+/// many more than a thousand ("Invalid Xsqlda received from server").
+const BLOCK_PARAMS: usize = 960;
+/// Text of a block at most: Firebird 3 over the wire takes a statement of
+/// at most 64 KB (a longer one is never answered).
 const BLOCK_TEXT: usize = 60_000;
+
+/// One block ready to send: its text, its values, what it holds (for
+/// messages), and how many orders it returns the ids of (0 for lines).
+pub struct Block<'q> {
+    pub text: &'q str,
+    pub values: Vec<&'q Value>,
+    pub what: String,
+    pub returns: usize,
+}
 
 impl Queue {
     pub fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.lines.is_empty()
+        self.numbers.is_empty()
     }
 
     /// Forget what is queued (a rollback).
     pub fn clear(&mut self) {
+        self.numbers.clear();
         self.orders.clear();
+        self.line_orders.clear();
         self.lines.clear();
+        self.ids.clear();
     }
 
     /// Queue an order (`orders.insert.sql`'s parameters) and its lines
@@ -225,101 +259,173 @@ impl Queue {
             Some(Value::Text(n)) => n.clone(),
             _ => return Err(missing(order, "number")),
         };
-        self.orders
-            .push((number.clone(), os.values(order, fields, None)?));
+        os.values_into(order, fields, None, &mut self.orders)?;
         for l in lines {
-            self.lines
-                .push((number.clone(), ls.values(line, l, Some("order_id"))?));
+            ls.values_into(line, l, Some("order_id"), &mut self.lines)?;
+            self.line_orders.push(self.numbers.len());
         }
+        self.numbers.push(number);
         Ok(())
     }
 
     /// Whether enough is queued for a full block.
     pub fn full(&self) -> bool {
-        self.orders.len() >= BLOCK_ROWS || self.lines.len() >= 4 * BLOCK_ROWS
+        self.numbers.len() >= BLOCK_ROWS || self.line_orders.len() >= 4 * BLOCK_ROWS
     }
 
-    /// The blocks of everything queued, orders before lines: (text,
-    /// values, which orders). Empties the queue.
-    pub fn take_blocks(&mut self) -> Vec<(String, Vec<Value>, String)> {
+    /// Send everything queued, orders before lines, and empty the queue:
+    /// `run` executes a block and returns the row it gives (an orders
+    /// block: the ids of its orders, in order, a row each; a lines block:
+    /// none).
+    /// `file` is the Magazyn, as errors name it.
+    pub fn send(
+        &mut self,
+        file: &str,
+        mut run: impl FnMut(Block) -> Result<Vec<i64>>,
+    ) -> Result<()> {
         let Some((os, ls)) = &self.shapes else {
-            return Vec::new();
+            return Ok(());
         };
-        let mut out = Vec::new();
-        for (rows, shape, is_line) in [(&mut self.orders, os, false), (&mut self.lines, ls, true)] {
-            // As many rows as keep the block's text within Firebird 3's
-            // 64 KB (a row's part is about the same size in every block).
-            let per_row = rows.first().map_or(1, |r| {
-                block(shape, std::slice::from_ref(r), is_line).0.len()
-            });
-            let mut most = BLOCK_ROWS;
-            while most > 1 && most * per_row > BLOCK_TEXT {
-                most /= 2;
-            }
-            let mut rest = &rows[..];
-            while !rest.is_empty() {
-                let mut n = most;
-                while n > rest.len() {
-                    n /= 2;
+        let res = (|| {
+            self.ids.clear();
+            let per_order = os.columns.len();
+            let most = most_rows(&mut self.texts, os, false);
+            let mut at = 0;
+            while at < self.numbers.len() {
+                let n = fit(most, self.numbers.len() - at);
+                let text = block_text(&mut self.texts, os, false, n);
+                let block = Block {
+                    text,
+                    values: self.orders[at * per_order..(at + n) * per_order]
+                        .iter()
+                        .collect(),
+                    what: format!(
+                        "{n} orders, {} … {}",
+                        self.numbers[at],
+                        self.numbers[at + n - 1]
+                    ),
+                    returns: n,
+                };
+                let what = block.what.clone();
+                let ids = run(block)?;
+                if ids.len() != n {
+                    return Err(Error::Magazyn {
+                        what: format!("{file}: orders.insert.sql ({what})"),
+                        key: String::new(),
+                        message: format!("the block returned {} ids of {n} orders", ids.len()),
+                    });
                 }
-                let (chunk, tail) = rest.split_at(n);
-                rest = tail;
-                out.push(block(shape, chunk, is_line));
+                self.ids.extend(ids.into_iter().map(Value::Int));
+                at += n;
             }
-            rows.clear();
-        }
-        out
+            let per_line = ls.columns.len() - 1;
+            let most = most_rows(&mut self.texts, ls, true);
+            let order_col = ls
+                .params
+                .iter()
+                .position(|p| p == "order_id")
+                .expect("a line shape takes order_id");
+            let mut at = 0;
+            while at < self.line_orders.len() {
+                let n = fit(most, self.line_orders.len() - at);
+                // Built before the text is borrowed: `block_text` needs the
+                // cache mutably, the values only the queue's rows.
+                block_text(&mut self.texts, ls, true, n);
+                let mut values = Vec::with_capacity(n * (per_line + 1));
+                for i in at..at + n {
+                    let row = &self.lines[i * per_line..(i + 1) * per_line];
+                    values.extend(&row[..order_col]);
+                    values.push(&self.ids[self.line_orders[i]]);
+                    values.extend(&row[order_col..]);
+                }
+                let block = Block {
+                    text: &self.texts[&(true, n)],
+                    values,
+                    what: format!(
+                        "{n} lines, orders {} … {}",
+                        self.numbers[self.line_orders[at]],
+                        self.numbers[self.line_orders[at + n - 1]]
+                    ),
+                    returns: 0,
+                };
+                run(block)?;
+                at += n;
+            }
+            Ok(())
+        })();
+        self.clear();
+        res
     }
 }
 
-/// One EXECUTE BLOCK inserting `rows` (for lines, the order found by its
-/// number, which the block's orders or an earlier block inserted).
-fn block(
-    shape: &RowShape,
-    rows: &[(String, Vec<Value>)],
-    is_line: bool,
-) -> (String, Vec<Value>, String) {
-    let mut decl = Vec::new();
-    let mut body = String::new();
-    let mut values = Vec::new();
-    for (number, row) in rows {
-        let mut items = Vec::with_capacity(shape.columns.len());
-        let mut vals = row.iter();
-        for (col, param) in shape.columns.iter().zip(&shape.params) {
-            if is_line && param == "order_id" {
-                let p = decl.len();
-                decl.push(format!("p{p} TYPE OF COLUMN orders.number = ?"));
-                values.push(Value::Text(number.clone()));
-                items.push(format!("(SELECT id FROM orders WHERE number = :p{p})"));
-                continue;
-            }
-            let p = decl.len();
-            decl.push(format!("p{p} TYPE OF COLUMN {}.{col} = ?", shape.table));
-            values.push(vals.next().cloned().unwrap_or(Value::Null));
-            items.push(format!(":p{p}"));
-        }
-        body.push_str(&format!(
-            "INSERT INTO {} ({}) VALUES ({});\n",
-            shape.table,
-            shape.columns.join(", "),
-            items.join(", ")
-        ));
+/// The largest block of `most` rows or fewer, halving, for `left` rows.
+fn fit(most: usize, left: usize) -> usize {
+    let mut n = most;
+    while n > left {
+        n /= 2;
     }
-    let what = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => format!(
-            "{} {}, orders {} … {}",
-            rows.len(),
-            if is_line { "lines" } else { "orders" },
-            a.0,
-            b.0
-        ),
-        _ => String::new(),
-    };
-    (
-        format!("EXECUTE BLOCK ({}) AS\nBEGIN\n{body}END", decl.join(", ")),
-        values,
-        what,
-    )
+    n
+}
+
+/// As many rows as keep a block within the limits on its parameters and
+/// its text (a row's part is the same size in every block).
+fn most_rows(
+    texts: &mut std::collections::HashMap<(bool, usize), String>,
+    shape: &RowShape,
+    is_line: bool,
+) -> usize {
+    let per_row = block_text(texts, shape, is_line, 1).len();
+    let mut most = BLOCK_ROWS;
+    while most > 1 && (most * per_row > BLOCK_TEXT || most * shape.columns.len() > BLOCK_PARAMS) {
+        most /= 2;
+    }
+    most
+}
+
+/// The text of an EXECUTE BLOCK inserting `rows` orders (returning their
+/// ids, a row each, so the statement's row has one column whatever the
+/// block's size) or `rows` lines (their `order_id` a
+/// parameter like the rest: the id an orders block returned). Built once
+/// per size.
+fn block_text<'t>(
+    texts: &'t mut std::collections::HashMap<(bool, usize), String>,
+    shape: &RowShape,
+    is_line: bool,
+    rows: usize,
+) -> &'t str {
+    texts.entry((is_line, rows)).or_insert_with(|| {
+        let mut decl = Vec::with_capacity(rows * shape.columns.len());
+        let mut body = String::new();
+        let columns = shape.columns.join(", ");
+        for _ in 0..rows {
+            let items: Vec<String> = shape
+                .columns
+                .iter()
+                .map(|col| {
+                    let p = decl.len();
+                    decl.push(format!("p{p} TYPE OF COLUMN {}.{col} = ?", shape.table));
+                    format!(":p{p}")
+                })
+                .collect();
+            body.push_str(&format!(
+                "INSERT INTO {} ({columns}) VALUES ({})",
+                shape.table,
+                items.join(", ")
+            ));
+            if !is_line {
+                body.push_str(" RETURNING id INTO :id;\nSUSPEND");
+            }
+            body.push_str(";\n");
+        }
+        let returns = match is_line {
+            true => String::new(),
+            false => format!(" RETURNS (id TYPE OF COLUMN {}.id)", shape.table),
+        };
+        format!(
+            "EXECUTE BLOCK ({}){returns} AS\nBEGIN\n{body}END",
+            decl.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -374,49 +480,97 @@ mod tests {
         );
         let mut q = Queue::default();
         let (mut want_values, mut lines) = (0, 0);
+        // Each line's order, by number: what its block must name by id.
+        let mut line_of = Vec::new();
         for n in 0..1000 {
             let ls: Vec<Params> = (0..1 + n % 5).map(line).collect();
             lines += ls.len();
+            line_of.extend(std::iter::repeat_n(format!("B/{n}"), ls.len()));
             want_values += o.params.len() + ls.len() * l.params.len();
             q.push(&o, &l, &order(n), &ls).unwrap();
         }
-        let blocks = q.take_blocks();
+        // The server's ids: not the queue's positions.
+        let mut next_id = 7000;
+        let mut id_of = std::collections::HashMap::new();
+        let mut blocks = Vec::new();
+        q.send("m.fdb", |b| {
+            let mut ids = Vec::new();
+            for i in 0..b.returns {
+                let number = b.values[i * o.params.len()].clone();
+                id_of.insert(next_id, number);
+                ids.push(next_id);
+                next_id += 3;
+            }
+            let values: Vec<Value> = b.values.into_iter().cloned().collect();
+            blocks.push((b.text.to_string(), values, b.what, b.returns));
+            Ok(ids)
+        })
+        .unwrap();
         assert!(q.is_empty());
         let shapes: std::collections::BTreeSet<&str> =
             blocks.iter().map(|b| b.0.as_str()).collect();
         assert!(shapes.len() <= 16, "{} shapes", shapes.len());
-        for (text, values, what) in &blocks {
-            assert!(text.len() < 64 * 1024, "{what}: {} bytes", text.len());
+        for (text, values, what, _) in &blocks {
+            assert!(text.len() <= BLOCK_TEXT, "{what}: {} bytes", text.len());
+            assert!(
+                values.len() <= BLOCK_PARAMS,
+                "{what}: {} values",
+                values.len()
+            );
             assert_eq!(text.matches('?').count(), values.len(), "{what}");
             assert!(!text.contains("ż"), "a value went into the text");
         }
         let values: usize = blocks.iter().map(|b| b.1.len()).sum();
         assert_eq!(values, want_values);
-        // Orders first, in their order; then the lines, naming their order.
+        // Orders first, in their order, each returning its id; then the
+        // lines, each naming its order by the id returned.
         let inserted: usize = blocks
             .iter()
             .map(|b| b.0.matches("INSERT INTO orders ").count())
             .sum();
+        let returned: usize = blocks.iter().map(|b| b.3).sum();
         let line_rows: usize = blocks
             .iter()
             .map(|b| b.0.matches("INSERT INTO order_lines ").count())
             .sum();
-        assert_eq!((inserted, line_rows), (1000, lines));
+        assert_eq!((inserted, returned, line_rows), (1000, 1000, lines));
         let first_line = blocks
             .iter()
             .position(|b| b.0.contains("order_lines"))
             .unwrap();
-        assert!(
-            blocks[..first_line]
-                .iter()
-                .all(|b| !b.0.contains("order_lines"))
-        );
-        assert!(
-            blocks[first_line..]
-                .iter()
-                .all(|b| !b.0.contains("INSERT INTO orders "))
-        );
+        assert!(blocks[..first_line].iter().all(|b| b.3 > 0));
+        assert!(blocks[first_line..].iter().all(|b| b.3 == 0));
         assert_eq!(blocks[0].1[0], Value::Text("B/0".into()));
+        let at = l.params.iter().position(|p| p == "order_id").unwrap();
+        let named: Vec<Value> = blocks[first_line..]
+            .iter()
+            .flat_map(|b| b.1.chunks(l.params.len()).map(|row| row[at].clone()))
+            .map(|id| match id {
+                Value::Int(id) => id_of[&id].clone(),
+                other => panic!("order_id {other:?}"),
+            })
+            .collect();
+        let want: Vec<Value> = line_of.into_iter().map(Value::Text).collect();
+        assert_eq!(named, want);
+    }
+
+    #[test]
+    fn a_block_returning_fewer_ids_than_orders_is_an_error_and_the_queue_empties() {
+        let (o, l) = (
+            template("orders.insert.sql"),
+            template("order_lines.insert.sql"),
+        );
+        let mut q = Queue::default();
+        for n in 0..3 {
+            q.push(&o, &l, &order(n), &[line(n)]).unwrap();
+        }
+        let err = q.send("m.fdb", |_| Ok(vec![1])).unwrap_err().to_string();
+        assert!(
+            err.contains("m.fdb: orders.insert.sql (2 orders, B/0 … B/1)")
+                && err.contains("1 ids of 2 orders"),
+            "{err}"
+        );
+        assert!(q.is_empty());
     }
 
     #[test]

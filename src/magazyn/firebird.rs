@@ -104,8 +104,15 @@ pub fn kind(sql: &str) -> Kind {
     if first.eq_ignore_ascii_case("SELECT") || first.eq_ignore_ascii_case("WITH") {
         Kind::Select
     } else if first.eq_ignore_ascii_case("EXECUTE") {
-        // A block's RETURNING ... INTO is its own business.
-        Kind::Exec
+        // A block's RETURNING ... INTO is its own business; one that
+        // returns rows (SUSPEND) is read like a SELECT.
+        match sql
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("SUSPEND"))
+        {
+            true => Kind::Select,
+            false => Kind::Exec,
+        }
     } else if sql
         .split_whitespace()
         .any(|w| w.eq_ignore_ascii_case("RETURNING"))
@@ -145,10 +152,13 @@ pub fn to_value(name: &str, col: &str, v: SqlType) -> Result<Value> {
 }
 
 /// Run one statement: rows (names lower-cased) to `f`; returns rows changed.
+/// `known`: the statement's kind where the caller knows it (a bulk block,
+/// whose 60 KB text is not worth reading for it); else read from the text.
 pub fn run(
     conn: &mut FbConn,
     name: &str,
     text: &str,
+    known: Option<Kind>,
     values: &[&Value],
     mut f: impl FnMut(Vec<String>, Vec<Value>) -> Result<()>,
 ) -> Result<u64> {
@@ -164,7 +174,7 @@ pub fn run(
         }
         f(names, vals)
     };
-    match kind(text) {
+    match known.unwrap_or_else(|| kind(text)) {
         Kind::Select => {
             // Streamed: a cursor, one row at a time (the products extract
             // reads every good).
@@ -301,5 +311,8 @@ mod tests {
             Kind::Returning
         );
         assert_eq!(kind("UPDATE t SET a = ?"), Kind::Exec);
+        let block = "EXECUTE BLOCK (p0 INTEGER = ?) AS\nBEGIN\nINSERT INTO t (a) VALUES (:p0) RETURNING id INTO :i;\n";
+        assert_eq!(kind(&format!("{block}END")), Kind::Exec);
+        assert_eq!(kind(&format!("{block}SUSPEND;\nEND")), Kind::Select);
     }
 }

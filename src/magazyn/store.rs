@@ -64,6 +64,20 @@ impl Conn {
         name: &str,
         text: &str,
         values: &[&Value],
+        f: impl FnMut(&MRow) -> Result<()>,
+        changed: &mut u64,
+    ) -> Result<u64> {
+        self.run_known(name, text, None, values, f, changed)
+    }
+
+    /// [`Conn::run`] of a statement whose Firebird kind the caller knows
+    /// (a bulk block: whether it returns rows).
+    fn run_known(
+        &mut self,
+        name: &str,
+        text: &str,
+        known: Option<firebird::Kind>,
+        values: &[&Value],
         mut f: impl FnMut(&MRow) -> Result<()>,
         changed: &mut u64,
     ) -> Result<u64> {
@@ -77,7 +91,7 @@ impl Conn {
         let r = match self {
             Conn::Firebird(c) => {
                 let mut names: Option<std::sync::Arc<[String]>> = None;
-                firebird::run(c, name, text, values, |cols, vals| {
+                firebird::run(c, name, text, known, values, |cols, vals| {
                     let names = names.get_or_insert_with(|| cols.into());
                     count(&MRow {
                         query: query.clone(),
@@ -1111,15 +1125,30 @@ impl Magazyn {
 
     /// Send the queued orders and lines (Firebird) as EXECUTE BLOCKs.
     fn flush_orders(&mut self) -> Result<()> {
-        for (text, values, what) in self.queued.take_blocks() {
+        let (conn, file) = (&mut self.conn, &self.file);
+        self.queued.send(file, |b| {
             let name = format!(
-                "{}: orders.insert.sql, order_lines.insert.sql ({what})",
-                self.file
+                "{file}: orders.insert.sql, order_lines.insert.sql ({})",
+                b.what
             );
-            let refs: Vec<&Value> = values.iter().collect();
-            self.conn.run(&name, &text, &refs, |_| Ok(()), &mut 0)?;
-        }
-        Ok(())
+            let mut ids = Vec::with_capacity(b.returns);
+            let kind = match b.returns {
+                0 => super::firebird::Kind::Exec,
+                _ => super::firebird::Kind::Select,
+            };
+            conn.run_known(
+                &name,
+                b.text,
+                Some(kind),
+                &b.values,
+                |r| {
+                    ids.push(r.int("id")?);
+                    Ok(())
+                },
+                &mut 0,
+            )?;
+            Ok(ids)
+        })
     }
 
     pub fn order_update_status(
