@@ -14,6 +14,8 @@
 #     the load of the same batch into a Magazyn on Firebird against the
 #     SQLite load, for sizes up to MAGSYNC_BENCH_FIREBIRD_MAX orders
 #     (default 200000);
+#     and the engine's own time for the same rows, a PSQL loop on the
+#     server with no client (benches/firebird_floor.sh), against the load;
 #   - an incremental sync after 1 000 changed orders against the full sync;
 #   - peak RSS of every magsync step.
 #
@@ -88,9 +90,15 @@ TOML
         -e 's|^staging = "staging"|staging = "staging-fb"|' magsync.toml > fb.toml
     export FB_BENCH_PASSWORD="$fb_pass"
     $bin --config fb.toml sync --shop b --flow catalog customers >/dev/null
+    cp -p "$fdb" "$fdb.floor"
     read -r b_s b_m < <(timed fbload $bin --config fb.toml load "$tbatch")
     fb_line=$(printf '%-44s %9s %9s %12s  (the SQLite load over this)' "magsync load into Firebird 3" "$b_s" "$b_m" "$(ratio "$l_s" "$b_s")")
-    rm -f "$fdb"
+    # The engine's own time for the same rows (benches/firebird_floor.sh):
+    # a PSQL loop on the server, no client.
+    rows=$(python3 -c 'import csv, sys; print(*(sum(1 for _ in csv.reader(open(f, newline=""))) - 1 for f in sys.argv[1:]))' "$tbatch/data/orders.csv" "$tbatch/data/order_lines.csv")
+    floor_s=$(MAGSYNC_BENCH_FIREBIRD_PASSWORD="$fb_pass" "$benches/firebird_floor.sh" "$fdb.floor" $rows)
+    fb_line+=$'\n'$(printf '%-44s %9s %9s %12s  (the floor over the Firebird load)' "Firebird's own PSQL loop, same rows" "$floor_s" "-" "$(ratio "$floor_s" "$b_s")")
+    rm -f "$fdb" "$fdb.floor"
   fi
   read -r f_s f_m < <(timed full $bin --config magsync.toml sync --shop b --flow orders --full)
   mysql -h127.0.0.1 -uroot "$db" -e "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id IN (SELECT orders_id FROM (SELECT orders_id FROM orders ORDER BY RAND() LIMIT 1000) x)"
