@@ -439,6 +439,14 @@ mod tests {
             .unwrap()
     }
 
+    /// The shipped Firebird order and line templates.
+    fn shipped() -> (Sql, Sql) {
+        (
+            template("orders.insert.sql"),
+            template("order_lines.insert.sql"),
+        )
+    }
+
     fn order(n: usize) -> Params {
         let t = |s: String| Value::Text(s);
         let mut p = Params::new();
@@ -474,10 +482,7 @@ mod tests {
 
     #[test]
     fn a_queue_goes_as_few_shapes_of_block_within_firebirds_limits() {
-        let (o, l) = (
-            template("orders.insert.sql"),
-            template("order_lines.insert.sql"),
-        );
+        let (o, l) = shipped();
         let mut q = Queue::default();
         let (mut want_values, mut lines) = (0, 0);
         // Each line's order, by number: what its block must name by id.
@@ -556,10 +561,7 @@ mod tests {
 
     #[test]
     fn a_block_returning_fewer_ids_than_orders_is_an_error_and_the_queue_empties() {
-        let (o, l) = (
-            template("orders.insert.sql"),
-            template("order_lines.insert.sql"),
-        );
+        let (o, l) = shipped();
         let mut q = Queue::default();
         for n in 0..3 {
             q.push(&o, &l, &order(n), &[line(n)]).unwrap();
@@ -575,10 +577,7 @@ mod tests {
 
     #[test]
     fn the_shipped_templates_fit_and_an_edited_one_with_an_expression_does_not() {
-        let (o, l) = (
-            template("orders.insert.sql"),
-            template("order_lines.insert.sql"),
-        );
+        let (o, l) = shipped();
         assert!(fits(&o, &l));
         let edited = Sql::parse(
             "orders.insert.sql",
