@@ -100,6 +100,9 @@ builtin![
     "magazyn/migrations/0005_order_buyer_and_comment.sql",
     "magazyn/migrations/0006_goods_issues.sql",
     "magazyn/migrations/0007_retired_links.sql",
+    "magazyn/migrations/0008_deletion_checks.sql",
+    "magazyn/checks.get.sql",
+    "magazyn/checks.put.sql",
     "magazyn/links.retire.sql",
     "magazyn/links.customer.sql",
     "magazyn/links.customers.sql",
@@ -175,6 +178,8 @@ builtin![
     "magazyn/migrations/0005_order_buyer_and_comment.firebird.sql",
     "magazyn/migrations/0006_goods_issues.firebird.sql",
     "magazyn/migrations/0007_retired_links.firebird.sql",
+    "magazyn/migrations/0008_deletion_checks.firebird.sql",
+    "magazyn/checks.put.firebird.sql",
     "magazyn/goods_issues.insert.firebird.sql",
     "magazyn/goods_issues.of_order.firebird.sql",
     "staging/shop_customers.xsd",
@@ -473,29 +478,71 @@ impl Params {
     }
     /// The values in the order the SQL wants them.
     pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {
-        // Values are mostly set in the template's order: look from where
-        // the last one was found first (a hot path of every load).
         let mut at = 0;
-        let len = self.0.len();
         sql.params
             .iter()
-            .map(|p| {
-                (0..len)
-                    .map(|k| (at + k) % len)
-                    .find(|&i| self.0[i].0 == p)
-                    .map(|i| {
-                        at = i + 1;
-                        &self.0[i].1
-                    })
-                    .ok_or_else(|| Error::Template {
-                        name: sql.name.clone(),
-                        message: format!(
-                            "uses parameter :{p}, which magsync does not provide here (available: {})",
-                            self.0.iter().map(|(n, _)| format!(":{n}")).collect::<Vec<_>>().join(", ")
-                        ),
-                    })
-            })
+            .map(|p| self.find(sql, p, &mut at))
             .collect()
+    }
+
+    /// `ordered` for a statement built by [`Sql::with_list`]`(list, n)`:
+    /// its `n` markers of `list` take `keys` in order, the last one
+    /// repeated where there are fewer (so that a few sizes of statement
+    /// serve every count). More keys than markers, or none, is an error.
+    pub fn ordered_with_list<'a>(
+        &'a self,
+        sql: &Sql,
+        list: &str,
+        keys: &'a [Value],
+    ) -> Result<Vec<&'a Value>> {
+        let bad = |m: String| Error::Template {
+            name: sql.name.clone(),
+            message: format!("the list parameter :{list} {m}"),
+        };
+        let last = keys.last().ok_or_else(|| bad("has no values".into()))?;
+        let mut asked = keys.iter();
+        let mut at = 0;
+        let values = sql
+            .params
+            .iter()
+            .map(|p| match p == list {
+                true => Ok(asked.next().unwrap_or(last)),
+                false => self.find(sql, p, &mut at),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if asked.next().is_some() {
+            let markers = sql.params.iter().filter(|p| *p == list).count();
+            return Err(bad(format!(
+                "has {markers} markers for {} values",
+                keys.len()
+            )));
+        }
+        Ok(values)
+    }
+
+    /// The value of parameter `p`, looked for from where the last one was
+    /// found first: values are mostly set in the template's order (a hot
+    /// path of every load).
+    fn find<'a>(&'a self, sql: &Sql, p: &str, at: &mut usize) -> Result<&'a Value> {
+        let len = self.0.len();
+        (0..len)
+            .map(|k| (*at + k) % len)
+            .find(|&i| self.0[i].0 == p)
+            .map(|i| {
+                *at = i + 1;
+                &self.0[i].1
+            })
+            .ok_or_else(|| Error::Template {
+                name: sql.name.clone(),
+                message: format!(
+                    "uses parameter :{p}, which magsync does not provide here (available: {})",
+                    self.0
+                        .iter()
+                        .map(|(n, _)| format!(":{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
     }
 }
 
@@ -532,6 +579,32 @@ mod tests {
         assert_eq!(s.with_list("keys", 1).unwrap().text, s.text);
         assert!(s.with_list("keys", 0).is_err());
         assert!(s.with_list("absent", 2).is_err());
+
+        // The values: the keys in order, the last repeated to fill the markers.
+        let p = Params::new().set("m", 7).set("shop", "b");
+        let keys: Vec<Value> = vec![10.into(), 11.into()];
+        let four = s.with_list("keys", 4).unwrap();
+        let bound = p.ordered_with_list(&four, "keys", &keys).unwrap();
+        let ints: Vec<_> = bound.iter().map(|v| format!("{v:?}")).collect();
+        assert_eq!(
+            ints,
+            [
+                "Text(\"b\")",
+                "Int(10)",
+                "Int(11)",
+                "Int(11)",
+                "Int(11)",
+                "Int(7)"
+            ]
+        );
+        let one = p.ordered_with_list(&s, "keys", &keys[..1]).unwrap();
+        assert_eq!(format!("{:?}", one[1]), "Int(10)");
+        let err = p.ordered_with_list(&s, "keys", &keys).unwrap_err();
+        assert!(
+            err.to_string().contains("has 1 markers for 2 values"),
+            "{err}"
+        );
+        assert!(p.ordered_with_list(&four, "keys", &[]).is_err());
     }
 
     #[test]

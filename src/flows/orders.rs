@@ -19,7 +19,7 @@ use super::load::{Change, LoadOutcome, Note};
 use super::{Counts, Flow, Stepped};
 use crate::config::{Config, UnknownGoods};
 use crate::error::{Error, Result};
-use crate::magazyn::{CustomerRow, Magazyn};
+use crate::magazyn::{CustomerRow, DeletionCheck, Magazyn};
 use crate::money::{self, round2};
 use crate::polish;
 use crate::staging::entities::{
@@ -207,7 +207,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let mut acc = OrderTotals::default();
     let mut attrs: Vec<(i64, String)> = Vec::new();
     let mut optional = None;
-    x.db.for_each(&x.sql("orders.extract.sql")?, &params, &codec, |r| {
+    let mut header = |r: &crate::shop::ShopRow<'_>| -> Result<()> {
         let oid = r.int("orders_id")?.unwrap_or(0);
         // A copied template may still return the country codes itself, or
         // a NIP column (an add-on that stores the buyer's NIP on the order).
@@ -312,8 +312,17 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             gw.write(&rec, &lines)?;
         }
         Ok(())
-    })
-    .await?;
+    };
+    // In parts of the window, as the child tables (a copied template
+    // from before the parts: once, over the whole window).
+    let headers = x.sql("orders.extract.sql")?;
+    match headers.params.iter().any(|p| p == "lo") {
+        true => x.for_each_part(&headers, &mut header).await?,
+        false => {
+            x.db.for_each(&headers, &params, &codec, &mut header)
+                .await?
+        }
+    };
     gw.finish(&mut x.bw)?;
     for m in [totals, history, attributes, order_lines] {
         m.remove()?;
@@ -1813,6 +1822,16 @@ fn follow_goods_issues(
 /// shop's list of order ids no longer has: deleted in the shop's admin.
 /// Each is marked `deleted` (never removed), its reservation released, and
 /// reported by number. A streaming merge of two sorted lists.
+///
+/// Every load compares, and records what it compared (`magsync_checks`):
+/// the shop's ids up to the signpost, counted and digested, and the
+/// Magazyn's orders up to the highest id it read. Where the shop still has
+/// exactly the ids the last comparison covered (same count and digest) and
+/// the Magazyn then held no order beyond them, nothing that comparison saw
+/// can have gone, so only the Magazyn's orders added since are read: an
+/// incremental load does not read all of the shop's orders (at 200 000
+/// orders the comparison took 0.15 s of a 0.27 s load into SQLite, and
+/// 1.3 s of the Firebird load). Anything else compares them all.
 fn mark_deleted(
     mag: &mut Magazyn,
     batch: &Batch,
@@ -1826,33 +1845,62 @@ fn mark_deleted(
     if batch.file_of(&SHOP_ORDER_IDS).is_none() {
         return Ok(()); // a batch from before the ids were listed
     }
-    let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
+    let last = mag.check_get(shop_id, CHECK_ENTITY)?;
+    // The shop's ids, counted up to the signpost and up to the end of the
+    // last comparison.
+    let (mut covered, mut before) = (IdDigest::default(), IdDigest::default());
     let mut rec = Vec::new();
-    let mut next_id = || -> Result<Option<i64>> {
-        while let Some(item) = ids.next(&mut rec)? {
-            if matches!(item, Item::Record(_)) {
-                return Ok(rec[0].parse().ok());
+    {
+        let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
+        while let Some(id) = next_shop_id(&mut ids, &mut rec)? {
+            if id <= max_id {
+                covered.add(id);
+            }
+            if last.is_some_and(|c| id <= c.covered_to) {
+                before.add(id);
             }
         }
-        Ok(None)
+    }
+    let after = match last {
+        Some(c)
+            if c.key_max <= c.covered_to
+                && c.covered_to <= max_id
+                && (before.count, before.digest) == (c.ids_count, c.ids_digest) =>
+        {
+            c.seen_to
+        }
+        _ => 0,
     };
-    let mut shop_has = next_id()?;
+    let mut check = DeletionCheck {
+        covered_to: max_id,
+        ids_count: covered.count,
+        ids_digest: covered.digest,
+        seen_to: after,
+        key_max: match (after, last) {
+            (1.., Some(c)) => c.key_max,
+            _ => 0,
+        },
+    };
+    let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
+    let mut shop_has = next_shop_id(&mut ids, &mut rec)?;
     // (id, number, reserved, warehouse): few, only the deleted.
     let mut gone: Vec<(i64, String, bool, i64)> = Vec::new();
     mag.for_each(
         "orders.of_shop.sql",
-        Params::new().set("shop", shop_id),
+        Params::new().set("shop", shop_id).set("after", after),
         |r| {
-            let n = r.int("shop_order_id")?;
+            let (id, n) = (r.int("id")?, r.int("shop_order_id")?);
+            check.seen_to = check.seen_to.max(id);
+            check.key_max = check.key_max.max(n);
             if n > max_id {
                 return Ok(());
             }
             while shop_has.is_some_and(|i| i < n) {
-                shop_has = next_id()?;
+                shop_has = next_shop_id(&mut ids, &mut rec)?;
             }
             if shop_has != Some(n) {
                 gone.push((
-                    r.int("id")?,
+                    id,
                     r.text("number")?,
                     matches!(r.text("reserved")?.as_str(), "1" | "true"),
                     r.opt_text("warehouse_id")?
@@ -1863,6 +1911,7 @@ fn mark_deleted(
             Ok(())
         },
     )?;
+    mag.check_put(shop_id, CHECK_ENTITY, &check, batch.id())?;
     for (id, number, reserved, wh) in gone {
         let description = match mag.order_get(&number)? {
             Some(o) => o.description,
@@ -1893,6 +1942,42 @@ fn mark_deleted(
         });
     }
     Ok(())
+}
+
+/// The entity the orders' comparison is recorded under (`magsync_checks`).
+const CHECK_ENTITY: &str = "order";
+
+/// The next order id of the shop's list (`shop_order_ids.csv`).
+fn next_shop_id(
+    ids: &mut crate::staging::RecordReader,
+    rec: &mut Vec<String>,
+) -> Result<Option<i64>> {
+    while let Some(item) = ids.next(rec)? {
+        if matches!(item, Item::Record(_)) {
+            return Ok(rec[0].parse().ok());
+        }
+    }
+    Ok(None)
+}
+
+/// How many ids, and an order-independent digest of them: the wrapping sum
+/// of each id's 64-bit mix (SplitMix64's finaliser), so that one id gone and
+/// another come in its place changes it.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdDigest {
+    count: i64,
+    digest: i64,
+}
+
+impl IdDigest {
+    fn add(&mut self, id: i64) {
+        let mut z = (id as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        self.count += 1;
+        self.digest = self.digest.wrapping_add(z as i64);
+    }
 }
 
 #[cfg(test)]

@@ -12,4 +12,6 @@ pub mod firebird;
 pub mod sqlite;
 pub mod store;
 
-pub use store::{CustomerRow, GoodRow, LedgerEntry, MRow, Magazyn, MatchStep, OrderState};
+pub use store::{
+    CustomerRow, DeletionCheck, GoodRow, LedgerEntry, MRow, Magazyn, MatchStep, OrderState,
+};

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     "0005_order_buyer_and_comment",
     "0006_goods_issues",
     "0007_retired_links",
+    "0008_deletion_checks",
 ];
 
 pub use crate::config::DEFAULT_LOCK_WAIT;
@@ -402,6 +403,19 @@ impl MRow {
     }
 }
 
+/// What a load compared looking for records deleted in the shop
+/// (`magsync_checks`): the shop's ids up to `covered_to` (how many, and
+/// their order-independent digest), and the Magazyn's records up to id
+/// `seen_to`, whose highest shop id was `key_max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletionCheck {
+    pub covered_to: i64,
+    pub ids_count: i64,
+    pub ids_digest: i64,
+    pub seen_to: i64,
+    pub key_max: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct LedgerEntry {
     pub batch_id: String,
@@ -753,6 +767,45 @@ impl Magazyn {
         Ok(())
     }
 
+    /// What the last load of `shop` compared looking for its `entity`
+    /// records deleted in the shop; `None` before the first.
+    pub fn check_get(&mut self, shop: &str, entity: &str) -> Result<Option<DeletionCheck>> {
+        let p = Params::new().set("shop", shop).set("entity", entity);
+        self.first("checks.get.sql", p)?
+            .map(|r| {
+                Ok(DeletionCheck {
+                    covered_to: r.int("covered_to")?,
+                    ids_count: r.int("ids_count")?,
+                    ids_digest: r.int("ids_digest")?,
+                    seen_to: r.int("seen_to")?,
+                    key_max: r.int("key_max")?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Record what this load compared (replacing the last load's record).
+    pub fn check_put(
+        &mut self,
+        shop: &str,
+        entity: &str,
+        c: &DeletionCheck,
+        batch_id: &str,
+    ) -> Result<()> {
+        let p = Params::new()
+            .set("shop", shop)
+            .set("entity", entity)
+            .set("covered_to", c.covered_to)
+            .set("ids_count", c.ids_count)
+            .set("ids_digest", c.ids_digest)
+            .set("seen_to", c.seen_to)
+            .set("key_max", c.key_max)
+            .set("batch_id", batch_id)
+            .set("now", now_utc());
+        self.exec("checks.put.sql", p)?;
+        Ok(())
+    }
+
     pub fn link_get(&mut self, shop: &str, entity: &str, shop_id: &str) -> Result<Option<i64>> {
         let p = Params::new()
             .set("shop", shop)
@@ -815,7 +868,7 @@ impl Magazyn {
             None => HashMap::new(),
         };
         self.sql("links.customers.sql")?;
-        let shop_value = Value::from(shop);
+        let params = Params::new().set("shop", shop);
         for chunk in shop_ids.chunks(AT_ONCE) {
             let n = chunk.len().next_power_of_two();
             let key = format!("links.customers.sql ({n} customers)");
@@ -824,21 +877,8 @@ impl Magazyn {
                 self.parsed.insert(key.clone(), sql);
             }
             let ids: Vec<Value> = chunk.iter().map(|k| Value::from(k.as_str())).collect();
-            let last = ids.last().expect("a chunk is not empty");
             let sql = &self.parsed[&key];
-            let mut asked = ids.iter().chain(std::iter::repeat(last));
-            let values = sql
-                .params
-                .iter()
-                .map(|p| match p.as_str() {
-                    "shop" => Ok(&shop_value),
-                    "shop_ids" => Ok(asked.next().expect("repeats")),
-                    other => Err(Error::Template {
-                        name: sql.name.clone(),
-                        message: format!("uses parameter :{other}, which magsync does not provide here (available: :shop, :shop_ids)"),
-                    }),
-                })
-                .collect::<Result<Vec<&Value>>>()?;
+            let values = params.ordered_with_list(sql, "shop_ids", &ids)?;
             for k in chunk {
                 links.insert(k.clone(), None);
             }

@@ -99,12 +99,26 @@ impl ShopDb {
         sql: &Sql,
         params: &Params,
         codec: &TextCodec,
+        f: F,
+    ) -> Result<u64>
+    where
+        F: FnMut(&ShopRow<'_>) -> Result<()>,
+    {
+        self.for_each_values(sql, params.ordered(sql)?, codec, f)
+            .await
+    }
+
+    /// `for_each` with the values bound in order (`Params::ordered_with_list`).
+    pub async fn for_each_values<F>(
+        &mut self,
+        sql: &Sql,
+        values: Vec<&Value>,
+        codec: &TextCodec,
         mut f: F,
     ) -> Result<u64>
     where
         F: FnMut(&ShopRow<'_>) -> Result<()>,
     {
-        let values = params.ordered(sql)?;
         let ctx = || format!("shop query {}", sql.name);
         let mut n = 0;
         on_both!(self, |conn, bind, wrap| {

@@ -2,9 +2,10 @@
 -- deleted, in shop order number order (merged with the shop's list of
 -- order ids: one the shop no longer has was deleted there). No description:
 -- it is a BLOB on Firebird, a round trip per row; the few deleted ones are
--- read again by number.
--- Parameter: :shop.
+-- read again by number. Only those with an id above :after (0: all): the
+-- orders the last load's comparison had not seen (checks.get.sql).
+-- Parameters: :shop, :after.
 SELECT id, number, CAST(confirmed_number AS BIGINT) AS shop_order_id, reserved, warehouse_id
 FROM orders
-WHERE shop = :shop AND status <> 'deleted'
+WHERE shop = :shop AND status <> 'deleted' AND id > :after
 ORDER BY CAST(confirmed_number AS BIGINT)

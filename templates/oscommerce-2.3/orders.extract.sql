@@ -7,9 +7,11 @@
 -- Orders in a non-public status ("Preparing [PayPal Standard]" of hosted
 -- payment modules) are left out until they reach a real status.
 --
--- Parameters: :full, :since, :after_id (see customers.extract.sql), :max_id
--- (the signpost: orders created after the extract started wait for the next
--- run), :language_id. Must be ordered by orders_id.
+-- Parts of the window (:lo, :hi, :all, :keys, :since) as orders.totals.sql:
+-- magsync runs it once per part, up to the signpost (orders created after
+-- the extract started wait for the next run); :language_id. Must be ordered
+-- by orders_id. (A copy without :lo is run once, with :full, :after_id and
+-- :max_id.)
 -- A copy may return `billing_nip` (an add-on that keeps the buyer's NIP on
 -- the order).
 SELECT
@@ -24,7 +26,9 @@ SELECT
   o.currency, o.currency_value
 FROM orders o
 LEFT JOIN orders_status s ON s.orders_status_id = o.orders_status AND s.language_id = :language_id
-WHERE o.orders_id <= :max_id
-  AND (:full = 1 OR o.orders_id > :after_id OR o.date_purchased >= :since OR o.last_modified >= :since)
+WHERE o.orders_id > :lo AND o.orders_id <= :hi
+  AND (:all = 1
+       OR (:all = 2 AND o.orders_id IN (:keys))
+       OR (:all = 0 AND (o.date_purchased >= :since OR o.last_modified >= :since)))
   AND COALESCE(s.public_flag, 1) = 1
 ORDER BY o.orders_id

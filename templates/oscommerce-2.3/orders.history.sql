@@ -5,7 +5,9 @@
 SELECT h.orders_id, h.orders_status_history_id AS history_id, h.date_added, h.comments
 FROM orders_status_history h
 WHERE h.orders_id > :lo AND h.orders_id <= :hi
-  AND (:all = 1 OR h.orders_id IN (
-        SELECT o.orders_id FROM orders o
-         WHERE o.orders_id > :lo AND o.orders_id <= :hi
-           AND (o.date_purchased >= :since OR o.last_modified >= :since)))
+  AND (:all = 1
+       OR (:all = 2 AND h.orders_id IN (:keys))
+       OR (:all = 0 AND h.orders_id IN (
+            SELECT o.orders_id FROM orders o
+             WHERE o.orders_id > :lo AND o.orders_id <= :hi
+               AND (o.date_purchased >= :since OR o.last_modified >= :since))))

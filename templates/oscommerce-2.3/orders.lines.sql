@@ -9,7 +9,9 @@ SELECT
   op.products_quantity AS quantity
 FROM orders_products op
 WHERE op.orders_id > :lo AND op.orders_id <= :hi
-  AND (:all = 1 OR op.orders_id IN (
-        SELECT o.orders_id FROM orders o
-         WHERE o.orders_id > :lo AND o.orders_id <= :hi
-           AND (o.date_purchased >= :since OR o.last_modified >= :since)))
+  AND (:all = 1
+       OR (:all = 2 AND op.orders_id IN (:keys))
+       OR (:all = 0 AND op.orders_id IN (
+            SELECT o.orders_id FROM orders o
+             WHERE o.orders_id > :lo AND o.orders_id <= :hi
+               AND (o.date_purchased >= :since OR o.last_modified >= :since))))

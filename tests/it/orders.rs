@@ -629,6 +629,49 @@ fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
         again.stdout
     );
     assert_eq!(reserved(&dir), expected_reserved(&data, &[o.id]));
+    // What the load compared is recorded: the shop's ids up to the
+    // signpost, so the next load reads only the Magazyn's orders added since.
+    let signpost = data
+        .orders
+        .iter()
+        .map(|x| x.id)
+        .filter(|&i| i != o.id)
+        .max();
+    let check = magazyn_rows(
+        &dir,
+        "SELECT covered_to, ids_count FROM magsync_checks WHERE shop = 's1' AND entity = 'order'",
+    );
+    assert_eq!(
+        check,
+        [[
+            signpost.unwrap().to_string(),
+            (data.orders.len() - 1).to_string()
+        ]]
+    );
+    // An order another program added to the Magazyn under the shop order
+    // gone: the next load does not read what the last one compared, but it
+    // reads this one and marks it.
+    magazyn_exec(
+        &dir,
+        &format!(
+            "INSERT INTO orders (number, confirmed_number, shop, status, created_at, updated_at) \
+             VALUES ('S1/{id}-copy', '{id}', 's1', 'new', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z')",
+            id = o.id
+        ),
+    );
+    let third = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    third.ok();
+    let copy = format!("S1/{}-copy", o.id);
+    assert!(
+        third.stdout.contains(&copy) && third.stdout.contains("deleted_in_shop"),
+        "{}",
+        third.stdout
+    );
+    let status = magazyn_rows(
+        &dir,
+        &format!("SELECT status FROM orders WHERE number = '{copy}'"),
+    );
+    assert_eq!(status[0][0], "deleted");
 }
 
 #[test]
@@ -802,4 +845,55 @@ fn goods_issues_on_request_follow_delivery_and_leave_the_history_alone() {
     take(&mut expected, 1);
     assert_eq!(stock(&dir), expected);
     assert_eq!(issued(&dir), 3 * o.lines.len() as i64);
+}
+
+#[test]
+fn an_incremental_extract_reads_the_changed_orders_by_key_as_a_full_one_reads_them() {
+    let data = ShopData::new(40, 20, 300, 33);
+    let Some((db, dir)) = mariadb_site("by_key", &data, |url| config_with(url, "csv", CANCEL_MAP))
+    else {
+        return;
+    };
+    magazyn_goods(&dir, &data.products);
+    dir.magsync(&["sync", "--shop", "s1", "--flow", "customers", "orders"])
+        .ok();
+    // Scattered changes (listed as keys, 6 in a statement of 8 markers) and
+    // a run of 20 consecutive orders (read as a key range of its own).
+    let ids: Vec<i64> = data.orders.iter().map(|o| o.id).collect();
+    let mut changed: Vec<i64> = [3, 41, 42, 97, 150, 233].iter().map(|&i| ids[i]).collect();
+    changed.extend(&ids[250..270]);
+    changed.sort();
+    db.exec(&format!(
+        "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id IN ({})",
+        changed
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let rows = |dir: &Dir, full: bool| -> (Vec<csv::StringRecord>, Vec<csv::StringRecord>) {
+        let mut args = vec!["extract", "--shop", "s1", "--flow", "orders"];
+        if full {
+            args.push("--full");
+        }
+        dir.magsync(&args).ok();
+        let batch = dir.batches("outbox").pop().unwrap();
+        let read = |f: &str| -> Vec<csv::StringRecord> {
+            csv::Reader::from_path(batch.join("data").join(f))
+                .unwrap()
+                .records()
+                .map(|r| r.unwrap())
+                .filter(|r| changed.contains(&r[0].parse::<i64>().unwrap()))
+                .collect()
+        };
+        (read("shop_orders.csv"), read("shop_order_lines.csv"))
+    };
+    let (orders, lines) = rows(&dir, false);
+    let mut got: Vec<i64> = orders.iter().map(|r| r[0].parse().unwrap()).collect();
+    got.sort();
+    assert_eq!(got, changed, "each changed order once");
+    let (full_orders, full_lines) = rows(&dir, true);
+    assert_eq!(orders, full_orders, "headers with their totals and comment");
+    assert_eq!(lines, full_lines, "lines with their attributes");
+    assert!(lines.len() >= changed.len());
 }
