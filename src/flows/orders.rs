@@ -26,7 +26,7 @@ use crate::staging::entities::{
     ORDER_LINES, ORDERS, Order, OrderLine, SHOP_ORDER_IDS, SHOP_ORDER_LINES, SHOP_ORDERS,
     ShopOrder, ShopOrderLine,
 };
-use crate::staging::group::{Group, GroupReader, GroupWriter};
+use crate::staging::group::{Group, GroupReader, GroupWriter, GroupsAhead, Window};
 use crate::staging::records::unreadable;
 use crate::staging::{Batch, BatchMeta, BatchWriter, Format, Item, Record, RecordWriter, Stage};
 use crate::templates::{Params, Value};
@@ -1398,7 +1398,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let warehouse = mag.warehouse_id(&shop.warehouse)?;
     mag.refresh_customer_keys()?;
     let (o, ol) = (&ORDERS, &ORDER_LINES);
-    let mut reader = GroupReader::open(batch, o)?;
+    let read = GroupsAhead::start(batch, GroupReader::open(batch, o)?, Ahead::WINDOW)?;
     let mut ord = Order::default();
     let mut lines: Vec<OrderLine> = Vec::new();
     let mut good_ids: std::collections::HashMap<String, Option<i64>> =
@@ -1419,8 +1419,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let mut last_new = loaded_max.unwrap_or(i64::MIN);
     let history = issues && loaded_max.is_none();
     let mut history_realized = 0u64;
-    let mut ahead = Ahead::new(o);
-    while let Some(g) = ahead.next(&mut reader, mag, &shop_id, &buyers)? {
+    let mut ahead = Ahead::new(o, read);
+    while let Some(g) = ahead.next(mag, &shop_id, &buyers)? {
         out.counts.records += 1;
         ord.read_into(&g.rec)
             .map_err(|p| unreadable(o, &g.rec, p))?;
@@ -1692,54 +1692,43 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
 /// window is applied, its buyers not linked yet in this load are looked up
 /// in one statement (`Magazyn::customer_links_ahead`). On Firebird a
 /// look-up per buyer was a round trip each: 39 633 of them, 15.8 s of a
-/// 200 000-order load, against 1.6 s looked up ahead. The window's groups
-/// are reused.
+/// 200 000-order load, against 1.6 s looked up ahead. The windows are
+/// read on a thread of their own (`GroupsAhead`) and reused.
 struct Ahead {
-    groups: Vec<Group>,
-    filled: usize,
+    /// The batch's orders, read on a thread of their own.
+    read: GroupsAhead,
+    window: Option<Window>,
     at: usize,
     buyer_col: usize,
     ask: Vec<String>,
-    ended: bool,
 }
 
 impl Ahead {
     /// Orders read ahead.
     const WINDOW: usize = 256;
 
-    fn new(orders: &'static crate::staging::Entity) -> Ahead {
+    fn new(orders: &'static crate::staging::Entity, read: GroupsAhead) -> Ahead {
         Ahead {
-            groups: (0..Self::WINDOW).map(|_| Group::default()).collect(),
-            filled: 0,
+            read,
+            window: None,
             at: 0,
             buyer_col: orders.col("shop_customer_id"),
             ask: Vec::new(),
-            ended: false,
         }
     }
 
     /// The next order with its lines; `None` at the end.
     fn next(
         &mut self,
-        reader: &mut GroupReader,
         mag: &mut Magazyn,
         shop: &str,
         linked: &std::collections::HashMap<i64, i64>,
     ) -> Result<Option<&Group>> {
-        if self.at == self.filled && !self.ended {
-            self.filled = 0;
+        if self.window.as_ref().is_none_or(|w| self.at == w.filled) {
+            let w = self.read.next(self.window.take())?;
             self.at = 0;
-            // A reader is not asked again once it has ended (the XML
-            // reader would take a second ask for a cut document).
-            while self.filled < self.groups.len() {
-                if !reader.next(&mut self.groups[self.filled])? {
-                    self.ended = true;
-                    break;
-                }
-                self.filled += 1;
-            }
             self.ask.clear();
-            for g in &self.groups[..self.filled] {
+            for g in &w.groups[..w.filled] {
                 // A buyer that does not read is its order's problem,
                 // reported when the order is applied.
                 if let Some(c) = g
@@ -1757,12 +1746,14 @@ impl Ahead {
             if !self.ask.is_empty() {
                 mag.customer_links_ahead(shop, &self.ask)?;
             }
+            self.window = Some(w);
         }
-        if self.at == self.filled {
+        let w = self.window.as_ref().expect("set above");
+        if self.at == w.filled {
             return Ok(None);
         }
         self.at += 1;
-        Ok(Some(&self.groups[self.at - 1]))
+        Ok(Some(&w.groups[self.at - 1]))
     }
 }
 
