@@ -737,6 +737,23 @@ mod sweep_tests {
     }
 }
 
+/// A CSV orders batch's description of shop `s1` at `stage`, for tests.
+#[cfg(test)]
+pub(crate) fn test_meta(stage: Stage) -> BatchMeta {
+    BatchMeta::new(
+        Flow::Orders,
+        stage,
+        crate::staging::Format::Csv,
+        Source {
+            site: "s".into(),
+            shop: "s1".into(),
+            system: "oscommerce".into(),
+            profile: "oscommerce-2.3".into(),
+            encoding: None,
+        },
+    )
+}
+
 #[cfg(test)]
 mod create_tests {
     use super::*;
@@ -744,18 +761,7 @@ mod create_tests {
     #[test]
     fn two_writers_started_in_the_same_millisecond_never_share_a_directory() {
         let root = tempfile::tempdir().unwrap();
-        let meta = BatchMeta::new(
-            Flow::Orders,
-            Stage::Extracted,
-            crate::staging::Format::Csv,
-            Source {
-                site: "s".into(),
-                shop: "s1".into(),
-                system: "oscommerce".into(),
-                profile: "oscommerce-2.3".into(),
-                encoding: None,
-            },
-        );
+        let meta = test_meta(Stage::Extracted);
         let a = BatchWriter::create(root.path(), meta.clone()).unwrap();
         std::fs::write(a.scratch("mine"), "a").unwrap();
         let b = BatchWriter::create(root.path(), meta.clone()).unwrap();

@@ -317,25 +317,13 @@ fn key_text(e: &Entity, cols: &[&str], rec: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::Flow;
+    use crate::staging::Stage;
     use crate::staging::entities::{ORDER_LINES, ORDERS};
-    use crate::staging::{BatchMeta, Source, Stage};
 
     /// A CSV batch of `orders` orders, order i with i % 3 lines; `stray`: a
     /// line of no order after the last.
     fn batch(root: &std::path::Path, orders: usize, stray: bool) -> Batch {
-        let meta = BatchMeta::new(
-            Flow::Orders,
-            Stage::Transformed,
-            Format::Csv,
-            Source {
-                site: "s".into(),
-                shop: "s1".into(),
-                system: "oscommerce".into(),
-                profile: "oscommerce-2.3".into(),
-                encoding: None,
-            },
-        );
+        let meta = crate::staging::batch::test_meta(Stage::Transformed);
         let mut bw = BatchWriter::create(root, meta).unwrap();
         let mut gw = GroupWriter::create(&mut bw, &ORDERS).unwrap();
         let row = |e: &Entity, number: &str, n: usize| -> Vec<String> {
