@@ -19,7 +19,7 @@ use super::load::{Change, LoadOutcome, Note};
 use super::{Counts, Flow, Stepped};
 use crate::config::{Config, UnknownGoods};
 use crate::error::{Error, Result};
-use crate::magazyn::{CustomerRow, DeletionCheck, Magazyn};
+use crate::magazyn::{CustomerRow, DeletionCheck, Magazyn, ORDERS_CHECK};
 use crate::money::{self, round2};
 use crate::polish;
 use crate::staging::entities::{
@@ -1836,7 +1836,7 @@ fn mark_deleted(
     if batch.file_of(&SHOP_ORDER_IDS).is_none() {
         return Ok(()); // a batch from before the ids were listed
     }
-    let last = mag.check_get(shop_id, CHECK_ENTITY)?;
+    let last = mag.check_get(shop_id, ORDERS_CHECK)?;
     // The shop's ids, counted up to the signpost and up to the end of the
     // last comparison.
     let (mut covered, mut before) = (IdDigest::default(), IdDigest::default());
@@ -1883,7 +1883,7 @@ fn mark_deleted(
             let (id, n) = (r.int("id")?, r.int("shop_order_id")?);
             check.seen_to = check.seen_to.max(id);
             check.key_max = check.key_max.max(n);
-            if n > max_id {
+            if n > max_id || r.text("status")? == DELETED {
                 return Ok(());
             }
             while shop_has.is_some_and(|i| i < n) {
@@ -1902,7 +1902,7 @@ fn mark_deleted(
             Ok(())
         },
     )?;
-    mag.check_put(shop_id, CHECK_ENTITY, &check, batch.id())?;
+    mag.check_put(shop_id, ORDERS_CHECK, &check, batch.id())?;
     for (id, number, reserved, wh) in gone {
         let description = match mag.order_get(&number)? {
             Some(o) => o.description,
@@ -1934,9 +1934,6 @@ fn mark_deleted(
     }
     Ok(())
 }
-
-/// The entity the orders' comparison is recorded under (`magsync_checks`).
-const CHECK_ENTITY: &str = "order";
 
 /// The next order id of the shop's list (`shop_order_ids.csv`).
 fn next_shop_id(

@@ -13,5 +13,6 @@ pub mod sqlite;
 pub mod store;
 
 pub use store::{
-    CustomerRow, DeletionCheck, GoodRow, LedgerEntry, MRow, Magazyn, MatchStep, OrderState,
+    CustomerRow, DeletionCheck, GoodRow, LedgerEntry, MRow, Magazyn, MatchStep, ORDERS_CHECK,
+    OrderState,
 };

@@ -403,10 +403,14 @@ impl MRow {
     }
 }
 
+/// The entity an orders load records its comparison under (`check_get`).
+pub const ORDERS_CHECK: &str = "order";
+
 /// What a load compared looking for records deleted in the shop
 /// (`magsync_checks`): the shop's ids up to `covered_to` (how many, and
 /// their order-independent digest), and the Magazyn's records up to id
-/// `seen_to`, whose highest shop id was `key_max`.
+/// `seen_to`, whose highest shop id was `key_max` (those marked deleted
+/// too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeletionCheck {
     pub covered_to: i64,
@@ -1221,13 +1225,18 @@ impl Magazyn {
 
     /// The highest shop order number of this shop the Magazyn holds; `None`
     /// before its first orders load.
+    /// The last load's comparison (`check_get`) read every order of the
+    /// shop up to its `seen_to` and kept the highest number, so only the
+    /// orders added since are read.
     pub fn orders_loaded_max(&mut self, shop: &str) -> Result<Option<i64>> {
-        Ok(
-            match self.first("orders.max_loaded.sql", Params::new().set("shop", shop))? {
-                Some(r) => r.text("max_id")?.trim().parse::<i64>().ok(),
-                None => None,
-            },
-        )
+        let check = self.check_get(shop, ORDERS_CHECK)?;
+        let after = check.map_or(0, |c| c.seen_to);
+        let p = Params::new().set("shop", shop).set("after", after);
+        let since = match self.first("orders.max_loaded.sql", p)? {
+            Some(r) => r.text("max_id")?.trim().parse::<i64>().ok(),
+            None => None,
+        };
+        Ok(since.max(check.map(|c| c.key_max).filter(|&k| k > 0)))
     }
 
     /// The goods lines of an order: (line_no, good_id, quantity).

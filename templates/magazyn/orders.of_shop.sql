@@ -1,11 +1,13 @@
--- orders flow, load: the shop's orders the Magazyn holds and has not marked
--- deleted, in shop order number order (merged with the shop's list of
--- order ids: one the shop no longer has was deleted there). No description:
--- it is a BLOB on Firebird, a round trip per row; the few deleted ones are
--- read again by number. Only those with an id above :after (0: all): the
--- orders the last load's comparison had not seen (checks.get.sql).
+-- orders flow, load: the shop's orders the Magazyn holds, in shop order
+-- number order (merged with the shop's list of order ids: one not marked
+-- deleted that the shop no longer has was deleted there; those marked
+-- count for the highest number loaded). No description: it is a BLOB on
+-- Firebird, a round trip per row; the few deleted ones are read again by
+-- number. Only those with an id above :after (0: all): the orders the last
+-- load's comparison had not seen (checks.get.sql).
 -- Parameters: :shop, :after.
-SELECT id, number, CAST(confirmed_number AS BIGINT) AS shop_order_id, reserved, warehouse_id
+SELECT id, number, CAST(confirmed_number AS BIGINT) AS shop_order_id, reserved, warehouse_id,
+       status
 FROM orders
-WHERE shop = :shop AND status <> 'deleted' AND id > :after
+WHERE shop = :shop AND id > :after
 ORDER BY CAST(confirmed_number AS BIGINT)

@@ -659,8 +659,25 @@ fn an_order_deleted_in_the_shop_is_marked_released_and_reported_once() {
             id = o.id
         ),
     );
+    // And one marked deleted under a number above the shop's: it counts
+    // for the highest number loaded, which is kept with the comparison.
+    let high = signpost.unwrap() + 1000;
+    magazyn_exec(
+        &dir,
+        &format!(
+            "INSERT INTO orders (number, confirmed_number, shop, status, created_at, updated_at) \
+             VALUES ('S1/{high}', '{high}', 's1', 'deleted', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z')"
+        ),
+    );
     let third = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
     third.ok();
+    let loaded_max = rt().block_on(async {
+        let mut m = open_magazyn(dir.path());
+        let n = m.orders_loaded_max("s1").unwrap();
+        m.close();
+        n
+    });
+    assert_eq!(loaded_max, Some(high));
     let copy = format!("S1/{}-copy", o.id);
     assert!(
         third.stdout.contains(&copy) && third.stdout.contains("deleted_in_shop"),
