@@ -1,7 +1,8 @@
 //! BagIt (RFC 8493) bags: the envelope of every staging batch.
 //!
 //! Written in-house on `sha2` + `walkdir` (about as long as adapting a young
-//! crate). Payload files are hashed while they are written ([`HashingWriter`]),
+//! crate). Payload files are hashed while they are written
+//! ([`super::behind::WriteBehind`]),
 //! so sealing a bag reads nothing twice. Verification follows RFC 8493 §3:
 //! complete (every payload file listed, every listed file present) and valid
 //! (every checksum matches), plus the tag manifest, which magsync always
@@ -10,43 +11,10 @@
 use crate::error::{Error, IoContext, Result};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Component, Path};
 
 pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-
-/// A writer that hashes (SHA-256) and counts what passes through it.
-pub struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-    /// The inner writer (not flushed), the hex digest and the byte count.
-    pub fn finish(self) -> (W, String, u64) {
-        (self.inner, hex(&self.hasher.finalize()), self.bytes)
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
 
 pub fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -9,12 +9,12 @@
 //! on, so a transform can put it in the rejects file; a bad *file* (wrong
 //! header, broken XML, a DOCTYPE) is an `Err` and nothing of it is used.
 
-use super::bag::HashingWriter;
+use super::behind::WriteBehind;
 use super::schema::Entity;
 use crate::error::{Error, IoContext, Result};
 use quick_xml::events::Event;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
@@ -54,8 +54,8 @@ pub struct RecordWriter {
 }
 
 enum Inner {
-    Csv(Box<csv::Writer<HashingWriter<BufWriter<File>>>>),
-    Xml(HashingWriter<BufWriter<File>>),
+    Csv(Box<csv::Writer<WriteBehind>>),
+    Xml(WriteBehind),
 }
 
 /// What a finished payload file is: its bytes' digest and size, its rows.
@@ -75,7 +75,7 @@ impl RecordWriter {
             std::fs::create_dir_all(dir).at(dir)?;
         }
         let file = File::create(path).at(path)?;
-        let out = HashingWriter::new(BufWriter::with_capacity(1 << 16, file));
+        let out = WriteBehind::new(file, true).at(path)?;
         let inner = match format {
             Format::Csv => {
                 let mut w = csv::WriterBuilder::new()
@@ -160,15 +160,12 @@ impl RecordWriter {
                 w
             }
         };
-        let (buf, sha256, bytes) = hashing.finish();
-        let file = buf
-            .into_inner()
-            .map_err(|e| Error::io(&path, e.into_error()))?;
-        file.sync_all().at(&path)?;
+        let done = hashing.finish().at(&path)?;
+        done.file.sync_all().at(&path)?;
         Ok(WrittenFile {
+            sha256: done.sha256.unwrap_or_default(),
+            bytes: done.bytes,
             path,
-            sha256,
-            bytes,
             rows: self.rows,
             child_rows: self.child_rows,
         })

@@ -5,6 +5,7 @@
 
 pub mod bag;
 pub mod batch;
+pub mod behind;
 pub mod codec;
 pub mod entities;
 pub mod group;

@@ -80,7 +80,7 @@ pub fn pack(cfg: &Config, out: &Path, from: Option<u64>) -> Result<Vec<Packed>> 
         let target = out.join(&name);
         let tmp = out.join(format!(".{name}.partial"));
         let file = std::fs::File::create(&tmp).at(&tmp)?;
-        let hashing = crate::staging::bag::HashingWriter::new(std::io::BufWriter::new(file));
+        let hashing = crate::staging::behind::WriteBehind::new(file, true).at(&tmp)?;
         let hashing = if encrypted {
             let mut w = super::crypt::encrypt_to(cfg, hashing, &tmp)?;
             write_tar(&mut w, &manifest, &batches, &tmp)?;
@@ -90,11 +90,9 @@ pub fn pack(cfg: &Config, out: &Path, from: Option<u64>) -> Result<Vec<Packed>> 
             write_tar(&mut h, &manifest, &batches, &tmp)?;
             h
         };
-        let (buf, sha, bytes) = hashing.finish();
-        let f = buf
-            .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        f.sync_all().at(&tmp)?;
+        let done = hashing.finish().at(&tmp)?;
+        done.file.sync_all().at(&tmp)?;
+        let (sha, bytes) = (done.sha256.unwrap_or_default(), done.bytes);
         // The checksum first, then the file under its real name: a medium
         // pulled out half-way leaves no file that looks complete.
         let sidecar = out.join(format!("{name}.sha256"));
