@@ -319,7 +319,7 @@ impl<'c> ExtractRun<'c> {
 
     /// Stream a child table's template over the window into a sorted
     /// spool (`sorted`), keyed on its `parent` and `child` columns, with the
-    /// fields `fields` takes from each row.
+    /// fields `fields` adds to each row's record.
     pub async fn spool<F>(
         &mut self,
         template: &str,
@@ -327,14 +327,16 @@ impl<'c> ExtractRun<'c> {
         mut fields: F,
     ) -> Result<super::sorted::Merged>
     where
-        F: FnMut(&crate::shop::ShopRow<'_>) -> Result<Vec<String>>,
+        F: FnMut(&crate::shop::ShopRow<'_>, &mut super::sorted::SpoolRecord) -> Result<()>,
     {
         let sql = self.sql(template)?;
         let name = template.trim_end_matches(".sql").replace('.', "_");
         let mut spool = super::sorted::Spool::new(&self.bw.scratch(""), &name);
         self.for_each_part(&sql, |r| {
             let (p, c) = (r.int(parent)?.unwrap_or(0), r.int(child)?.unwrap_or(0));
-            spool.push(p, c, fields(r)?)
+            let mut rec = spool.record(p, c);
+            fields(r, &mut rec)?;
+            spool.push(rec)
         })
         .await?;
         spool.finish()

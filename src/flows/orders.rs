@@ -123,6 +123,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     let mut spool = super::sorted::Spool::new(&x.bw.scratch(""), "orders_totals");
     let mut run = OrderTotals::default();
     let mut run_key: Option<(i64, i64)> = None;
+    let (mut class, mut title) = (String::new(), String::new());
     let sql = x.sql("orders.totals.sql")?;
     x.for_each_part(&sql, |r| {
         let (oid, tid) = (
@@ -131,13 +132,15 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         );
         if run_key.is_some_and(|(o, _)| o != oid) {
             let (o, t) = run_key.take().expect("checked above");
-            spool.push(o, t, run.to_fields())?;
+            let mut rec = spool.record(o, t);
+            run.write_fields(&mut rec);
+            spool.push(rec)?;
             run.clear();
         }
         run_key.get_or_insert((oid, tid));
-        let class = r.text_or_empty("class")?;
+        r.text_into("class", &mut class)?;
         let value = r.decimal("value")?.unwrap_or_default();
-        let title = r.text_or_empty("title")?;
+        r.text_into("title", &mut title)?;
         run.add(
             oid,
             &class,
@@ -148,27 +151,36 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
     })
     .await?;
     if let Some((o, t)) = run_key {
-        spool.push(o, t, run.to_fields())?;
+        let mut rec = spool.record(o, t);
+        run.write_fields(&mut rec);
+        spool.push(rec)?;
     }
     let mut totals = spool.finish()?;
+    // The child rows' text, decoded into one buffer and copied to the record.
+    let mut t = String::new();
     let mut history = x
-        .spool("orders.history.sql", ("orders_id", "history_id"), |r| {
-            Ok(vec![
-                r.datetime("date_added")?.unwrap_or_default(),
-                r.text_or_empty("comments")?,
-            ])
-        })
+        .spool(
+            "orders.history.sql",
+            ("orders_id", "history_id"),
+            |r, rec| {
+                rec.push(&r.datetime("date_added")?.unwrap_or_default());
+                r.text_into("comments", &mut t)?;
+                rec.push(&t);
+                Ok(())
+            },
+        )
         .await?;
     let mut attributes = x
         .spool(
             "orders.attributes.sql",
             ("orders_id", "orders_products_id"),
-            |r| {
-                Ok(vec![
-                    r.int("attribute_id")?.unwrap_or(0).to_string(),
-                    r.text_or_empty("option_name")?,
-                    r.text_or_empty("option_value")?,
-                ])
+            |r, rec| {
+                rec.push_display(r.int("attribute_id")?.unwrap_or(0));
+                r.text_into("option_name", &mut t)?;
+                rec.push(&t);
+                r.text_into("option_value", &mut t)?;
+                rec.push(&t);
+                Ok(())
             },
         )
         .await?;
@@ -176,21 +188,23 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         .spool(
             "orders.lines.sql",
             ("orders_id", "orders_products_id"),
-            |r| {
-                let dec = |c: &str| -> Result<String> {
-                    Ok(r.decimal(c)?.map(|d| d.to_string()).unwrap_or_default())
-                };
-                Ok(vec![
-                    r.int("products_id")?
-                        .map(|v| v.to_string())
-                        .unwrap_or_default(),
-                    r.text_or_empty("model")?,
-                    r.text_or_empty("name")?,
-                    dec("price")?,
-                    dec("final_price")?,
-                    dec("tax_rate")?,
-                    r.int("quantity")?.unwrap_or(0).to_string(),
-                ])
+            |r, rec| {
+                match r.int("products_id")? {
+                    Some(v) => rec.push_display(v),
+                    None => rec.push(""),
+                }
+                r.text_into("model", &mut t)?;
+                rec.push(&t);
+                r.text_into("name", &mut t)?;
+                rec.push(&t);
+                for c in ["price", "final_price", "tax_rate"] {
+                    match r.decimal(c)? {
+                        Some(d) => rec.push_display(d),
+                        None => rec.push(""),
+                    }
+                }
+                rec.push_display(r.int("quantity")?.unwrap_or(0));
+                Ok(())
             },
         )
         .await?;
@@ -213,53 +227,62 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         // a NIP column (an add-on that stores the buyer's NIP on the order).
         let (has_iso, has_nip) =
             *optional.get_or_insert_with(|| (r.has("billing_country_iso2"), r.has("billing_nip")));
-        let text = |c: &str| r.text_or_empty(c);
-        let iso = |column: &str, country: &str| -> Result<String> {
-            Ok(match has_iso {
-                true => r.text_or_empty(column)?,
-                false => countries
-                    .get(&country_key(country))
-                    .cloned()
-                    .unwrap_or_default(),
-            })
+        let text = |c: &str, into: &mut String| r.text_into(c, into);
+        let iso = |column: &str, country: &str, into: &mut String| -> Result<()> {
+            match has_iso {
+                true => r.text_into(column, into)?,
+                false => {
+                    into.clear();
+                    into.push_str(countries.get(&country_key(country)).map_or("", |c| c));
+                }
+            }
+            Ok(())
         };
         // Totals: the partial sums added up.
         acc.clear();
         totals.each_of(oid, |t| acc.merge_fields(oid, t))?;
         o.orders_id = oid;
         o.customers_id = r.int("customers_id")?;
-        o.customers_name = text("customers_name")?;
-        o.customers_company = text("customers_company")?;
-        o.customers_email = text("customers_email")?;
-        o.customers_telephone = text("customers_telephone")?;
-        o.billing_name = text("billing_name")?;
-        o.billing_company = text("billing_company")?;
-        o.billing_street = text("billing_street")?;
-        o.billing_suburb = text("billing_suburb")?;
-        o.billing_city = text("billing_city")?;
-        o.billing_postcode = text("billing_postcode")?;
-        o.billing_state = text("billing_state")?;
-        o.billing_country = text("billing_country")?;
-        o.billing_country_iso2 = iso("billing_country_iso2", &o.billing_country)?;
-        o.billing_nip = match has_nip {
-            true => text("billing_nip")?,
-            false => String::new(),
-        };
-        o.delivery_name = text("delivery_name")?;
-        o.delivery_company = text("delivery_company")?;
-        o.delivery_street = text("delivery_street")?;
-        o.delivery_suburb = text("delivery_suburb")?;
-        o.delivery_city = text("delivery_city")?;
-        o.delivery_postcode = text("delivery_postcode")?;
-        o.delivery_state = text("delivery_state")?;
-        o.delivery_country = text("delivery_country")?;
-        o.delivery_country_iso2 = iso("delivery_country_iso2", &o.delivery_country)?;
-        o.payment_method = text("payment_method")?;
+        text("customers_name", &mut o.customers_name)?;
+        text("customers_company", &mut o.customers_company)?;
+        text("customers_email", &mut o.customers_email)?;
+        text("customers_telephone", &mut o.customers_telephone)?;
+        text("billing_name", &mut o.billing_name)?;
+        text("billing_company", &mut o.billing_company)?;
+        text("billing_street", &mut o.billing_street)?;
+        text("billing_suburb", &mut o.billing_suburb)?;
+        text("billing_city", &mut o.billing_city)?;
+        text("billing_postcode", &mut o.billing_postcode)?;
+        text("billing_state", &mut o.billing_state)?;
+        text("billing_country", &mut o.billing_country)?;
+        iso(
+            "billing_country_iso2",
+            &o.billing_country,
+            &mut o.billing_country_iso2,
+        )?;
+        match has_nip {
+            true => text("billing_nip", &mut o.billing_nip)?,
+            false => o.billing_nip.clear(),
+        }
+        text("delivery_name", &mut o.delivery_name)?;
+        text("delivery_company", &mut o.delivery_company)?;
+        text("delivery_street", &mut o.delivery_street)?;
+        text("delivery_suburb", &mut o.delivery_suburb)?;
+        text("delivery_city", &mut o.delivery_city)?;
+        text("delivery_postcode", &mut o.delivery_postcode)?;
+        text("delivery_state", &mut o.delivery_state)?;
+        text("delivery_country", &mut o.delivery_country)?;
+        iso(
+            "delivery_country_iso2",
+            &o.delivery_country,
+            &mut o.delivery_country_iso2,
+        )?;
+        text("payment_method", &mut o.payment_method)?;
         o.date_purchased = r.datetime("date_purchased")?.unwrap_or_default();
         o.last_modified = r.datetime("last_modified")?.unwrap_or_default();
         o.status_id = r.int("status_id")?;
-        o.status_name = text("status_name")?;
-        o.currency = text("currency")?;
+        text("status_name", &mut o.status_name)?;
+        text("currency", &mut o.currency)?;
         o.currency_value = r.decimal("currency_value")?.map(|d| d.normalize());
         acc.fill(&mut o);
         // The first status comment (by date, then id).
@@ -278,7 +301,8 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         o.customer_comment = first.map(|f| f.2).unwrap_or_default();
         o.write_into(&mut rec);
         // The lines with their attributes.
-        lines.clear();
+        // (The line records are kept from order to order, their text reused.)
+        let mut n_lines = 0;
         order_lines.each_of(oid, |ln| {
             let opid: i64 = ln.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
             attrs.clear();
@@ -290,26 +314,35 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
                 Ok(())
             })?;
             attrs.sort_by_key(|(id, _)| *id);
-            // The spool holds the columns after the key in schema order
-            // (`orders.lines.sql`'s spool above): a faithful copy, as text,
-            // checked with its order by the transform.
-            let mut line = Vec::with_capacity(l.columns.len());
-            line.push(oid.to_string());
-            line.push(opid.to_string());
-            let spooled = l.columns.len() - 3; // all but the key and attributes
-            line.extend((3..3 + spooled).map(|i| ln.get(i).unwrap_or("").to_string()));
-            line.push(
-                attrs
-                    .iter()
-                    .map(|(_, t)| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            lines.push(line);
+            if n_lines == lines.len() {
+                lines.push(vec![String::new(); l.columns.len()]);
+            }
+            let line = &mut lines[n_lines];
+            n_lines += 1;
+            // The spool holds the key (order, line, arrival), then the
+            // columns after the key in schema order (`orders.lines.sql`'s
+            // spool above): a faithful copy, as text, checked with its order
+            // by the transform; the attributes last.
+            let attributes_at = l.columns.len() - 1;
+            for (i, field) in line.iter_mut().enumerate() {
+                field.clear();
+                if i < attributes_at {
+                    let spooled = if i < 2 { i } else { i + 1 };
+                    field.push_str(ln.get(spooled).unwrap_or(""));
+                    continue;
+                }
+                for (k, (_, t)) in attrs.iter().enumerate() {
+                    if k > 0 {
+                        field.push_str(", ");
+                    }
+                    field.push_str(t);
+                }
+            }
             Ok(())
         })?;
+        let lines = &lines[..n_lines];
         if screened.admit(e, &rec) {
-            gw.write(&rec, &lines)?;
+            gw.write(&rec, lines)?;
         }
         Ok(())
     };
@@ -415,28 +448,31 @@ impl OrderTotals {
         }
     }
 
-    /// A partial sum as spool fields: the six sums ("" for none), the
+    /// A partial sum as spool fields: the five sums ("" for none), the
     /// title marker, then (sort order, total id, line) per extra.
-    fn to_fields(&self) -> Vec<String> {
-        let d = |v: Option<Decimal>| v.map(|v| v.to_string()).unwrap_or_default();
-        let mut f = vec![
-            d(self.subtotal),
-            d(self.shipping),
-            d(self.tax),
-            d(self.other),
-            d(self.total),
-            // "" no delivery title; else "=" and the title.
-            self.shipping_title
-                .as_deref()
-                .map(|t| format!("={t}"))
-                .unwrap_or_default(),
-        ];
-        for ((s, id), line) in &self.extras {
-            f.push(s.to_string());
-            f.push(id.to_string());
-            f.push(line.clone());
+    fn write_fields(&self, rec: &mut super::sorted::SpoolRecord) {
+        for v in [
+            self.subtotal,
+            self.shipping,
+            self.tax,
+            self.other,
+            self.total,
+        ] {
+            match v {
+                Some(v) => rec.push_display(v),
+                None => rec.push(""),
+            }
         }
-        f
+        // "" no delivery title; else "=" and the title.
+        match self.shipping_title.as_deref() {
+            Some(t) => rec.push_display(format_args!("={t}")),
+            None => rec.push(""),
+        }
+        for ((s, id), line) in &self.extras {
+            rec.push_display(s);
+            rec.push_display(id);
+            rec.push(line);
+        }
     }
 
     /// Add a partial sum read back from the spool (fields after the key).
@@ -2220,11 +2256,9 @@ mod tests {
             for order in [[&a, &b], [&b, &a]] {
                 let mut merged = OrderTotals::default();
                 for part in order {
-                    let mut f = vec!["7".to_string(), "0".into(), "0".into()];
-                    f.extend(part.to_fields());
-                    merged
-                        .merge_fields(7, &super::super::sorted::SpoolRecord::from_fields(&f))
-                        .unwrap();
+                    let mut rec = super::super::sorted::SpoolRecord::from_fields(&["7", "0", "0"]);
+                    part.write_fields(&mut rec);
+                    merged.merge_fields(7, &rec).unwrap();
                 }
                 assert_eq!(text(&columns(&mut merged)), text(&want), "split at {k}");
             }

@@ -20,9 +20,13 @@
 //! child key keep the order the server sent them in.
 //!
 //! A run is a scratch file only this module reads, so it is not CSV: each
-//! record is its field count, then each field's length and bytes, the key
-//! first as three numbers. Nothing is quoted or escaped on the way out and
-//! nothing scanned on the way back, where CSV cost a tenth of an extract.
+//! record is its field count, its text's length, its key as three binary
+//! numbers, where each field ends, then the text of the fields (the key's
+//! three first). Nothing is quoted or escaped on the way out and nothing
+//! scanned on the way back, where CSV cost a tenth of an extract; a record is
+//! one write and three reads. The records held back are [`SpoolRecord`]s
+//! taken from [`Spool::record`], which hands out the buffers of the records
+//! written out, so the rows of a child table cost no allocation each.
 
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
@@ -40,12 +44,13 @@ pub struct Spool {
     dir: PathBuf,
     name: String,
     /// The rows held back, sorted by key.
-    held: VecDeque<(Key, Vec<String>)>,
+    held: VecDeque<SpoolRecord>,
     run: Option<SortedWriter>,
     last: Option<Key>,
     runs: Vec<PathBuf>,
     seq: u64,
-    key_text: String,
+    /// Records written out, for [`Spool::record`] to hand out again.
+    free: Vec<SpoolRecord>,
 }
 
 impl Spool {
@@ -59,7 +64,7 @@ impl Spool {
             last: None,
             runs: Vec::new(),
             seq: 0,
-            key_text: String::new(),
+            free: Vec::new(),
         }
     }
 
@@ -75,24 +80,39 @@ impl Spool {
         Ok(())
     }
 
-    fn emit(&mut self, key: Key, fields: Vec<String>) -> Result<()> {
+    fn emit(&mut self, rec: SpoolRecord) -> Result<()> {
         if self.run.is_none() {
             self.start_run()?;
         }
         let run = self.run.as_mut().expect("a run was started above");
-        run.write_keyed(key, &fields, &mut self.key_text)?;
-        self.last = Some(key);
+        run.write(&rec)?;
+        self.last = Some(rec.key);
+        if self.free.len() < 64 {
+            self.free.push(rec);
+        }
         Ok(())
     }
 
-    /// Add a row with its parent and child key.
-    pub fn push(&mut self, parent: i64, child: i64, fields: Vec<String>) -> Result<()> {
-        let key = (parent, child, self.seq);
+    /// A record for the row of `parent` and `child`, its key fields
+    /// written: push the row's fields, then hand it to [`Spool::push`].
+    pub fn record(&mut self, parent: i64, child: i64) -> SpoolRecord {
+        let mut rec = self.free.pop().unwrap_or_default();
+        rec.clear();
+        rec.key = (parent, child, self.seq);
         self.seq += 1;
+        rec.push_display(parent);
+        rec.push_display(child);
+        rec.push_display(rec.key.2);
+        rec
+    }
+
+    /// Add a row made by [`Spool::record`].
+    pub fn push(&mut self, rec: SpoolRecord) -> Result<()> {
+        let key = rec.key;
         // Too late for the current run: close it and start the next.
         if self.last.is_some_and(|l| key < l) {
-            while let Some((k, f)) = self.held.pop_front() {
-                self.emit(k, f)?;
+            while let Some(r) = self.held.pop_front() {
+                self.emit(r)?;
             }
             if let Some(w) = self.run.take() {
                 w.finish()?;
@@ -100,23 +120,23 @@ impl Spool {
             self.start_run()?;
         }
         match self.held.back() {
-            Some((b, _)) if key < *b => {
-                let at = self.held.partition_point(|(k, _)| *k < key);
-                self.held.insert(at, (key, fields));
+            Some(b) if key < b.key => {
+                let at = self.held.partition_point(|r| r.key < key);
+                self.held.insert(at, rec);
             }
-            _ => self.held.push_back((key, fields)),
+            _ => self.held.push_back(rec),
         }
         if self.held.len() > HOLD {
-            let (k, f) = self.held.pop_front().expect("more than HOLD rows are held");
-            self.emit(k, f)?;
+            let r = self.held.pop_front().expect("more than HOLD rows are held");
+            self.emit(r)?;
         }
         Ok(())
     }
 
     /// Write out what is held and return the sorted stream.
     pub fn finish(mut self) -> Result<Merged> {
-        while let Some((k, f)) = self.held.pop_front() {
-            self.emit(k, f)?;
+        while let Some(r) = self.held.pop_front() {
+            self.emit(r)?;
         }
         if let Some(w) = self.run.take() {
             w.finish()?;
@@ -131,8 +151,7 @@ impl Spool {
             let mut m = Merged::open(batch)?;
             let mut w = SortedWriter::create(&path)?;
             while let Some(i) = m.cur {
-                let rec = m.runs[i].current();
-                w.write(rec.len(), rec.iter())?;
+                w.write(m.runs[i].current())?;
                 m.runs[i].step()?;
                 m.pick();
             }
@@ -232,30 +251,56 @@ impl Merged {
 /// One record of a run: its fields as text, the key's three first.
 #[derive(Debug, Default, Clone)]
 pub struct SpoolRecord {
+    key: Key,
     text: String,
     /// Where each field ends in `text`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl SpoolRecord {
-    /// A record of these fields (the key's three first).
+    /// A record of these fields (the key's three first, as numbers).
     pub fn from_fields<T: AsRef<str>>(fields: &[T]) -> SpoolRecord {
         let mut r = SpoolRecord::default();
         for f in fields {
-            r.text.push_str(f.as_ref());
-            r.ends.push(r.text.len());
+            r.push(f.as_ref());
         }
+        let k = |i: usize| r.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        r.key = (k(0), k(1), k(2) as u64);
         r
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    fn end(&mut self) {
+        // Records are rows of a shop table; a 4 GB one is not read.
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Add a field.
+    pub fn push(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.end();
+    }
+
+    /// Add a field written as `v` displays itself.
+    pub fn push_display(&mut self, v: impl std::fmt::Display) {
+        use std::fmt::Write;
+        let _ = write!(self.text, "{v}");
+        self.end();
     }
 
     /// The field at `i`, if the record has one.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
+        let end = *self.ends.get(i)? as usize;
         let start = match i {
             0 => 0,
-            _ => self.ends[i - 1],
+            _ => self.ends[i - 1] as usize,
         };
-        Some(&self.text[start..end])
+        self.text.get(start..end)
     }
 
     /// How many fields it has.
@@ -276,7 +321,9 @@ impl SpoolRecord {
 /// One run file written in key order.
 struct SortedWriter {
     path: PathBuf,
-    w: std::io::BufWriter<std::fs::File>,
+    w: crate::staging::behind::WriteBehind,
+    /// One record's bytes, written at once.
+    buf: Vec<u8>,
 }
 
 impl SortedWriter {
@@ -284,43 +331,35 @@ impl SortedWriter {
         let f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         Ok(SortedWriter {
             path: path.to_path_buf(),
-            w: std::io::BufWriter::with_capacity(1 << 16, f),
+            w: crate::staging::behind::WriteBehind::new(f, false)
+                .map_err(|e| Error::io(path, e))?,
+            buf: Vec::with_capacity(1024),
         })
     }
 
-    /// A record of `n` fields: the count, then each field's length and
-    /// bytes.
-    fn write<'a>(&mut self, n: usize, fields: impl Iterator<Item = &'a str>) -> Result<()> {
+    /// A record: field count, text length, key, field ends, text.
+    fn write(&mut self, rec: &SpoolRecord) -> Result<()> {
         use std::io::Write;
-        let io = |e| Error::io(&self.path, e);
-        let n = u32::try_from(n).map_err(|_| too_long(&self.path))?;
-        self.w.write_all(&n.to_le_bytes()).map_err(io)?;
-        for f in fields {
-            let len = u32::try_from(f.len()).map_err(|_| too_long(&self.path))?;
-            self.w.write_all(&len.to_le_bytes()).map_err(io)?;
-            self.w.write_all(f.as_bytes()).map_err(io)?;
+        let n = u32::try_from(rec.ends.len()).map_err(|_| too_long(&self.path))?;
+        let len = u32::try_from(rec.text.len()).map_err(|_| too_long(&self.path))?;
+        let b = &mut self.buf;
+        b.clear();
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&rec.key.0.to_le_bytes());
+        b.extend_from_slice(&rec.key.1.to_le_bytes());
+        b.extend_from_slice(&rec.key.2.to_le_bytes());
+        for e in &rec.ends {
+            b.extend_from_slice(&e.to_le_bytes());
         }
-        Ok(())
-    }
-
-    /// A record of `key` (as text, its three first fields) and `fields`.
-    fn write_keyed(&mut self, key: Key, fields: &[String], buf: &mut String) -> Result<()> {
-        use std::fmt::Write;
-        buf.clear();
-        let _ = write!(buf, "{}", key.0);
-        let a = buf.len();
-        let _ = write!(buf, "{}", key.1);
-        let b = buf.len();
-        let _ = write!(buf, "{}", key.2);
-        let keys = [&buf[..a], &buf[a..b], &buf[b..]];
-        let all = keys.into_iter().chain(fields.iter().map(String::as_str));
-        self.write(3 + fields.len(), all)
+        b.extend_from_slice(rec.text.as_bytes());
+        self.w.write_all(b).map_err(|e| Error::io(&self.path, e))
     }
 
     /// Flush (a scratch file: no fsync, it dies with the extract).
-    fn finish(mut self) -> Result<()> {
-        use std::io::Write;
-        self.w.flush().map_err(|e| Error::io(&self.path, e))
+    fn finish(self) -> Result<()> {
+        self.w.finish().map_err(|e| Error::io(&self.path, e))?;
+        Ok(())
     }
 }
 
@@ -337,11 +376,15 @@ struct SortedReader {
     path: PathBuf,
     r: std::io::BufReader<std::fs::File>,
     rec: SpoolRecord,
+    /// The text's bytes, checked as UTF-8 into `rec.text` (buffers swapped).
     bytes: Vec<u8>,
-    key: Option<Key>,
+    at_record: bool,
     /// Records read (for an error's place).
     n: u64,
 }
+
+/// A record's fixed head: field count, text length, the key's three numbers.
+const HEAD: usize = 4 + 4 + 8 + 8 + 8;
 
 impl SortedReader {
     fn open(path: &Path) -> Result<SortedReader> {
@@ -351,7 +394,7 @@ impl SortedReader {
             r: std::io::BufReader::with_capacity(1 << 16, f),
             rec: SpoolRecord::default(),
             bytes: Vec::new(),
-            key: None,
+            at_record: false,
             n: 0,
         };
         s.step()?;
@@ -366,7 +409,7 @@ impl SortedReader {
         }
     }
 
-    /// Whether the file ends here (clean only before a record's count).
+    /// Whether the file ends here (clean only before a record's head).
     fn at_end(&mut self) -> Result<bool> {
         use std::io::BufRead;
         let buf = self.r.fill_buf().map_err(|e| Error::io(&self.path, e))?;
@@ -381,49 +424,55 @@ impl SortedReader {
         }
     }
 
-    fn read_u32(&mut self) -> Result<u32> {
+    fn read(&mut self, n: usize) -> Result<()> {
         use std::io::Read;
-        let mut b = [0u8; 4];
-        match self.r.read_exact(&mut b) {
-            Ok(()) => Ok(u32::from_le_bytes(b)),
-            Err(e) => Err(self.cut(e)),
-        }
+        self.bytes.resize(n, 0);
+        let read = self.r.read_exact(&mut self.bytes);
+        read.map_err(|e| self.cut(e))
     }
 
     /// Move to the next record.
     fn step(&mut self) -> Result<()> {
-        use std::io::Read;
-        self.key = None;
+        self.at_record = false;
         if self.at_end()? {
             return Ok(());
         }
-        let n = self.read_u32()?;
         self.n += 1;
-        self.bytes.clear();
-        self.rec.ends.clear();
-        for _ in 0..n {
-            let len = self.read_u32()? as usize;
-            let at = self.bytes.len();
-            self.bytes.resize(at + len, 0);
-            let read = self.r.read_exact(&mut self.bytes[at..]);
-            read.map_err(|e| self.cut(e))?;
-            self.rec.ends.push(self.bytes.len());
+        self.read(HEAD)?;
+        let b = &self.bytes;
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let (n, len) = (u32_at(0) as usize, u32_at(4) as usize);
+        self.rec.key = (u64_at(8) as i64, u64_at(16) as i64, u64_at(24));
+        if n > len + 3 {
+            return Err(self.bad("a scratch record with more fields than bytes"));
         }
-        self.rec.text.clear();
-        match std::str::from_utf8(&self.bytes) {
-            Ok(t) => self.rec.text.push_str(t),
+        self.read(n * 4)?;
+        self.rec.ends.clear();
+        self.rec.ends.extend(
+            self.bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))),
+        );
+        if n < 3
+            || self.rec.ends.windows(2).any(|w| w[0] > w[1])
+            || self.rec.ends[n - 1] as usize != len
+        {
+            return Err(self.bad("a scratch record without its key"));
+        }
+        self.read(len)?;
+        let text = std::mem::take(&mut self.rec.text).into_bytes();
+        let bytes = std::mem::replace(&mut self.bytes, text);
+        match String::from_utf8(bytes) {
+            Ok(t) => self.rec.text = t,
             Err(_) => return Err(self.bad("a scratch record that is not UTF-8")),
         }
-        let k = |i: usize| self.rec.get(i).and_then(|v| v.parse::<i64>().ok());
-        self.key = match (k(0), k(1), k(2)) {
-            (Some(a), Some(b), Some(c)) => Some((a, b, c as u64)),
-            _ => return Err(self.bad("a scratch record without its key")),
-        };
+        self.at_record = true;
         Ok(())
     }
 
     fn key3(&self) -> Option<Key> {
-        self.key
+        self.at_record.then_some(self.rec.key)
     }
 
     fn current(&self) -> &SpoolRecord {
@@ -441,9 +490,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::new(dir.path(), "t");
         for (n, (p, c)) in order.iter().enumerate() {
-            spool
-                .push(*p, *c, vec![n.to_string(), "a,\"b\"\nc".into()])
-                .unwrap();
+            let mut rec = spool.record(*p, *c);
+            rec.push_display(n);
+            rec.push("a,\"b\"\nc");
+            spool.push(rec).unwrap();
         }
         let runs = spool.runs.len().max(1);
         let mut m = spool.finish().unwrap();
@@ -478,7 +528,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::new(dir.path(), "t");
         for p in 0..3 {
-            spool.push(p, 0, vec!["x".into()]).unwrap();
+            let mut rec = spool.record(p, 0);
+            rec.push("x");
+            spool.push(rec).unwrap();
         }
         let m = spool.finish().unwrap();
         let path = m.paths[0].clone();

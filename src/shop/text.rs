@@ -26,23 +26,32 @@ impl TextCodec {
     /// Bytes as stored → text. Invalid sequences become U+FFFD (and are
     /// visible in the batch) rather than failing the whole extract.
     pub fn decode(&self, bytes: &[u8]) -> String {
+        let mut text = String::new();
+        self.decode_into(bytes, &mut text);
+        text
+    }
+
+    /// [`TextCodec::decode`] into `out` (replacing what it held), reusing
+    /// its allocation.
+    pub fn decode_into(&self, bytes: &[u8], out: &mut String) {
+        out.clear();
         match self.encoding {
             // Checked as a whole first (fast); only text that is not UTF-8
             // goes the slow way, its bad bytes as replacement characters.
             Encoding::Utf8 | Encoding::Latin1Utf8 | Encoding::Auto => {
                 match std::str::from_utf8(bytes) {
-                    Ok(text) => text.to_owned(),
-                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                    Ok(text) => out.push_str(text),
+                    Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
                 }
             }
-            Encoding::Latin2 => encoding_rs::ISO_8859_2
-                .decode_without_bom_handling(bytes)
-                .0
-                .into_owned(),
-            Encoding::Cp1250 => encoding_rs::WINDOWS_1250
-                .decode_without_bom_handling(bytes)
-                .0
-                .into_owned(),
+            Encoding::Latin2 => {
+                out.push_str(&encoding_rs::ISO_8859_2.decode_without_bom_handling(bytes).0)
+            }
+            Encoding::Cp1250 => out.push_str(
+                &encoding_rs::WINDOWS_1250
+                    .decode_without_bom_handling(bytes)
+                    .0,
+            ),
         }
     }
 
