@@ -1175,23 +1175,22 @@ impl Magazyn {
                 "{file}: orders.insert.sql, order_lines.insert.sql ({})",
                 b.what
             );
-            let mut ids = Vec::with_capacity(b.returns);
-            let kind = match b.returns {
-                0 => super::firebird::Kind::Exec,
-                _ => super::firebird::Kind::Select,
-            };
+            // An executable block: its one row comes with the execution.
+            let mut row = Vec::with_capacity(b.returns.max(1));
             conn.run_known(
                 &name,
                 b.text,
-                Some(kind),
+                Some(super::firebird::Kind::Returning),
                 &b.values,
                 |r| {
-                    ids.push(r.int("id")?);
+                    for col in r.names.iter() {
+                        row.push(r.int(col)?);
+                    }
                     Ok(())
                 },
                 &mut 0,
             )?;
-            Ok(ids)
+            Ok(row)
         })
     }
 
