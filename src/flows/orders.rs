@@ -140,14 +140,16 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         run_key.get_or_insert((oid, tid));
         r.text_into("class", &mut class)?;
         let value = r.decimal("value")?.unwrap_or_default();
-        r.text_into("title", &mut title)?;
-        run.add(
-            oid,
-            &class,
-            value,
-            &title,
-            (r.int("sort_order")?.unwrap_or(0), tid),
-        )
+        // The title and sort order of the sums (three rows in five) are
+        // not kept: not decoded either.
+        let (title, sort) = match OrderTotals::keeps_title(&class) {
+            true => {
+                r.text_into("title", &mut title)?;
+                (title.as_str(), r.int("sort_order")?.unwrap_or(0))
+            }
+            false => ("", 0),
+        };
+        run.add(oid, &class, value, title, (sort, tid))
     })
     .await?;
     if let Some((o, t)) = run_key {
@@ -175,7 +177,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             "orders.attributes.sql",
             ("orders_id", "orders_products_id"),
             |r, rec| {
-                rec.push_display(r.int("attribute_id")?.unwrap_or(0));
+                rec.push_int(r.int("attribute_id")?.unwrap_or(0));
                 r.text_into("option_name", &mut t)?;
                 rec.push(&t);
                 r.text_into("option_value", &mut t)?;
@@ -190,7 +192,7 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
             ("orders_id", "orders_products_id"),
             |r, rec| {
                 match r.int("products_id")? {
-                    Some(v) => rec.push_display(v),
+                    Some(v) => rec.push_int(v),
                     None => rec.push(""),
                 }
                 r.text_into("model", &mut t)?;
@@ -198,12 +200,10 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
                 r.text_into("name", &mut t)?;
                 rec.push(&t);
                 for c in ["price", "final_price", "tax_rate"] {
-                    match r.decimal(c)? {
-                        Some(d) => rec.push_display(d),
-                        None => rec.push(""),
-                    }
+                    r.decimal_text_into(c, &mut t)?;
+                    rec.push(&t);
                 }
-                rec.push_display(r.int("quantity")?.unwrap_or(0));
+                rec.push_int(r.int("quantity")?.unwrap_or(0));
                 Ok(())
             },
         )
@@ -413,6 +413,12 @@ impl OrderTotals {
             message: format!("the {what} values add up beyond 28 digits"),
         })?);
         Ok(())
+    }
+
+    /// Whether [`OrderTotals::add`] uses a row's title and sort order
+    /// (the delivery's and the other totals'; not the sums').
+    fn keeps_title(class: &str) -> bool {
+        !matches!(class, "ot_subtotal" | "ot_tax" | "ot_total")
     }
 
     /// One `orders_total` row; `at` is (sort_order, orders_total_id).

@@ -376,6 +376,42 @@ impl ShopRow<'_> {
 
     pub fn decimal(&self, col: &str) -> Result<Option<Decimal>> {
         let i = self.at(col)?;
+        self.decimal_at(i, col)
+    }
+
+    /// A decimal column as text into `out` ("" for NULL): what
+    /// [`ShopRow::decimal`] displays. A MySQL DECIMAL arrives as its text
+    /// (`12.3400`), which is that display already when it is canonical (no
+    /// leading zero, no sign on a zero, a digit either side of the point,
+    /// short enough for a `Decimal`): it is copied, not parsed and
+    /// formatted again (three per order line). Anything else goes through
+    /// [`ShopRow::decimal`].
+    pub fn decimal_text_into(&self, col: &str, out: &mut String) -> Result<()> {
+        out.clear();
+        let i = self.at(col)?;
+        if let AnyRow::MySql(r) = self.row {
+            use sqlx::{Decode, TypeInfo, ValueRef};
+            let v = r.try_get_raw(i).map_err(|e| self.err(col, e))?;
+            if v.is_null() {
+                return Ok(());
+            }
+            if v.type_info().name() == "DECIMAL" {
+                let b = <&[u8] as Decode<sqlx::MySql>>::decode(v).map_err(|e| self.err(col, e))?;
+                if canonical_decimal(b) {
+                    // ASCII digits, a sign and a point: valid UTF-8.
+                    out.push_str(std::str::from_utf8(b).map_err(|e| self.err(col, e))?);
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(d) = self.decimal_at(i, col)? {
+            use std::fmt::Write;
+            let _ = write!(out, "{d}");
+        }
+        Ok(())
+    }
+
+    fn decimal_at(&self, i: usize, col: &str) -> Result<Option<Decimal>> {
         match self.row {
             AnyRow::MySql(r) => {
                 if let Ok(v) = r.try_get::<Option<Decimal>, _>(i) {
@@ -427,4 +463,20 @@ impl ShopRow<'_> {
             }
         }
     }
+}
+
+/// Whether `b` is a decimal as `Decimal` displays it: `-?D+(.D+)?`, no
+/// leading zero on the whole part, no negative zero, at most 20
+/// characters (well within a `Decimal`'s 28 digits).
+fn canonical_decimal(b: &[u8]) -> bool {
+    if b.len() > 20 || b.starts_with(b"-0") {
+        return false;
+    }
+    let body = b.strip_prefix(b"-").unwrap_or(b);
+    let (whole, frac) = match body.iter().position(|&c| c == b'.') {
+        Some(p) => (&body[..p], Some(&body[p + 1..])),
+        None => (body, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    digits(whole) && (whole.len() == 1 || whole[0] != b'0') && frac.is_none_or(digits)
 }
