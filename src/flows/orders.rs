@@ -305,14 +305,25 @@ pub async fn extract(cfg: &Config, shop_id: &str, full: bool) -> Result<Stepped>
         let mut n_lines = 0;
         order_lines.each_of(oid, |ln| {
             let opid: i64 = ln.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-            attrs.clear();
-            // Attributes come in line order too (both spools key on the line).
+            // Attributes come in line order too (both spools key on the line);
+            // their `option: value` strings are reused from line to line.
+            let mut n_attrs = 0;
             attributes.each_of_child(oid, opid, |a| {
                 let id = a.get(3).and_then(|v| v.parse().ok()).unwrap_or(0);
                 let (o, v) = (a.get(4).unwrap_or(""), a.get(5).unwrap_or(""));
-                attrs.push((id, format!("{o}: {v}")));
+                if n_attrs == attrs.len() {
+                    attrs.push((0, String::new()));
+                }
+                let (slot_id, text) = &mut attrs[n_attrs];
+                n_attrs += 1;
+                *slot_id = id;
+                text.clear();
+                text.push_str(o);
+                text.push_str(": ");
+                text.push_str(v);
                 Ok(())
             })?;
+            let attrs = &mut attrs[..n_attrs];
             attrs.sort_by_key(|(id, _)| *id);
             if n_lines == lines.len() {
                 lines.push(vec![String::new(); l.columns.len()]);
