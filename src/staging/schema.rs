@@ -266,11 +266,24 @@ fn check_decimal(v: &str, scale: u32) -> Result<(), (&'static str, String)> {
 
 /// Parse `YYYY-MM-DDTHH:MM:SS[Z]` (the staging form).
 pub fn parse_datetime(v: &str) -> Option<chrono::NaiveDateTime> {
-    let v = v.strip_suffix('Z').unwrap_or(v);
-    if v.len() != 19 {
+    let v = v.strip_suffix('Z').unwrap_or(v).as_bytes();
+    // By hand, every character in its place (chrono's parse_from_str reads
+    // its pattern for every value: the extract, the transform and the load
+    // check two or three per order).
+    if v.len() != 19 || [v[4], v[7], v[10], v[13], v[16]] != *b"--T::" {
         return None;
     }
-    chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S").ok()
+    let num = |at: usize, len: usize| -> Option<u32> {
+        v[at..at + len].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0, 4)?).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, num(5, 2)?, num(8, 2)?)?.and_hms_opt(
+        num(11, 2)?,
+        num(14, 2)?,
+        num(17, 2)?,
+    )
 }
 
 /// The staging form of a date-time (no zone: shop clocks are local).
@@ -361,5 +374,29 @@ mod tests {
         assert!(validate_value(&c, "2026-11-29T03:47:51Z").is_ok());
         assert!(validate_value(&c, "2026-11-29 03:47:51").is_err());
         assert!(validate_value(&c, "29.11.2026").is_err());
+        for bad in [
+            "2026-02-29T00:00:00",
+            "2026-13-01T00:00:00",
+            "2026-11-29T24:00:00",
+            "2026-11-29T03:60:00",
+            "2026-11-29T03:47:5x",
+            "2026-1-29T03:47:511",
+            "+202-11-29T03:47:51",
+            "2026-11-29T03:47:51ZZ",
+        ] {
+            assert!(parse_datetime(bad).is_none(), "{bad}");
+        }
+        // What chrono reads from the same text, for every valid one.
+        for good in [
+            "2024-02-29T23:59:59",
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59",
+            "2026-11-29T03:47:51Z",
+        ] {
+            let t = good.strip_suffix('Z').unwrap_or(good);
+            let want = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").unwrap();
+            assert_eq!(parse_datetime(good), Some(want), "{good}");
+            assert_eq!(format_datetime(&want), t);
+        }
     }
 }
