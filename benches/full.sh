@@ -101,6 +101,12 @@ TOML
     rm -f "$fdb" "$fdb.floor"
   fi
   read -r f_s f_m < <(timed full $bin --config magsync.toml sync --shop b --flow orders --full)
+  # Orders changed by an earlier run of this benchmark on the same shop,
+  # within the overlap (`overlap_minutes`), are dated back a day (the full
+  # sync above has them as they are): otherwise this round would read them
+  # too (at 200 000 orders, 2 000 orders instead of 1 000: 0.125 of the full
+  # sync, not 0.09).
+  mysql -h127.0.0.1 -uroot "$db" -e "UPDATE orders SET last_modified = last_modified - INTERVAL 1 DAY WHERE last_modified >= NOW() - INTERVAL 3 HOUR"
   mysql -h127.0.0.1 -uroot "$db" -e "UPDATE orders SET orders_status = 3, last_modified = NOW() WHERE orders_id IN (SELECT orders_id FROM (SELECT orders_id FROM orders ORDER BY RAND() LIMIT 1000) x)"
   read -r u_s u_m < <(timed incr $bin --config magsync.toml sync --shop b --flow orders)
   updated=$(grep -o '[0-9]* updated' "$work/incr.out" | head -1)
