@@ -8,7 +8,11 @@
 //!   money as `CAST(col AS VARCHAR(40))`; a double reaching [`to_value`] is a
 //!   template error, refused rather than rounded.
 //! - The statement type is private: a SELECT opens a cursor, a statement
-//!   with RETURNING is a singleton, the rest count rows ([`Kind`]).
+//!   with RETURNING is a singleton, the rest count rows ([`Kind`]). A bulk
+//!   block (`bulk.rs`: one SUSPEND, at its end) is run as a singleton too:
+//!   its row comes back with the execution, one round trip; through a
+//!   cursor it would be three (execute, the row count the driver asks for,
+//!   fetch).
 //! - Unquoted names come back upper-cased: columns are lower-cased here so
 //!   the store reads `net`, as on SQLite.
 //! - DDL takes effect at commit, so a migration runs statement by statement

@@ -1175,7 +1175,8 @@ impl Magazyn {
                 "{file}: orders.insert.sql, order_lines.insert.sql ({})",
                 b.what
             );
-            // An executable block: its one row comes with the execution.
+            // A block run as a singleton select: its one row (the orders'
+            // ids, or the lines inserted) comes back with the execution.
             let mut row = Vec::with_capacity(b.returns.max(1));
             conn.run_known(
                 &name,
