@@ -66,6 +66,23 @@ pub fn fmt(d: Decimal, places: u32) -> String {
     fixed(d, places).to_string()
 }
 
+/// Whether `b` is a decimal exactly as `Decimal` displays it (text a
+/// database sends can be kept as it is): `-?D+(.D+)?`, no
+/// leading zero on the whole part, no negative zero, at most 20
+/// characters (well within a `Decimal`'s 28 digits).
+pub fn is_displayed_form(b: &[u8]) -> bool {
+    if b.len() > 20 || b.starts_with(b"-0") {
+        return false;
+    }
+    let body = b.strip_prefix(b"-").unwrap_or(b);
+    let (whole, frac) = match body.iter().position(|&c| c == b'.') {
+        Some(p) => (&body[..p], Some(&body[p + 1..])),
+        None => (body, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    digits(whole) && (whole.len() == 1 || whole[0] != b'0') && frac.is_none_or(digits)
+}
+
 /// Parse a staging decimal (validated before; an empty value is zero).
 pub fn parse(s: &str) -> Result<Decimal, String> {
     if s.is_empty() {
@@ -90,6 +107,53 @@ pub fn sum_list(s: &str) -> Result<Decimal, String> {
 mod tests {
     use super::*;
     use rust_decimal_macros_free::dec;
+
+    /// Text taken as canonical is exactly what `Decimal` displays, so a
+    /// DECIMAL copied from the shop is the batch's text byte for byte; the rest goes
+    /// through the parse.
+    #[test]
+    fn a_decimal_copied_as_text_is_what_decimal_displays() {
+        let canonical = [
+            "0",
+            "0.0000",
+            "12.3400",
+            "-12.3400",
+            "5",
+            "100",
+            "0.0001",
+            "99999999999.9999",
+        ];
+        let other = [
+            // (-0.5 is parsed: the rule keeps out every negative zero.)
+            "",
+            "-",
+            ".5",
+            "5.",
+            "007",
+            "00.5",
+            "-0.0000",
+            "-0",
+            "-0.5",
+            "1e3",
+            "+5",
+            "1,5",
+            "5x",
+            "123456789012345678901",
+        ];
+        for s in canonical.iter().chain(&other) {
+            if is_displayed_form(s.as_bytes()) {
+                let d = Decimal::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+                assert_eq!(d.to_string(), *s);
+            }
+        }
+        let taken: Vec<&str> = canonical
+            .iter()
+            .chain(&other)
+            .copied()
+            .filter(|s| is_displayed_form(s.as_bytes()))
+            .collect();
+        assert_eq!(taken, canonical);
+    }
 
     mod rust_decimal_macros_free {
         pub fn dec(s: &str) -> rust_decimal::Decimal {
