@@ -66,6 +66,33 @@ pub fn fmt(d: Decimal, places: u32) -> String {
     fixed(d, places).to_string()
 }
 
+/// A decimal's text exactly as `Decimal` displays it (`to_string`),
+/// written directly from its digits and scale: a load writes millions of
+/// amounts, and the formatting machinery cost it a twentieth of its time.
+pub fn text(d: Decimal) -> String {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(d.mantissa().unsigned_abs());
+    let scale = d.scale() as usize;
+    let mut out = String::with_capacity(digits.len() + scale + 3);
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    match digits.len().checked_sub(scale) {
+        _ if scale == 0 => out.push_str(digits),
+        Some(whole) if whole > 0 => {
+            out.push_str(&digits[..whole]);
+            out.push('.');
+            out.push_str(&digits[whole..]);
+        }
+        _ => {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', scale - digits.len()));
+            out.push_str(digits);
+        }
+    }
+    out
+}
+
 /// Whether `b` is a decimal exactly as `Decimal` displays it (text a
 /// database sends can be kept as it is): `-?D+(.D+)?`, no
 /// leading zero on the whole part, no negative zero, at most 20
@@ -153,6 +180,39 @@ mod tests {
             .filter(|s| is_displayed_form(s.as_bytes()))
             .collect();
         assert_eq!(taken, canonical);
+    }
+
+    #[test]
+    fn text_is_what_decimal_displays() {
+        let mut values: Vec<Decimal> = [
+            "0",
+            "0.00",
+            "1",
+            "-1",
+            "12.50",
+            "-0.05",
+            "0.0001",
+            "100",
+            "1.000",
+            "-12345.6789",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "-7.9228162514264337593543950335",
+        ]
+        .iter()
+        .map(|s| dec(s))
+        .collect();
+        // Negative zero (a sum that went below zero and came back, say).
+        values.push(Decimal::from_parts(0, 0, 0, true, 2));
+        for m in [0i64, 1, 9, 10, 99, 101, 123456, -5, -100] {
+            for scale in 0..=8 {
+                values.push(Decimal::new(m, scale));
+            }
+        }
+        for d in values {
+            assert_eq!(text(d), d.to_string(), "{d:?}");
+        }
     }
 
     mod rust_decimal_macros_free {

@@ -463,6 +463,10 @@ impl Params {
     pub fn new() -> Params {
         Params(Vec::new())
     }
+    /// Room for `n` parameters (a statement of many, built per row).
+    pub fn with_capacity(n: usize) -> Params {
+        Params(Vec::with_capacity(n))
+    }
     pub fn set(mut self, name: &'static str, v: impl Into<Value>) -> Params {
         self.0.push((name, v.into()));
         self
@@ -475,6 +479,11 @@ impl Params {
     /// The value of one parameter, if set.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+    /// The value of one parameter moved out (a `Null` left in its place).
+    pub fn take(&mut self, name: &str) -> Option<Value> {
+        let (_, v) = self.0.iter_mut().find(|(n, _)| *n == name)?;
+        Some(std::mem::replace(v, Value::Null))
     }
     /// The values in the order the SQL wants them.
     pub fn ordered<'a>(&'a self, sql: &Sql) -> Result<Vec<&'a Value>> {

@@ -17,6 +17,12 @@ const LOCK_ATTEMPTS: u64 = 3;
 pub const CHANGES_KEPT: usize = 1000;
 
 impl LoadOutcome {
+    /// Whether the next change is kept (only the first [`CHANGES_KEPT`]
+    /// are): what it says need not be written otherwise.
+    pub fn keeps_changes(&self) -> bool {
+        self.changes.len() < CHANGES_KEPT
+    }
+
     pub fn change(&mut self, c: Change) {
         if self.changes.len() < CHANGES_KEPT {
             self.changes.push(c);

@@ -1634,8 +1634,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
             true => Value::Null,
             false => Value::Text(v.to_string()),
         };
-        let amount = |d: Decimal| Value::Text(d.to_string());
-        let p = Params::new()
+        let amount = |d: Decimal| Value::Text(crate::money::text(d));
+        let p = Params::with_capacity(29)
             .set("number", text(&ord.number))
             .set("confirmed_number", text(&ord.confirmed_number))
             .set("shop", text(&ord.shop))
@@ -1667,7 +1667,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         let mut new_lines = Vec::with_capacity(lines.len());
         for (l, (good, kind)) in lines.iter().zip(&goods) {
             new_lines.push(
-                Params::new()
+                Params::with_capacity(12)
                     .set("line_no", l.line_no)
                     .set("good_id", good.map_or(Value::Null, Value::Int))
                     .set("kind", *kind)
@@ -1695,12 +1695,16 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
             }
         }
         let order_id = mag.order_insert_new(p, new_lines)?;
-        let mut what = format!(
-            "{} lines, {} {}",
-            lines.len(),
-            ord.total_gross,
-            ord.currency
-        );
+        // What the change says, for the changes a load keeps to show.
+        let mut what = match out.keeps_changes() {
+            true => format!(
+                "{} lines, {} {}",
+                lines.len(),
+                ord.total_gross,
+                ord.currency
+            ),
+            false => String::new(),
+        };
         if issues && status == REALIZED {
             if history {
                 history_realized += 1;

@@ -3,19 +3,23 @@
 //! the SQL stays the templates' and only the packing is magsync's.
 //!
 //! Why: a load is one transaction of small statements, and the cost of a
-//! small statement is its round trip, not its work. On SQLite that is the
-//! bind-and-step of a prepared statement: an order's lines go in one
-//! multi-row INSERT ([`multi_row_text`]). On Firebird it is the network (the
-//! wire protocol has no batch API in Firebird 3): the new orders of a load
-//! wait in a [`Queue`] and go as `EXECUTE BLOCK`s, the orders first (each
-//! block returning its orders' ids, a row each), then the lines, each
-//! taking its order's id like any other value. (Lines that found their
-//! order by number cost the server a look-up each, a tenth of a load.)
-//! Every value is a block parameter declared `TYPE OF COLUMN
-//! <table>.<column>`, none is written into the SQL text, and a block's
-//! text depends only on how many rows it holds (as many as fit, then
-//! halving): it is built once per size, and the server compiles each
-//! size once.
+//! small statement is its round trip, not its work. On Firebird that is
+//! the network (the wire protocol has no batch API in Firebird 3); on
+//! SQLite it is a statement's start and end (its cursors opened on the
+//! table and every index, its prepared statement looked up, reset and
+//! cleared), three times the engine's work for the row of an order. So
+//! the new orders of a load wait in a [`Queue`] and go many to a
+//! statement ([`Packing`]): on Firebird as `EXECUTE BLOCK`s, each
+//! returning its orders' ids as one row; on SQLite as multi-row INSERTs,
+//! the orders' returning each row's id with its number (SQLite gives the
+//! rows of RETURNING in no promised order). The orders go first, then the
+//! lines, each taking its order's id like any other value. (Lines that
+//! found their order by number cost the server a look-up each, a tenth of
+//! a load.) Every value is a parameter (on Firebird declared `TYPE OF
+//! COLUMN <table>.<column>`), none is written into the SQL text, and a
+//! statement's text depends only on how many rows it holds (as many as
+//! fit, then halving): it is built once per size, and the engine compiles
+//! each size once.
 //!
 //! The queue is sent before any statement that reads or writes orders
 //! ([`touches_orders`]), at the end of a load's attempt and at commit, and
@@ -24,9 +28,6 @@
 
 use crate::error::{Error, Result};
 use crate::templates::{Params, Sql, Value};
-
-/// Lines per multi-row INSERT on SQLite.
-pub const ROWS_PER_INSERT: usize = 32;
 
 /// Whether a Magazyn template reads or writes the orders a queue may hold.
 pub fn touches_orders(template: &str) -> bool {
@@ -65,7 +66,7 @@ fn values_tuple(sql: &Sql) -> Result<(&str, &str)> {
 }
 
 /// A one-row INSERT ending `RETURNING id`, without it.
-pub fn without_returning_id(sql: &Sql) -> Result<&str> {
+fn without_returning_id(sql: &Sql) -> Result<&str> {
     let t = sql.text.trim_end();
     let cut = t.len().saturating_sub("RETURNING id".len());
     match t.is_char_boundary(cut) && t[cut..].eq_ignore_ascii_case("RETURNING id") {
@@ -77,43 +78,6 @@ pub fn without_returning_id(sql: &Sql) -> Result<&str> {
     }
 }
 
-/// The text of one INSERT of `rows` rows from a one-row template (the
-/// same for every chunk of that many rows: built once per size, and
-/// prepared once by the connection).
-pub fn multi_row_text(sql: &Sql, rows: usize) -> Result<String> {
-    let (head, tuple) = values_tuple(sql)?;
-    let mut text = String::with_capacity(head.len() + rows * (tuple.len() + 2) + 8);
-    text.push_str(head);
-    text.push_str("VALUES ");
-    for i in 0..rows {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(tuple);
-    }
-    Ok(text)
-}
-
-/// The values of [`multi_row_text`]'s statement for `rows`, `fixed` bound
-/// to the parameter `fixed_name` of every row; borrowed, not copied.
-pub fn multi_row_values<'a>(
-    sql: &Sql,
-    rows: &'a [Params],
-    fixed_name: &'static str,
-    fixed: &'a Value,
-) -> Result<Vec<&'a Value>> {
-    let mut values = Vec::with_capacity(rows.len() * sql.params.len());
-    for row in rows {
-        for name in &sql.params {
-            values.push(match name.as_str() == fixed_name {
-                true => fixed,
-                false => row.get(name).ok_or_else(|| missing(sql, name))?,
-            });
-        }
-    }
-    Ok(values)
-}
-
 fn missing(sql: &Sql, name: &str) -> Error {
     Error::Template {
         name: sql.name.clone(),
@@ -121,12 +85,57 @@ fn missing(sql: &Sql, name: &str) -> Error {
     }
 }
 
-/// A one-row INSERT as the rows of an EXECUTE BLOCK: the table, its
+/// How an engine takes many rows in one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    /// Firebird 3: `EXECUTE BLOCK`s, each returning one row (the ids of
+    /// its orders, or how many lines it inserted).
+    Block,
+    /// SQLite: multi-row `INSERT … VALUES (…), (…)`; the orders'
+    /// `RETURNING id, <number column>`, the lines' rows changed counted.
+    MultiRow,
+}
+
+/// The most one statement may hold, per engine.
+struct Limits {
+    rows: usize,
+    params: usize,
+    text: usize,
+}
+
+impl Packing {
+    fn limits(self) -> Limits {
+        match self {
+            // Parameters: the wire client refuses to describe many more
+            // than a thousand ("Invalid Xsqlda received from server").
+            // Text: Firebird 3 over the wire takes a statement of at most
+            // 64 KB (a longer one is never answered).
+            Packing::Block => Limits {
+                rows: 128,
+                params: 960,
+                text: 60_000,
+            },
+            // Far within SQLite's limits (32 766 parameters, 1 MB of
+            // text); beyond 64 rows a statement gains nothing measurable
+            // and costs more to compile.
+            Packing::MultiRow => Limits {
+                rows: 64,
+                params: 4096,
+                text: 100_000,
+            },
+        }
+    }
+}
+
+/// A one-row INSERT as the rows of a packed statement: the table, its
 /// columns, and for each column the template parameter it takes.
 struct RowShape {
     table: String,
     columns: Vec<String>,
     params: Vec<String>,
+    /// For each parameter, whether a later column takes it too (its value
+    /// is copied there, and moved to the last).
+    used_again: Vec<bool>,
 }
 
 impl RowShape {
@@ -159,36 +168,56 @@ impl RowShape {
         {
             return Err(bad("each value a parameter of its own"));
         }
+        let params = sql.params.clone();
+        let used_again = (0..params.len())
+            .map(|i| params[i + 1..].contains(&params[i]))
+            .collect();
         Ok(RowShape {
             table: table.trim().to_string(),
             columns,
-            params: sql.params.clone(),
+            params,
+            used_again,
         })
     }
 
-    /// The values of one row, in column order, appended to `out`.
+    /// The values of one row, in column order, moved out of `row` (copied
+    /// where a later column takes the same parameter) and appended to
+    /// `out`.
     fn values_into(
         &self,
         sql: &Sql,
-        row: &Params,
+        row: &mut Params,
         skip: Option<&str>,
         out: &mut Vec<Value>,
     ) -> Result<()> {
-        for p in self.params.iter().filter(|p| Some(p.as_str()) != skip) {
-            out.push(row.get(p).cloned().ok_or_else(|| missing(sql, p))?);
+        for (p, again) in self.params.iter().zip(&self.used_again) {
+            if Some(p.as_str()) == skip {
+                continue;
+            }
+            let v = match again {
+                true => row.get(p).cloned(),
+                false => row.take(p),
+            };
+            out.push(v.ok_or_else(|| missing(sql, p))?);
         }
         Ok(())
     }
+
+    /// The column that takes `param`.
+    fn column_of(&self, param: &str) -> Option<&str> {
+        let at = self.params.iter().position(|p| p == param)?;
+        Some(&self.columns[at])
+    }
 }
 
-/// New orders and their lines waiting for Firebird, each kind sent in
-/// blocks of a few fixed sizes (so the server compiles each size once: a
-/// parameter is declared `TYPE OF COLUMN`, not by its value). A block's
-/// text is built once per size and kept; only values are gathered per
-/// block, borrowed from the queue.
-#[derive(Default)]
+/// New orders and their lines waiting to be written, each kind sent in
+/// statements of a few fixed sizes (so the engine compiles each size
+/// once). A statement's text is built once per size and kept; only values
+/// are gathered per statement, borrowed from the queue.
 pub struct Queue {
-    /// Each order's number (to name a block).
+    packing: Packing,
+    /// Each order's number (to name a statement, and on SQLite to find
+    /// the id it returned).
     numbers: Vec<String>,
     /// The orders' values, one row after another, in column order.
     orders: Vec<Value>,
@@ -196,39 +225,45 @@ pub struct Queue {
     line_orders: Vec<usize>,
     /// The lines' values without `order_id`, one row after another.
     lines: Vec<Value>,
-    /// Each order's id, as its block returned it.
+    /// Each order's id, as its statement returned it.
     ids: Vec<Value>,
     shapes: Option<(RowShape, RowShape)>,
-    /// Block texts by (lines?, rows).
+    /// Statement texts by (lines?, rows).
     texts: std::collections::HashMap<(bool, usize), String>,
 }
 
-/// Rows per block at most; smaller blocks halve down to one row, so that
-/// a load needs at most a dozen statement shapes.
-const BLOCK_ROWS: usize = 128;
 /// Orders queued before they are sent (or four times as many lines): each
-/// send ends in blocks halving down to the rows left over, so the fewer
-/// sends, the fewer small blocks (at 128 orders a send, a 200 000-order
-/// load sent 5 002 of them, 3.3 s of its 53 s). 1 024 orders and their
-/// lines are about 1 MB queued.
+/// send ends in statements halving down to the rows left over, so the
+/// fewer sends, the fewer small statements (on Firebird at 128 orders a
+/// send, a 200 000-order load sent 5 002 blocks, 3.3 s of its 53 s).
+/// 1 024 orders and their lines are about 1 MB queued.
 const QUEUE_ORDERS: usize = 1024;
-/// Parameters per block at most: the wire client refuses to describe
-/// many more than a thousand ("Invalid Xsqlda received from server").
-const BLOCK_PARAMS: usize = 960;
-/// Text of a block at most: Firebird 3 over the wire takes a statement of
-/// at most 64 KB (a longer one is never answered).
-const BLOCK_TEXT: usize = 60_000;
 
-/// One block ready to send: its text, its values, what it holds (for
-/// messages), and how many orders it returns the ids of (0 for lines).
+/// One statement ready to run: its text, its values, what it holds (for
+/// messages), and how many orders it returns the ids of (0 for lines),
+/// with their numbers.
 pub struct Block<'q> {
     pub text: &'q str,
     pub values: Vec<&'q Value>,
     pub what: String,
     pub returns: usize,
+    pub numbers: &'q [String],
 }
 
 impl Queue {
+    pub fn new(packing: Packing) -> Queue {
+        Queue {
+            packing,
+            numbers: Vec::new(),
+            orders: Vec::new(),
+            line_orders: Vec::new(),
+            lines: Vec::new(),
+            ids: Vec::new(),
+            shapes: None,
+            texts: std::collections::HashMap::new(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.numbers.is_empty()
     }
@@ -243,20 +278,23 @@ impl Queue {
     }
 
     /// Queue an order (`orders.insert.sql`'s parameters) and its lines
-    /// (`order_lines.insert.sql`'s, without `order_id`).
+    /// (`order_lines.insert.sql`'s, without `order_id`); their values
+    /// move into the queue.
     pub fn push(
         &mut self,
         order: &Sql,
         line: &Sql,
-        fields: &Params,
-        lines: &[Params],
+        mut fields: Params,
+        lines: Vec<Params>,
     ) -> Result<()> {
         if self.shapes.is_none() {
             let o = RowShape::of(order)?;
             let l = RowShape::of(line)?;
-            if !l.params.iter().any(|p| p == "order_id") || !o.params.iter().any(|p| p == "number")
-            {
+            if !l.params.iter().any(|p| p == "order_id") {
                 return Err(missing(line, "order_id"));
+            }
+            if o.column_of("number").is_none() {
+                return Err(missing(order, "number"));
             }
             self.shapes = Some((o, l));
         }
@@ -265,24 +303,24 @@ impl Queue {
             Some(Value::Text(n)) => n.clone(),
             _ => return Err(missing(order, "number")),
         };
-        os.values_into(order, fields, None, &mut self.orders)?;
-        for l in lines {
-            ls.values_into(line, l, Some("order_id"), &mut self.lines)?;
+        os.values_into(order, &mut fields, None, &mut self.orders)?;
+        for mut l in lines {
+            ls.values_into(line, &mut l, Some("order_id"), &mut self.lines)?;
             self.line_orders.push(self.numbers.len());
         }
         self.numbers.push(number);
         Ok(())
     }
 
-    /// Whether enough is queued for a full block.
+    /// Whether enough is queued to send it.
     pub fn full(&self) -> bool {
         self.numbers.len() >= QUEUE_ORDERS || self.line_orders.len() >= 4 * QUEUE_ORDERS
     }
 
     /// Send everything queued, orders before lines, and empty the queue:
-    /// `run` executes a block and returns the one row it gives, its
-    /// columns in order (an orders block: the ids of its orders, in order;
-    /// a lines block: how many it inserted).
+    /// `run` executes a statement and returns, for orders, the ids of its
+    /// orders in the order of `Block::numbers`; for lines, how many it
+    /// inserted (one number).
     /// `file` is the Magazyn, as errors name it.
     pub fn send(
         &mut self,
@@ -292,14 +330,15 @@ impl Queue {
         let Some((os, ls)) = &self.shapes else {
             return Ok(());
         };
+        let packing = self.packing;
         let res = (|| {
             self.ids.clear();
             let per_order = os.columns.len();
-            let most = most_rows(&mut self.texts, os, false);
+            let most = most_rows(&mut self.texts, packing, os, false);
             let mut at = 0;
             while at < self.numbers.len() {
                 let n = fit(most, self.numbers.len() - at);
-                let text = block_text(&mut self.texts, os, false, n);
+                let text = statement_text(&mut self.texts, packing, os, false, n);
                 let block = Block {
                     text,
                     values: self.orders[at * per_order..(at + n) * per_order]
@@ -311,6 +350,7 @@ impl Queue {
                         self.numbers[at + n - 1]
                     ),
                     returns: n,
+                    numbers: &self.numbers[at..at + n],
                 };
                 let what = block.what.clone();
                 let ids = run(block)?;
@@ -318,14 +358,14 @@ impl Queue {
                     return Err(Error::Magazyn {
                         what: format!("{file}: orders.insert.sql ({what})"),
                         key: String::new(),
-                        message: format!("the block returned {} ids of {n} orders", ids.len()),
+                        message: format!("the statement returned {} ids of {n} orders", ids.len()),
                     });
                 }
                 self.ids.extend(ids.into_iter().map(Value::Int));
                 at += n;
             }
             let per_line = ls.columns.len() - 1;
-            let most = most_rows(&mut self.texts, ls, true);
+            let most = most_rows(&mut self.texts, packing, ls, true);
             let order_col = ls
                 .params
                 .iter()
@@ -334,9 +374,9 @@ impl Queue {
             let mut at = 0;
             while at < self.line_orders.len() {
                 let n = fit(most, self.line_orders.len() - at);
-                // Built before the text is borrowed: `block_text` needs the
-                // cache mutably, the values only the queue's rows.
-                block_text(&mut self.texts, ls, true, n);
+                // Built before the text is borrowed: `statement_text` needs
+                // the cache mutably, the values only the queue's rows.
+                statement_text(&mut self.texts, packing, ls, true, n);
                 let mut values = Vec::with_capacity(n * (per_line + 1));
                 for i in at..at + n {
                     let row = &self.lines[i * per_line..(i + 1) * per_line];
@@ -353,6 +393,7 @@ impl Queue {
                         self.numbers[self.line_orders[at + n - 1]]
                     ),
                     returns: 0,
+                    numbers: &[],
                 };
                 let what = block.what.clone();
                 let count = run(block)?;
@@ -360,7 +401,7 @@ impl Queue {
                     return Err(Error::Magazyn {
                         what: format!("{file}: order_lines.insert.sql ({what})"),
                         key: String::new(),
-                        message: format!("the block inserted {count:?} of {n} lines"),
+                        message: format!("the statement inserted {count:?} of {n} lines"),
                     });
                 }
                 at += n;
@@ -372,7 +413,34 @@ impl Queue {
     }
 }
 
-/// The largest block of `most` rows or fewer, halving, for `left` rows.
+/// The ids of a multi-row INSERT's orders in the order of `numbers`, from
+/// the (number, id) rows its RETURNING gave in whatever order; `None`
+/// where a number is missing, came twice, or is not the statement's.
+pub fn ids_by_number(numbers: &[String], mut returned: Vec<(String, i64)>) -> Option<Vec<i64>> {
+    if returned.len() != numbers.len() {
+        return None;
+    }
+    // In the order inserted, as SQLite gives them today: no search.
+    if returned.iter().zip(numbers).all(|((n, _), want)| n == want) {
+        return Some(returned.into_iter().map(|(_, id)| id).collect());
+    }
+    returned.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    numbers
+        .iter()
+        .map(|want| {
+            let at = returned
+                .binary_search_by(|(n, _)| n.as_str().cmp(want))
+                .ok()?;
+            let twice = |i: usize| returned.get(i).is_some_and(|(n, _)| n == want);
+            match twice(at + 1) || (at > 0 && twice(at - 1)) {
+                true => None,
+                false => Some(returned[at].1),
+            }
+        })
+        .collect()
+}
+
+/// The largest statement of `most` rows or fewer, halving, for `left` rows.
 fn fit(most: usize, left: usize) -> usize {
     let mut n = most;
     while n > left {
@@ -381,79 +449,113 @@ fn fit(most: usize, left: usize) -> usize {
     n
 }
 
-/// As many rows as keep a block within the limits on its parameters and
-/// its text (a row's part is the same size in every block).
+/// As many rows as keep a statement within the engine's limits on its
+/// parameters and its text (a row's part is the same size in every one).
 fn most_rows(
     texts: &mut std::collections::HashMap<(bool, usize), String>,
+    packing: Packing,
     shape: &RowShape,
     is_line: bool,
 ) -> usize {
-    let per_row = block_text(texts, shape, is_line, 1).len();
-    let mut most = BLOCK_ROWS;
-    while most > 1 && (most * per_row > BLOCK_TEXT || most * shape.columns.len() > BLOCK_PARAMS) {
+    let limits = packing.limits();
+    let per_row = statement_text(texts, packing, shape, is_line, 1).len();
+    let mut most = limits.rows;
+    while most > 1 && (most * per_row > limits.text || most * shape.columns.len() > limits.params) {
         most /= 2;
     }
     most
 }
 
+/// The text of one statement inserting `rows` orders or `rows` lines,
+/// built once per size.
+fn statement_text<'t>(
+    texts: &'t mut std::collections::HashMap<(bool, usize), String>,
+    packing: Packing,
+    shape: &RowShape,
+    is_line: bool,
+    rows: usize,
+) -> &'t str {
+    texts
+        .entry((is_line, rows))
+        .or_insert_with(|| match packing {
+            Packing::Block => block_text(shape, is_line, rows),
+            Packing::MultiRow => multi_row_text(shape, is_line, rows),
+        })
+}
+
+/// A multi-row INSERT of `rows` rows; for orders returning each row's id
+/// with its number.
+fn multi_row_text(shape: &RowShape, is_line: bool, rows: usize) -> String {
+    let tuple = format!("({})", vec!["?"; shape.columns.len()].join(", "));
+    let mut text = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        shape.table,
+        shape.columns.join(", ")
+    );
+    for i in 0..rows {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&tuple);
+    }
+    if !is_line {
+        let number = shape.column_of("number").expect("checked at push");
+        text.push_str(&format!(" RETURNING id, {number}"));
+    }
+    text
+}
+
 /// The text of an EXECUTE BLOCK inserting `rows` orders (returning their
 /// ids as one row, `id0`, `id1`, …) or `rows` lines (their `order_id` a
 /// parameter like the rest: the id an orders block returned; returning
-/// `n`, the rows inserted). Built once per size.
+/// `n`, the rows inserted).
 ///
 /// Each block SUSPENDs once, at its end, and is run as a singleton
 /// select: its one row comes back with its execution (`op_execute2`, one
 /// round trip), where a row per order read through a cursor cost an
 /// execute, a count of rows and a fetch, and a block without output an
 /// execute and a count: three and two round trips.
-fn block_text<'t>(
-    texts: &'t mut std::collections::HashMap<(bool, usize), String>,
-    shape: &RowShape,
-    is_line: bool,
-    rows: usize,
-) -> &'t str {
-    texts.entry((is_line, rows)).or_insert_with(|| {
-        let mut decl = Vec::with_capacity(rows * shape.columns.len());
-        let mut body = String::new();
-        let columns = shape.columns.join(", ");
-        for row in 0..rows {
-            let items: Vec<String> = shape
-                .columns
-                .iter()
-                .map(|col| {
-                    let p = decl.len();
-                    decl.push(format!("p{p} TYPE OF COLUMN {}.{col} = ?", shape.table));
-                    format!(":p{p}")
-                })
-                .collect();
-            body.push_str(&format!(
-                "INSERT INTO {} ({columns}) VALUES ({})",
-                shape.table,
-                items.join(", ")
-            ));
-            match is_line {
-                true => body.push_str(";\nn = n + ROW_COUNT;\n"),
-                false => body.push_str(&format!(" RETURNING id INTO :id{row};\n")),
-            }
+fn block_text(shape: &RowShape, is_line: bool, rows: usize) -> String {
+    let mut decl = Vec::with_capacity(rows * shape.columns.len());
+    let mut body = String::new();
+    let columns = shape.columns.join(", ");
+    for row in 0..rows {
+        let items: Vec<String> = shape
+            .columns
+            .iter()
+            .map(|col| {
+                let p = decl.len();
+                decl.push(format!("p{p} TYPE OF COLUMN {}.{col} = ?", shape.table));
+                format!(":p{p}")
+            })
+            .collect();
+        body.push_str(&format!(
+            "INSERT INTO {} ({columns}) VALUES ({})",
+            shape.table,
+            items.join(", ")
+        ));
+        match is_line {
+            true => body.push_str(";\nn = n + ROW_COUNT;\n"),
+            false => body.push_str(&format!(" RETURNING id INTO :id{row};\n")),
         }
-        let returns = match is_line {
-            true => " RETURNS (n INTEGER)".to_string(),
-            false => {
-                let ids: Vec<String> = (0..rows)
-                    .map(|row| format!("id{row} TYPE OF COLUMN {}.id", shape.table))
-                    .collect();
-                format!(" RETURNS ({})", ids.join(", "))
-            }
-        };
-        let start = match is_line {
-            true => "n = 0;\n",
-            false => "",
-        };
-        format!(
-            "EXECUTE BLOCK ({}){returns} AS\nBEGIN\n{start}{body}SUSPEND;\nEND",
-            decl.join(", ")
-        )
-    })
+    }
+    let returns = match is_line {
+        true => " RETURNS (n INTEGER)".to_string(),
+        false => {
+            let ids: Vec<String> = (0..rows)
+                .map(|row| format!("id{row} TYPE OF COLUMN {}.id", shape.table))
+                .collect();
+            format!(" RETURNS ({})", ids.join(", "))
+        }
+    };
+    let start = match is_line {
+        true => "n = 0;\n",
+        false => "",
+    };
+    format!(
+        "EXECUTE BLOCK ({}){returns} AS\nBEGIN\n{start}{body}SUSPEND;\nEND",
+        decl.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -508,95 +610,126 @@ mod tests {
         p
     }
 
-    #[test]
-    fn a_queue_goes_as_few_shapes_of_block_within_firebirds_limits() {
-        let (o, l) = shipped();
-        let mut q = Queue::default();
-        let (mut want_values, mut lines) = (0, 0);
-        // Each line's order, by number: what its block must name by id.
-        let mut line_of = Vec::new();
-        for n in 0..1000 {
-            let ls: Vec<Params> = (0..1 + n % 5).map(line).collect();
-            lines += ls.len();
-            line_of.extend(std::iter::repeat_n(format!("B/{n}"), ls.len()));
-            want_values += o.params.len() + ls.len() * l.params.len();
-            q.push(&o, &l, &order(n), &ls).unwrap();
-        }
-        // The server's ids: not the queue's positions.
-        let mut next_id = 7000;
-        let mut id_of = std::collections::HashMap::new();
-        let mut blocks = Vec::new();
-        q.send("m.fdb", |b| {
-            let mut ids = Vec::new();
-            for i in 0..b.returns {
-                let number = b.values[i * o.params.len()].clone();
-                id_of.insert(next_id, number);
-                ids.push(next_id);
-                next_id += 3;
+    /// The rows a statement of `packing` inserts into `table`.
+    fn rows_in(text: &str, packing: Packing, table: &str) -> usize {
+        match packing {
+            Packing::Block => text.matches(&format!("INSERT INTO {table} ")).count(),
+            Packing::MultiRow if text.starts_with(&format!("INSERT INTO {table} ")) => {
+                text.matches("(?").count()
             }
-            if b.returns == 0 {
-                // A lines block's row: the lines it inserted.
-                ids.push(b.text.matches("INSERT INTO order_lines ").count() as i64);
-            }
-            let values: Vec<Value> = b.values.into_iter().cloned().collect();
-            blocks.push((b.text.to_string(), values, b.what, b.returns));
-            Ok(ids)
-        })
-        .unwrap();
-        assert!(q.is_empty());
-        let shapes: std::collections::BTreeSet<&str> =
-            blocks.iter().map(|b| b.0.as_str()).collect();
-        assert!(shapes.len() <= 16, "{} shapes", shapes.len());
-        for (text, values, what, _) in &blocks {
-            assert!(text.len() <= BLOCK_TEXT, "{what}: {} bytes", text.len());
-            assert!(
-                values.len() <= BLOCK_PARAMS,
-                "{what}: {} values",
-                values.len()
-            );
-            assert_eq!(text.matches('?').count(), values.len(), "{what}");
-            assert!(!text.contains("ż"), "a value went into the text");
+            Packing::MultiRow => 0,
         }
-        let values: usize = blocks.iter().map(|b| b.1.len()).sum();
-        assert_eq!(values, want_values);
-        // Orders first, in their order, each returning its id; then the
-        // lines, each naming its order by the id returned.
-        let inserted: usize = blocks
-            .iter()
-            .map(|b| b.0.matches("INSERT INTO orders ").count())
-            .sum();
-        let returned: usize = blocks.iter().map(|b| b.3).sum();
-        let line_rows: usize = blocks
-            .iter()
-            .map(|b| b.0.matches("INSERT INTO order_lines ").count())
-            .sum();
-        assert_eq!((inserted, returned, line_rows), (1000, 1000, lines));
-        let first_line = blocks
-            .iter()
-            .position(|b| b.0.contains("order_lines"))
-            .unwrap();
-        assert!(blocks[..first_line].iter().all(|b| b.3 > 0));
-        assert!(blocks[first_line..].iter().all(|b| b.3 == 0));
-        assert_eq!(blocks[0].1[0], Value::Text("B/0".into()));
-        let at = l.params.iter().position(|p| p == "order_id").unwrap();
-        let named: Vec<Value> = blocks[first_line..]
-            .iter()
-            .flat_map(|b| b.1.chunks(l.params.len()).map(|row| row[at].clone()))
-            .map(|id| match id {
-                Value::Int(id) => id_of[&id].clone(),
-                other => panic!("order_id {other:?}"),
-            })
-            .collect();
-        let want: Vec<Value> = line_of.into_iter().map(Value::Text).collect();
-        assert_eq!(named, want);
     }
 
     #[test]
-    fn a_block_returning_fewer_ids_than_orders_is_an_error_and_the_queue_empties() {
+    fn a_queue_goes_as_few_shapes_of_statement_within_the_engines_limits() {
         let (o, l) = shipped();
-        let mut q = Queue::default();
+        for packing in [Packing::Block, Packing::MultiRow] {
+            let limits = packing.limits();
+            let mut q = Queue::new(packing);
+            let (mut want_values, mut lines) = (0, 0);
+            // Each line's order, by number: what its statement must name by id.
+            let mut line_of = Vec::new();
+            for n in 0..1000 {
+                let ls: Vec<Params> = (0..1 + n % 5).map(line).collect();
+                lines += ls.len();
+                line_of.extend(std::iter::repeat_n(format!("B/{n}"), ls.len()));
+                want_values += o.params.len() + ls.len() * l.params.len();
+                q.push(&o, &l, order(n), ls).unwrap();
+            }
+            // The engine's ids: not the queue's positions.
+            let mut next_id = 7000;
+            let mut id_of = std::collections::HashMap::new();
+            let mut blocks = Vec::new();
+            q.send("m.fdb", |b| {
+                let mut ids = Vec::new();
+                for (i, number) in b.numbers.iter().enumerate() {
+                    assert_eq!(b.values[i * o.params.len()], &Value::Text(number.clone()));
+                    id_of.insert(next_id, Value::Text(number.clone()));
+                    ids.push(next_id);
+                    next_id += 3;
+                }
+                if b.returns == 0 {
+                    // A lines statement's count: the lines it inserted.
+                    ids.push(rows_in(b.text, packing, "order_lines") as i64);
+                }
+                let values: Vec<Value> = b.values.into_iter().cloned().collect();
+                blocks.push((b.text.to_string(), values, b.what, b.returns));
+                Ok(ids)
+            })
+            .unwrap();
+            assert!(q.is_empty());
+            let shapes: std::collections::BTreeSet<&str> =
+                blocks.iter().map(|b| b.0.as_str()).collect();
+            assert!(shapes.len() <= 16, "{packing:?}: {} shapes", shapes.len());
+            for (text, values, what, _) in &blocks {
+                assert!(text.len() <= limits.text, "{what}: {} bytes", text.len());
+                assert!(
+                    values.len() <= limits.params,
+                    "{what}: {} values",
+                    values.len()
+                );
+                assert_eq!(text.matches('?').count(), values.len(), "{what}");
+                assert!(!text.contains("ż"), "a value went into the text");
+            }
+            let values: usize = blocks.iter().map(|b| b.1.len()).sum();
+            assert_eq!(values, want_values);
+            // Orders first, in their order, each returning its id; then the
+            // lines, each naming its order by the id returned.
+            let inserted: usize = blocks
+                .iter()
+                .map(|b| rows_in(&b.0, packing, "orders"))
+                .sum();
+            let returned: usize = blocks.iter().map(|b| b.3).sum();
+            let line_rows: usize = blocks
+                .iter()
+                .map(|b| rows_in(&b.0, packing, "order_lines"))
+                .sum();
+            assert_eq!((inserted, returned, line_rows), (1000, 1000, lines));
+            let first_line = blocks
+                .iter()
+                .position(|b| b.0.contains("order_lines"))
+                .unwrap();
+            assert!(blocks[..first_line].iter().all(|b| b.3 > 0));
+            assert!(blocks[first_line..].iter().all(|b| b.3 == 0));
+            assert_eq!(blocks[0].1[0], Value::Text("B/0".into()));
+            if packing == Packing::MultiRow {
+                assert!(
+                    blocks[0].0.ends_with(" RETURNING id, number"),
+                    "{}",
+                    blocks[0].0
+                );
+                assert_eq!(blocks[0].3, limits.rows);
+            }
+            // A parameter two columns take (`:now`) has its value in both.
+            let nows: Vec<&Value> = o
+                .params
+                .iter()
+                .zip(&blocks[0].1)
+                .filter(|(p, _)| *p == "now")
+                .map(|(_, v)| v)
+                .collect();
+            assert_eq!(nows, [&Value::Text("now 0".into()); 2]);
+            let at = l.params.iter().position(|p| p == "order_id").unwrap();
+            let named: Vec<Value> = blocks[first_line..]
+                .iter()
+                .flat_map(|b| b.1.chunks(l.params.len()).map(|row| row[at].clone()))
+                .map(|id| match id {
+                    Value::Int(id) => id_of[&id].clone(),
+                    other => panic!("order_id {other:?}"),
+                })
+                .collect();
+            let want: Vec<Value> = line_of.into_iter().map(Value::Text).collect();
+            assert_eq!(named, want);
+        }
+    }
+
+    #[test]
+    fn a_statement_returning_fewer_ids_than_orders_is_an_error_and_the_queue_empties() {
+        let (o, l) = shipped();
+        let mut q = Queue::new(Packing::Block);
         for n in 0..3 {
-            q.push(&o, &l, &order(n), &[line(n)]).unwrap();
+            q.push(&o, &l, order(n), vec![line(n)]).unwrap();
         }
         let err = q.send("m.fdb", |_| Ok(vec![1])).unwrap_err().to_string();
         assert!(
@@ -605,9 +738,9 @@ mod tests {
             "{err}"
         );
         assert!(q.is_empty());
-        // A lines block that says it inserted fewer rows than it holds.
+        // A lines statement that says it inserted fewer rows than it holds.
         for n in 0..3 {
-            q.push(&o, &l, &order(n), &[line(n)]).unwrap();
+            q.push(&o, &l, order(n), vec![line(n)]).unwrap();
         }
         let err = q
             .send("m.fdb", |b| match b.returns {
@@ -645,16 +778,29 @@ mod tests {
     }
 
     #[test]
-    fn an_orders_lines_go_in_one_statement_on_sqlite() {
-        let l = Templates::new(None)
-            .sql("magazyn", "order_lines.insert.sql", "sqlite")
-            .unwrap();
-        let rows: Vec<Params> = (0..3).map(line).collect();
-        let text = multi_row_text(&l, rows.len()).unwrap();
-        let values = multi_row_values(&l, &rows, "order_id", &Value::Int(42)).unwrap();
-        assert_eq!(text.matches('?').count(), values.len());
-        assert_eq!(values.len(), 3 * l.params.len());
-        assert_eq!(values.iter().filter(|v| ***v == Value::Int(42)).count(), 3);
-        assert_eq!(text.matches("), (").count(), 2);
+    fn the_ids_sqlite_returns_in_any_order_are_matched_by_number() {
+        let numbers: Vec<String> = ["B/1", "B/2", "B/10"].map(String::from).to_vec();
+        let rows = |r: &[(&str, i64)]| r.iter().map(|(n, id)| (n.to_string(), *id)).collect();
+        assert_eq!(
+            ids_by_number(&numbers, rows(&[("B/1", 5), ("B/2", 6), ("B/10", 7)])),
+            Some(vec![5, 6, 7])
+        );
+        assert_eq!(
+            ids_by_number(&numbers, rows(&[("B/10", 7), ("B/1", 5), ("B/2", 6)])),
+            Some(vec![5, 6, 7])
+        );
+        // One missing, one twice, one not of this statement: no ids.
+        assert_eq!(
+            ids_by_number(&numbers, rows(&[("B/1", 5), ("B/2", 6)])),
+            None
+        );
+        assert_eq!(
+            ids_by_number(&numbers, rows(&[("B/1", 5), ("B/1", 6), ("B/10", 7)])),
+            None
+        );
+        assert_eq!(
+            ids_by_number(&numbers, rows(&[("B/3", 5), ("B/2", 6), ("B/10", 7)])),
+            None
+        );
     }
 }

@@ -179,16 +179,17 @@ impl Conn {
         }
     }
 
-    /// The id SQLite gave the last row inserted (Firebird returns it).
-    fn last_insert_id(&self) -> Option<i64> {
+    /// How this engine takes many new orders in one statement.
+    fn packing(&self) -> super::bulk::Packing {
         match self {
-            Conn::Sqlite(c) => Some(c.last_insert_rowid()),
-            Conn::Firebird(_) => None,
+            Conn::Sqlite(_) => super::bulk::Packing::MultiRow,
+            Conn::Firebird(_) => super::bulk::Packing::Block,
         }
     }
 
-    /// Does this engine take new orders in blocks (EXECUTE BLOCK)?
-    fn queues_orders(&self) -> bool {
+    /// Whether DDL takes effect only at commit (Firebird), so that a
+    /// migration runs statement by statement in autocommit.
+    fn ddl_at_commit(&self) -> bool {
         matches!(self, Conn::Firebird(_))
     }
 
@@ -219,12 +220,13 @@ pub struct Magazyn {
     lock_wait: u32,
     /// True when this open created the schema (a fresh reference Magazyn).
     pub created: bool,
-    /// New orders waiting to go to Firebird as EXECUTE BLOCKs.
+    /// New orders waiting to be written many to a statement.
     queued: super::bulk::Queue,
     /// Whether the order templates can be packed (`bulk::fits`), once known.
     bulk_fits: Option<bool>,
-    /// SQLite: the multi-row INSERT of an order's lines, by its row count.
-    line_texts: HashMap<usize, String>,
+    /// The time new orders of this transaction are created at (`:now`):
+    /// the time of its first, formatted once.
+    now: Option<String>,
     /// Customer links looked up ahead ([`Magazyn::customer_links_ahead`]):
     /// the shop, and each shop customer's link (`None`: not linked).
     links_ahead: Option<(String, LinksAhead)>,
@@ -459,6 +461,7 @@ impl Magazyn {
             (Conn::Sqlite(c), file)
         };
         let (profile, dialect) = ("magazyn", conn.dialect());
+        let packing = conn.packing();
         let mut m = Magazyn {
             conn,
             profile,
@@ -469,9 +472,9 @@ impl Magazyn {
             file,
             lock_wait: DEFAULT_LOCK_WAIT,
             created: false,
-            queued: super::bulk::Queue::default(),
+            queued: super::bulk::Queue::new(packing),
             bulk_fits: None,
-            line_texts: HashMap::new(),
+            now: None,
             links_ahead: None,
         };
         let session = m.templates.text(m.profile, "session.sql", m.dialect)?;
@@ -523,7 +526,7 @@ impl Magazyn {
             let name = format!("migrations/{m}.sql");
             let text = self.templates.text(self.profile, &name, self.dialect)?;
             let record = Params::new().set("version", *m).set("now", now_utc());
-            if self.conn.queues_orders() {
+            if self.conn.ddl_at_commit() {
                 // Firebird: DDL takes effect at commit, so statement by
                 // statement in autocommit; the bookkeeping row last.
                 self.conn.script(&name, &text, &self.file)?;
@@ -687,6 +690,7 @@ impl Magazyn {
 
     fn begin_named(&mut self, name: &str) -> Result<()> {
         self.links_ahead = None;
+        self.now = None;
         let text = self.sql(name)?.text.clone();
         self.conn.begin_write(&text, self.lock_wait, &self.file)
     }
@@ -711,6 +715,7 @@ impl Magazyn {
 
     fn end(&mut self, commit: bool) -> Result<()> {
         self.links_ahead = None;
+        self.now = None;
         let name = if commit {
             "transaction.commit.sql"
         } else {
@@ -1094,15 +1099,16 @@ impl Magazyn {
     }
 
     /// Insert a new order with its lines (their parameters without
-    /// `order_id`) in as few round trips as the backend allows. SQLite: the
-    /// order, then every line in one multi-row statement; returns the id.
-    /// Firebird: queued, and sent with other orders as EXECUTE BLOCKs
-    /// before the next statement that reads or writes orders, at the end of
-    /// the load's attempt or at commit; returns `None` (the id is the
-    /// server's until then). Templates that do not fit the packing
-    /// (`bulk::fits`): one statement per row.
+    /// `order_id`) in as few statements as the backend allows: queued, and
+    /// sent with other orders many to a statement (`bulk::Queue`: SQLite's
+    /// multi-row INSERTs, Firebird's EXECUTE BLOCKs) before the next
+    /// statement that reads or writes orders, at the end of the load's
+    /// attempt or at commit; returns `None` (the id is the engine's until
+    /// then). Templates that do not fit the packing (`bulk::fits`): one
+    /// statement per row, returning the order's id.
     pub fn order_insert_new(&mut self, fields: Params, lines: Vec<Params>) -> Result<Option<i64>> {
-        let fields = fields.set("now", now_utc());
+        let now = self.now.get_or_insert_with(now_utc).clone();
+        let fields = fields.set("now", now);
         self.sql("orders.insert.sql")?;
         self.sql("order_lines.insert.sql")?;
         let fits = *self.bulk_fits.get_or_insert_with(|| {
@@ -1124,73 +1130,82 @@ impl Magazyn {
             }
             return Ok(Some(id));
         }
-        if self.conn.queues_orders() {
-            let order = &self.parsed["orders.insert.sql"];
-            let line = &self.parsed["order_lines.insert.sql"];
-            self.queued.push(order, line, &fields, &lines)?;
-            if self.queued.full() {
-                self.flush_orders()?;
-            }
-            return Ok(None);
-        }
-        // SQLite buffers what RETURNING returns in a table of its own: the
-        // row id comes cheaper from the connection.
         let order = &self.parsed["orders.insert.sql"];
-        let text = super::bulk::without_returning_id(order)?;
-        let values = fields.ordered(order)?;
-        let name = format!("{}: orders.insert.sql", self.file);
-        self.conn.run(&name, text, &values, |_| Ok(()), &mut 0)?;
-        let id = self.conn.last_insert_id().ok_or_else(|| Error::Magazyn {
-            what: name,
-            key: String::new(),
-            message: "the engine gave no id of the order inserted".into(),
-        })?;
-        let order_id = Value::Int(id);
-        for chunk in lines.chunks(super::bulk::ROWS_PER_INSERT) {
-            let one = &self.parsed["order_lines.insert.sql"];
-            let text = match self.line_texts.get(&chunk.len()) {
-                Some(t) => t,
-                None => {
-                    let t = super::bulk::multi_row_text(one, chunk.len())?;
-                    self.line_texts.entry(chunk.len()).or_insert(t)
-                }
-            };
-            let values = super::bulk::multi_row_values(one, chunk, "order_id", &order_id)?;
-            let name = format!("{}: order_lines.insert.sql", self.file);
-            self.conn.run(&name, text, &values, |_| Ok(()), &mut 0)?;
+        let line = &self.parsed["order_lines.insert.sql"];
+        self.queued.push(order, line, fields, lines)?;
+        if self.queued.full() {
+            self.flush_orders()?;
         }
-        Ok(Some(id))
+        Ok(None)
     }
 
-    /// Write what is queued (Firebird's new orders) now; a commit does too.
+    /// Write what is queued (new orders) now; a commit does too.
     pub fn flush(&mut self) -> Result<()> {
         self.flush_orders()
     }
 
-    /// Send the queued orders and lines (Firebird) as EXECUTE BLOCKs.
+    /// Send the queued orders and lines, many to a statement.
     fn flush_orders(&mut self) -> Result<()> {
         let (conn, file) = (&mut self.conn, &self.file);
+        let packing = conn.packing();
         self.queued.send(file, |b| {
             let name = format!(
                 "{file}: orders.insert.sql, order_lines.insert.sql ({})",
                 b.what
             );
-            // A block run as a singleton select: its one row (the orders'
-            // ids, or the lines inserted) comes back with the execution.
             let mut row = Vec::with_capacity(b.returns.max(1));
-            conn.run_known(
-                &name,
-                b.text,
-                Some(super::firebird::Kind::Returning),
-                &b.values,
-                |r| {
-                    for col in r.names.iter() {
-                        row.push(r.int(col)?);
+            match packing {
+                // A block run as a singleton select: its one row (the
+                // orders' ids, or the lines inserted) comes back with the
+                // execution.
+                super::bulk::Packing::Block => {
+                    conn.run_known(
+                        &name,
+                        b.text,
+                        Some(super::firebird::Kind::Returning),
+                        &b.values,
+                        |r| {
+                            for col in r.names.iter() {
+                                row.push(r.int(col)?);
+                            }
+                            Ok(())
+                        },
+                        &mut 0,
+                    )?;
+                }
+                // A multi-row INSERT: the orders' rows (id, number) in no
+                // promised order, matched by number; the lines' count.
+                super::bulk::Packing::MultiRow => {
+                    let mut returned = Vec::with_capacity(b.returns);
+                    let mut changed = 0;
+                    conn.run(
+                        &name,
+                        b.text,
+                        &b.values,
+                        |r| {
+                            let number = match r.values.get(1) {
+                                Some(Value::Text(n)) => n.clone(),
+                                _ => String::new(), // matches no order
+                            };
+                            returned.push((number, r.int("id")?));
+                            Ok(())
+                        },
+                        &mut changed,
+                    )?;
+                    match b.returns {
+                        0 => row.push(changed as i64),
+                        _ => row = super::bulk::ids_by_number(b.numbers, returned).ok_or_else(
+                            || Error::Magazyn {
+                                what: name.clone(),
+                                key: String::new(),
+                                message:
+                                    "the ids returned are not one for each order of the statement"
+                                        .into(),
+                            },
+                        )?,
                     }
-                    Ok(())
-                },
-                &mut 0,
-            )?;
+                }
+            }
             Ok(row)
         })
     }
