@@ -1709,7 +1709,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
             if history {
                 history_realized += 1;
             } else {
-                // A queued order (Firebird) gets its id by its number.
+                // A queued order gets its id by its number (which writes the queue).
                 let order_id = match order_id {
                     Some(id) => id,
                     None => mag.order_get(&number)?.map(|o| o.id).ok_or_else(|| {

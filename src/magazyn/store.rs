@@ -1194,15 +1194,19 @@ impl Magazyn {
                     )?;
                     match b.returns {
                         0 => row.push(changed as i64),
-                        _ => row = super::bulk::ids_by_number(b.numbers, returned).ok_or_else(
-                            || Error::Magazyn {
+                        _ => {
+                            row = super::bulk::ids_by_number(b.numbers, returned).ok_or_else(
+                                || {
+                                    Error::Magazyn {
                                 what: name.clone(),
                                 key: String::new(),
                                 message:
                                     "the ids returned are not one for each order of the statement"
                                         .into(),
-                            },
-                        )?,
+                            }
+                                },
+                            )?
+                        }
                     }
                 }
             }
