@@ -1192,20 +1192,17 @@ impl Magazyn {
                         },
                         &mut changed,
                     )?;
+                    let unmatched = || Error::Magazyn {
+                        what: name.clone(),
+                        key: String::new(),
+                        message: "the ids returned are not one for each order of the statement"
+                            .into(),
+                    };
                     match b.returns {
                         0 => row.push(changed as i64),
                         _ => {
-                            row = super::bulk::ids_by_number(b.numbers, returned).ok_or_else(
-                                || {
-                                    Error::Magazyn {
-                                what: name.clone(),
-                                key: String::new(),
-                                message:
-                                    "the ids returned are not one for each order of the statement"
-                                        .into(),
-                            }
-                                },
-                            )?
+                            row = super::bulk::ids_by_number(b.numbers, returned)
+                                .ok_or_else(unmatched)?
                         }
                     }
                 }
