@@ -63,7 +63,7 @@ pub fn fixed(d: Decimal, places: u32) -> Decimal {
 
 /// Canonical text with a fixed number of places (`12.50`).
 pub fn fmt(d: Decimal, places: u32) -> String {
-    fixed(d, places).to_string()
+    text(fixed(d, places))
 }
 
 /// A decimal's text exactly as `Decimal` displays it (`to_string`),

@@ -24,7 +24,7 @@ impl LoadOutcome {
     }
 
     pub fn change(&mut self, c: Change) {
-        if self.changes.len() < CHANGES_KEPT {
+        if self.keeps_changes() {
             self.changes.push(c);
         } else {
             self.changes_not_kept += 1;
