@@ -1165,8 +1165,20 @@ impl Magazyn {
                         Some(super::firebird::Kind::Returning),
                         &b.values,
                         |r| {
-                            for col in r.names.iter() {
-                                row.push(r.int(col)?);
+                            for (col, value) in r.names.iter().zip(&r.values) {
+                                match value {
+                                    // A packed orders block: its ids as one text.
+                                    Value::Text(ids) => {
+                                        row.extend(super::bulk::ids_of_text(ids).ok_or_else(
+                                            || Error::Magazyn {
+                                                what: name.clone(),
+                                                key: String::new(),
+                                                message: format!("ids not numbers: {ids}"),
+                                            },
+                                        )?)
+                                    }
+                                    _ => row.push(r.int(col)?),
+                                }
                             }
                             Ok(())
                         },

@@ -506,7 +506,10 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
     // buyer only on the order), a comment at checkout, and a coupon of
     // 10.00 net on an order of one tax rate, which the shop took off the
     // total with its VAT.
-    let (g1, g2, commented) = (public[0], public[1], public[2]);
+    let (g1, g2, commented, long) = (public[0], public[1], public[2], public[3]);
+    // A comment longer than a Firebird load packs with other orders (its
+    // order goes alone, a parameter per value).
+    let long_comment = "Zażółć gęślą jaźń. ".repeat(1000);
     let one_rate = public
         .iter()
         .find(|o| o.lines.iter().all(|l| l.product.rate == Decimal::from(23)))
@@ -515,11 +518,13 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
         "UPDATE orders SET customers_id = 0, billing_name = 'Gość Pierwszy', billing_company = '' WHERE orders_id = {};
          UPDATE orders SET customers_id = 0, billing_name = 'Gość Drugi', billing_company = '' WHERE orders_id = {};
          UPDATE orders_status_history SET comments = 'Proszę o fakturę VAT' WHERE orders_id = {};
+         UPDATE orders_status_history SET comments = '{long_comment}' WHERE orders_id = {};
          INSERT INTO orders_total (orders_id, title, text, value, class, sort_order) VALUES ({id}, 'Kupon WIOSNA:', '-10,00 zł', -10.0000, 'ot_coupon', 3);
          UPDATE orders_total SET value = value - 12.3 WHERE orders_id = {id} AND class = 'ot_total';",
         g1.id,
         g2.id,
         commented.id,
+        long.id,
         id = one_rate.id
     ));
     magazyn_goods(&dir, &data.products);
@@ -550,6 +555,19 @@ fn guests_comments_and_discounts_reach_the_magazyn_as_the_shop_has_them() {
     );
     assert_eq!(r[0][0], "Proszę o fakturę VAT");
     assert!(r[0][1].ends_with("; Proszę o fakturę VAT"), "{}", r[0][1]);
+    let r = magazyn_rows(
+        &dir,
+        &format!(
+            "SELECT customer_comment, description FROM orders WHERE number = 'S1/{}'",
+            long.id
+        ),
+    );
+    assert_eq!(r[0][0], long_comment.trim_end(), "order {}", long.id);
+    assert!(
+        r[0][1].ends_with(long_comment.trim_end()),
+        "order {}",
+        long.id
+    );
 
     let number = format!("S1/{}", one_rate.id);
     let total = magazyn_rows(
