@@ -554,9 +554,9 @@ fn sent_all(file: &str, what: &str, n: usize, got: &[i64], ids: bool) -> Result<
 
 /// Firebird: a packed block's values are at most this many bytes and a
 /// little (it ends after the row that reaches it). Measured on 3.0.11 with
-/// lines like a generated shop's, by a script: about 21 µs of the server's
-/// time a line at 64 lines (9 KB) a block, 23 µs at 200 (30 KB), 36 µs at
-/// 16.
+/// lines like a generated shop's (`benches/firebird_params.py`, each value
+/// then cast to `VARCHAR(255)` first): about 21 µs of the server's time a
+/// line at 64 lines (9 KB) a block, 23 µs at 200 (30 KB), 36 µs at 16.
 const PACKED_BYTES: usize = 12_000;
 /// The most bytes of one row in a packed block: a row longer than that
 /// goes alone, so a block stays under its parameter's 32 000 bytes.
@@ -626,8 +626,9 @@ fn packed<'t>(
 /// (`17,18,…,`); for lines, how many it inserted.
 ///
 /// Why: the server spends about a microsecond on every parameter of a
-/// message, whatever the statement does with it (measured on 3.0.11: an
-/// empty block of 768 BIGINT parameters takes 0.7 ms of its time), and a
+/// message, whatever the statement does with it (measured on 3.0.11 by
+/// `benches/firebird_params.py`: an empty block of 768 BIGINT parameters
+/// takes 0.7–0.8 ms of its time), and a
 /// block of parameters holds at most 960 of them (the wire client's
 /// limit), 64 lines or 16 orders. Reading a value out of `d` costs the
 /// server about as much (0.9 µs: the lines of a 200 000-order load read
