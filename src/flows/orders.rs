@@ -1473,7 +1473,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
     let history = issues && loaded_max.is_none();
     let mut history_realized = 0u64;
     let mut ahead = Ahead::new(o, read);
-    while let Some(g) = ahead.next(mag, &shop_id, &buyers)? {
+    while let Some(g) = ahead.next(mag, &shop_id, &buyers, &mut good_ids)? {
         out.counts.records += 1;
         ord.read_into(&g.rec)
             .map_err(|p| unreadable(o, &g.rec, p))?;
@@ -1585,10 +1585,7 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         for l in &lines {
             let (kind, code) = (&l.kind, &l.code);
             // Delivery, fees, discounts and rounding are no goods.
-            if let Some(k) = ["shipping", "service", "discount", "rounding"]
-                .into_iter()
-                .find(|k| k == kind)
-            {
+            if let Some(k) = NOT_GOODS.into_iter().find(|k| k == kind) {
                 goods.push((None, k));
                 continue;
             }
@@ -1729,9 +1726,8 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
         out.counts.inserted += 1;
         out.change(Change::Insert { key: number, what });
     }
-    for (good, qty) in new_reservations {
-        mag.reserve(warehouse, good, qty)?;
-    }
+    let new_reservations: Vec<(i64, Decimal)> = new_reservations.into_iter().collect();
+    mag.reserve_all(warehouse, &new_reservations)?;
     if history_realized > 0 {
         out.warnings.push(Note::new(
             shop_id.clone(),
@@ -1751,12 +1747,18 @@ fn apply(cfg: &Config, mag: &mut Magazyn, batch: &Batch) -> Result<LoadOutcome> 
 /// look-up per buyer was a round trip each: 39 633 of them, 15.8 s of a
 /// 200 000-order load, against 1.6 s looked up ahead. The windows are
 /// read on a thread of their own (`GroupsAhead`) and reused.
+/// The kinds of order line that are no goods: delivery, fees, discounts
+/// and rounding.
+const NOT_GOODS: [&str; 4] = ["shipping", "service", "discount", "rounding"];
+
 struct Ahead {
     /// The batch's orders, read on a thread of their own.
     read: GroupsAhead,
     window: Option<Window>,
     at: usize,
     buyer_col: usize,
+    code_col: usize,
+    kind_col: usize,
     ask: Vec<String>,
 }
 
@@ -1770,16 +1772,22 @@ impl Ahead {
             window: None,
             at: 0,
             buyer_col: orders.col("shop_customer_id"),
+            code_col: ORDER_LINES.col("code"),
+            kind_col: ORDER_LINES.col("kind"),
             ask: Vec::new(),
         }
     }
 
-    /// The next order with its lines; `None` at the end.
+    /// The next order with its lines; `None` at the end. With each window
+    /// of orders read, the buyers not `linked` yet are looked up in the
+    /// Magazyn by list, and so are the codes of their goods lines that
+    /// `goods` does not know yet (those found go into it).
     fn next(
         &mut self,
         mag: &mut Magazyn,
         shop: &str,
         linked: &std::collections::HashMap<i64, i64>,
+        goods: &mut std::collections::HashMap<String, Option<i64>>,
     ) -> Result<Option<&Group>> {
         if self.window.as_ref().is_none_or(|w| self.at == w.filled) {
             let w = self.read.next(self.window.take())?;
@@ -1802,6 +1810,26 @@ impl Ahead {
             self.ask.dedup();
             if !self.ask.is_empty() {
                 mag.customer_links_ahead(shop, &self.ask)?;
+            }
+            self.ask.clear();
+            for (_, line) in w.groups[..w.filled].iter().flat_map(|g| &g.children) {
+                let (Some(code), Some(kind)) = (line.get(self.code_col), line.get(self.kind_col))
+                else {
+                    continue;
+                };
+                if !code.is_empty()
+                    && !NOT_GOODS.contains(&kind.as_str())
+                    && !goods.contains_key(code)
+                {
+                    self.ask.push(code.to_string());
+                }
+            }
+            self.ask.sort_unstable();
+            self.ask.dedup();
+            if !self.ask.is_empty() {
+                for (code, id) in mag.goods_by_codes(&self.ask)? {
+                    goods.insert(code, Some(id));
+                }
             }
             self.window = Some(w);
         }

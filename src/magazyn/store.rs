@@ -434,6 +434,27 @@ pub struct LedgerEntry {
     pub rejected: i64,
 }
 
+/// Keys a statement with a list parameter asks for at most (the buyers
+/// and the goods' codes of the next orders, the goods whose reservations
+/// a load changes).
+const LIST_AT_ONCE: usize = 256;
+
+/// A good's stock `column` plus `delta`, exactly; beyond 28 digits an
+/// error naming the good, not a panic.
+fn added(
+    warehouse_id: i64,
+    good_id: i64,
+    column: &str,
+    current: Decimal,
+    delta: Decimal,
+) -> Result<Decimal> {
+    current.checked_add(delta).ok_or_else(|| Error::Magazyn {
+        what: "stock".into(),
+        key: format!("warehouse {warehouse_id}, good {good_id}"),
+        message: format!("{column} {current} + {delta} is beyond 28 digits"),
+    })
+}
+
 impl Magazyn {
     /// Open (and if `create`, create) the Magazyn at `url` (`sqlite://path`,
     /// `sqlite:path`, an optional `?mode=ro|rw|rwc`), then bring its schema
@@ -577,6 +598,20 @@ impl Magazyn {
             self.parsed.insert(name.to_string(), sql);
         }
         Ok(&self.parsed[name])
+    }
+
+    /// A template with a list parameter, shaped for `n` values (as the
+    /// next power of two: the caller's last value repeated, so the server
+    /// sees a few shapes); returns its key among the parsed statements,
+    /// which names it as `<template> (<n> <what>)` in traces and errors.
+    fn listed(&mut self, template: &str, list: &str, n: usize, what: &str) -> Result<String> {
+        let n = n.next_power_of_two();
+        let key = format!("{template} ({n} {what})");
+        if !self.parsed.contains_key(&key) {
+            let sql = self.sql(template)?.with_list(list, n)?;
+            self.parsed.insert(key.clone(), sql);
+        }
+        Ok(key)
     }
 
     /// Run a statement; returns the number of rows it changed.
@@ -866,9 +901,6 @@ impl Magazyn {
     /// them from memory until the next call; a link written or retired,
     /// and the transaction's end, forget what it holds.
     pub fn customer_links_ahead(&mut self, shop: &str, shop_ids: &[String]) -> Result<()> {
-        /// Keys per statement at most; fewer go as the next power of two,
-        /// the last key repeated, so the server sees a few shapes.
-        const AT_ONCE: usize = 256;
         let mut links = match self.links_ahead.take() {
             Some((_, mut m)) => {
                 m.clear();
@@ -876,15 +908,9 @@ impl Magazyn {
             }
             None => HashMap::new(),
         };
-        self.sql("links.customers.sql")?;
         let params = Params::new().set("shop", shop);
-        for chunk in shop_ids.chunks(AT_ONCE) {
-            let n = chunk.len().next_power_of_two();
-            let key = format!("links.customers.sql ({n} customers)");
-            if !self.parsed.contains_key(&key) {
-                let sql = self.parsed["links.customers.sql"].with_list("shop_ids", n)?;
-                self.parsed.insert(key.clone(), sql);
-            }
+        for chunk in shop_ids.chunks(LIST_AT_ONCE) {
+            let key = self.listed("links.customers.sql", "shop_ids", chunk.len(), "customers")?;
             let ids: Vec<Value> = chunk.iter().map(|k| Value::from(k.as_str())).collect();
             let sql = &self.parsed[&key];
             let values = params.ordered_with_list(sql, "shop_ids", &ids)?;
@@ -1336,6 +1362,31 @@ impl Magazyn {
         }
     }
 
+    /// [`Magazyn::good_by_code`] for many codes, by code only
+    /// ([`LIST_AT_ONCE`] a statement): (code, good) for the codes found.
+    pub fn goods_by_codes(&mut self, codes: &[String]) -> Result<Vec<(String, i64)>> {
+        let mut found = Vec::with_capacity(codes.len());
+        let params = Params::new();
+        for chunk in codes.chunks(LIST_AT_ONCE) {
+            let key = self.listed("goods.by_codes.sql", "codes", chunk.len(), "codes")?;
+            let asked: Vec<Value> = chunk.iter().map(|c| Value::from(c.as_str())).collect();
+            let sql = &self.parsed[&key];
+            let values = params.ordered_with_list(sql, "codes", &asked)?;
+            let name = format!("{}: {key}", self.file);
+            self.conn.run(
+                &name,
+                &sql.text,
+                &values,
+                |r| {
+                    found.push((r.text("code")?, r.int("id")?));
+                    Ok(())
+                },
+                &mut 0,
+            )?;
+        }
+        Ok(found)
+    }
+
     /// Create a good (definition); returns its id.
     pub fn good_insert(&mut self, g: &GoodRow) -> Result<i64> {
         let p = Params::new()
@@ -1417,6 +1468,43 @@ impl Magazyn {
         self.stock_add(warehouse_id, good_id, "reserved", delta)
     }
 
+    /// [`Magazyn::reserve`] for many goods (each once): their stock read
+    /// [`LIST_AT_ONCE`] goods a statement (`stock.of_goods.sql`), not a
+    /// round trip each, then each good's new reservation written.
+    pub fn reserve_all(&mut self, warehouse_id: i64, deltas: &[(i64, Decimal)]) -> Result<()> {
+        let params = Params::new().set("warehouse_id", warehouse_id);
+        for chunk in deltas.chunks(LIST_AT_ONCE) {
+            let key = self.listed("stock.of_goods.sql", "good_ids", chunk.len(), "goods")?;
+            let ids: Vec<Value> = chunk.iter().map(|(g, _)| Value::Int(*g)).collect();
+            let sql = &self.parsed[&key];
+            let values = params.ordered_with_list(sql, "good_ids", &ids)?;
+            let name = format!("{}: {key}", self.file);
+            let mut reserved = HashMap::with_capacity(chunk.len());
+            self.conn.run(
+                &name,
+                &sql.text,
+                &values,
+                |r| {
+                    reserved.insert(r.int("good_id")?, r.dec("reserved")?);
+                    Ok(())
+                },
+                &mut 0,
+            )?;
+            for (good, delta) in chunk {
+                let current = reserved.get(good).copied().unwrap_or(Decimal::ZERO);
+                let total = added(warehouse_id, *good, "reserved", current, *delta)?;
+                self.exec(
+                    "stock.set_reserved.sql",
+                    Params::new()
+                        .set("warehouse_id", warehouse_id)
+                        .set("good_id", *good)
+                        .set("reserved", crate::money::fmt(total, 4)),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// Add `delta` to a good's stock `quantity` or `reserved`: read, add
     /// exactly in magsync, write (the store keeps decimals as text).
     fn stock_add(
@@ -1439,7 +1527,10 @@ impl Magazyn {
         };
         self.exec(
             template,
-            p.set(column, crate::money::fmt(current + delta, 4)),
+            p.set(
+                column,
+                crate::money::fmt(added(warehouse_id, good_id, column, current, delta)?, 4),
+            ),
         )?;
         Ok(())
     }
@@ -1503,4 +1594,25 @@ impl Magazyn {
 
 fn keys_source(name: &str, email: Option<&str>, nip: Option<&str>) -> String {
     format!("{name}|{}|{}", email.unwrap_or(""), nip.unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stock_sum_beyond_28_digits_is_an_error_naming_the_good() {
+        let big = Decimal::MAX;
+        assert_eq!(
+            added(1, 7, "reserved", Decimal::new(15, 1), Decimal::new(25, 1)).unwrap(),
+            Decimal::from(4)
+        );
+        let err = added(1, 7, "reserved", big, Decimal::ONE)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("warehouse 1, good 7") && err.contains("beyond 28 digits"),
+            "{err}"
+        );
+    }
 }

@@ -350,6 +350,61 @@ pub fn xmllint(xsd: &std::path::Path, xml: &std::path::Path) {
 }
 
 #[test]
+fn a_code_the_magazyn_has_as_a_barcode_finds_its_good() {
+    let data = ShopData::new(10, 6, 30, 8);
+    let dir = sqlite_site(&data, |url| config_with(url, "csv", ""));
+    magazyn_goods(&dir, &data.products);
+    // The Magazyn knows the first product by a code of its own, the shop's
+    // model as one of its barcodes; the codes of the rest are read by list.
+    let model = &data.products[0].model;
+    let id = magazyn_count(
+        &dir,
+        &format!("SELECT id FROM goods WHERE code = '{model}'"),
+    );
+    magazyn_exec(
+        &dir,
+        &format!("UPDATE goods SET code = 'MAG-1' WHERE id = {id}"),
+    );
+    magazyn_exec(
+        &dir,
+        &format!("INSERT INTO good_barcodes (good_id, barcode) VALUES ({id}, '{model}')"),
+    );
+    let run = dir.magsync(&["sync", "--shop", "s1", "--flow", "orders"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines = |cond: &str| {
+        magazyn_count(
+            &dir,
+            &format!("SELECT COUNT(*) FROM order_lines WHERE {cond}"),
+        )
+    };
+    let sold: usize = data
+        .orders
+        .iter()
+        .filter(|o| o.status != 6)
+        .map(|o| o.lines.iter().filter(|l| &l.product.model == model).count())
+        .sum();
+    assert!(sold > 0);
+    assert_eq!(
+        lines(&format!(
+            "code = '{model}' AND good_id = {id} AND kind = 'good'"
+        )),
+        sold as i64
+    );
+    assert_eq!(
+        lines("kind = 'one-off' OR (kind = 'good' AND good_id IS NULL)"),
+        0
+    );
+    assert_eq!(
+        lines("kind = 'good'"),
+        data.orders
+            .iter()
+            .filter(|o| o.status != 6)
+            .map(|o| o.lines.len() as i64)
+            .sum::<i64>()
+    );
+}
+
+#[test]
 fn unknown_goods_can_reject_the_order_instead() {
     let data = ShopData::new(10, 6, 30, 8);
     let extra = "[shops.s1.orders]\nunknown_goods = \"reject\"\n";
