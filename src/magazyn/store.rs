@@ -600,18 +600,32 @@ impl Magazyn {
         Ok(&self.parsed[name])
     }
 
-    /// A template with a list parameter, shaped for `n` values (as the
-    /// next power of two: the caller's last value repeated, so the server
-    /// sees a few shapes); returns its key among the parsed statements,
-    /// which names it as `<template> (<n> <what>)` in traces and errors.
-    fn listed(&mut self, template: &str, list: &str, n: usize, what: &str) -> Result<String> {
-        let n = n.next_power_of_two();
-        let key = format!("{template} ({n} {what})");
-        if !self.parsed.contains_key(&key) {
-            let sql = self.sql(template)?.with_list(list, n)?;
-            self.parsed.insert(key.clone(), sql);
+    /// Every row of a template with a list parameter (`list`, written once
+    /// as `IN (:list)`) for all of `keys`: [`LIST_AT_ONCE`] keys a
+    /// statement, a shorter list shaped as the next power of two (its last
+    /// key repeated, so the server sees a few shapes), each shape parsed
+    /// once and named `<template> (<n> <what>)` in traces and errors.
+    fn rows_listed(
+        &mut self,
+        template: &str,
+        (list, what): (&str, &str),
+        params: &Params,
+        keys: &[Value],
+        mut f: impl FnMut(&MRow) -> Result<()>,
+    ) -> Result<()> {
+        for chunk in keys.chunks(LIST_AT_ONCE) {
+            let n = chunk.len().next_power_of_two();
+            let key = format!("{template} ({n} {what})");
+            if !self.parsed.contains_key(&key) {
+                let sql = self.sql(template)?.with_list(list, n)?;
+                self.parsed.insert(key.clone(), sql);
+            }
+            let sql = &self.parsed[&key];
+            let values = params.ordered_with_list(sql, list, chunk)?;
+            let name = format!("{}: {key}", self.file);
+            self.conn.run(&name, &sql.text, &values, &mut f, &mut 0)?;
         }
-        Ok(key)
+        Ok(())
     }
 
     /// Run a statement; returns the number of rows it changed.
@@ -908,31 +922,21 @@ impl Magazyn {
             }
             None => HashMap::new(),
         };
-        let params = Params::new().set("shop", shop);
-        for chunk in shop_ids.chunks(LIST_AT_ONCE) {
-            let key = self.listed("links.customers.sql", "shop_ids", chunk.len(), "customers")?;
-            let ids: Vec<Value> = chunk.iter().map(|k| Value::from(k.as_str())).collect();
-            let sql = &self.parsed[&key];
-            let values = params.ordered_with_list(sql, "shop_ids", &ids)?;
-            for k in chunk {
-                links.insert(k.clone(), None);
-            }
-            let name = format!("{}: {key}", self.file);
-            let mut found = Vec::new();
-            self.conn.run(
-                &name,
-                &sql.text,
-                &values,
-                |r| {
-                    found.push((r.text("shop_id")?, r.int("id")?, r.int("weak")? > 0));
-                    Ok(())
-                },
-                &mut 0,
-            )?;
-            for (k, id, weak) in found {
-                links.insert(k, Some((id, weak)));
-            }
+        for k in shop_ids {
+            links.insert(k.clone(), None);
         }
+        let ids: Vec<Value> = shop_ids.iter().map(|k| Value::from(k.as_str())).collect();
+        self.rows_listed(
+            "links.customers.sql",
+            ("shop_ids", "customers"),
+            &Params::new().set("shop", shop),
+            &ids,
+            |r| {
+                let found = Some((r.int("id")?, r.int("weak")? > 0));
+                links.insert(r.text("shop_id")?, found);
+                Ok(())
+            },
+        )?;
         self.links_ahead = Some((shop.to_string(), links));
         Ok(())
     }
@@ -1366,24 +1370,17 @@ impl Magazyn {
     /// ([`LIST_AT_ONCE`] a statement): (code, good) for the codes found.
     pub fn goods_by_codes(&mut self, codes: &[String]) -> Result<Vec<(String, i64)>> {
         let mut found = Vec::with_capacity(codes.len());
-        let params = Params::new();
-        for chunk in codes.chunks(LIST_AT_ONCE) {
-            let key = self.listed("goods.by_codes.sql", "codes", chunk.len(), "codes")?;
-            let asked: Vec<Value> = chunk.iter().map(|c| Value::from(c.as_str())).collect();
-            let sql = &self.parsed[&key];
-            let values = params.ordered_with_list(sql, "codes", &asked)?;
-            let name = format!("{}: {key}", self.file);
-            self.conn.run(
-                &name,
-                &sql.text,
-                &values,
-                |r| {
-                    found.push((r.text("code")?, r.int("id")?));
-                    Ok(())
-                },
-                &mut 0,
-            )?;
-        }
+        let asked: Vec<Value> = codes.iter().map(|c| Value::from(c.as_str())).collect();
+        self.rows_listed(
+            "goods.by_codes.sql",
+            ("codes", "codes"),
+            &Params::new(),
+            &asked,
+            |r| {
+                found.push((r.text("code")?, r.int("id")?));
+                Ok(())
+            },
+        )?;
         Ok(found)
     }
 
@@ -1469,38 +1466,31 @@ impl Magazyn {
     }
 
     /// [`Magazyn::reserve`] for many goods (each once): their stock read
-    /// [`LIST_AT_ONCE`] goods a statement (`stock.of_goods.sql`), not a
-    /// round trip each, then each good's new reservation written.
+    /// by list (`stock.of_goods.sql`), not a round trip each, then each
+    /// good's new reservation written.
     pub fn reserve_all(&mut self, warehouse_id: i64, deltas: &[(i64, Decimal)]) -> Result<()> {
-        let params = Params::new().set("warehouse_id", warehouse_id);
-        for chunk in deltas.chunks(LIST_AT_ONCE) {
-            let key = self.listed("stock.of_goods.sql", "good_ids", chunk.len(), "goods")?;
-            let ids: Vec<Value> = chunk.iter().map(|(g, _)| Value::Int(*g)).collect();
-            let sql = &self.parsed[&key];
-            let values = params.ordered_with_list(sql, "good_ids", &ids)?;
-            let name = format!("{}: {key}", self.file);
-            let mut reserved = HashMap::with_capacity(chunk.len());
-            self.conn.run(
-                &name,
-                &sql.text,
-                &values,
-                |r| {
-                    reserved.insert(r.int("good_id")?, r.dec("reserved")?);
-                    Ok(())
-                },
-                &mut 0,
+        let ids: Vec<Value> = deltas.iter().map(|(g, _)| Value::Int(*g)).collect();
+        let mut reserved = HashMap::with_capacity(deltas.len());
+        self.rows_listed(
+            "stock.of_goods.sql",
+            ("good_ids", "goods"),
+            &Params::new().set("warehouse_id", warehouse_id),
+            &ids,
+            |r| {
+                reserved.insert(r.int("good_id")?, r.dec("reserved")?);
+                Ok(())
+            },
+        )?;
+        for (good, delta) in deltas {
+            let current = reserved.get(good).copied().unwrap_or(Decimal::ZERO);
+            let total = added(warehouse_id, *good, "reserved", current, *delta)?;
+            self.exec(
+                "stock.set_reserved.sql",
+                Params::new()
+                    .set("warehouse_id", warehouse_id)
+                    .set("good_id", *good)
+                    .set("reserved", crate::money::fmt(total, 4)),
             )?;
-            for (good, delta) in chunk {
-                let current = reserved.get(good).copied().unwrap_or(Decimal::ZERO);
-                let total = added(warehouse_id, *good, "reserved", current, *delta)?;
-                self.exec(
-                    "stock.set_reserved.sql",
-                    Params::new()
-                        .set("warehouse_id", warehouse_id)
-                        .set("good_id", *good)
-                        .set("reserved", crate::money::fmt(total, 4)),
-                )?;
-            }
         }
         Ok(())
     }
