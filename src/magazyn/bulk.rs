@@ -12,10 +12,12 @@
 //! statement ([`Packing`]): on SQLite as multi-row INSERTs, the orders'
 //! returning each row's id with its number (SQLite gives the rows of
 //! RETURNING in no promised order); on Firebird as `EXECUTE BLOCK`s that
-//! take their rows packed in one text parameter ([`packed_text`]: the
-//! server spends about a microsecond on each parameter of a message, as
-//! much as the engine's work for a value) and return their orders' ids
-//! as one row. The orders go first, then the lines, each taking its
+//! take their rows packed in one text parameter ([`packed_text`]: a
+//! block of a parameter per value holds at most 64 lines, and the server
+//! spends about a microsecond on each parameter of a message; a packed
+//! block holds as many rows as 12 000 bytes do, each value costing the
+//! server about as much to read) and return their orders' ids as one
+//! row. The orders go first, then the lines, each taking its
 //! order's id like any other value. (Lines that found their order by
 //! number cost the server a look-up each, a tenth of a load.) No value is
 //! written into the SQL text: on SQLite every value is a parameter and a
@@ -23,8 +25,8 @@
 //! fit, then halving), built once per size and compiled once per size; on
 //! Firebird a block's text is one for the orders and one for the lines,
 //! whatever they hold, each value read into a variable declared `TYPE OF
-//! COLUMN <table>.<column>`, and a row too long to pack goes
-//! alone, a parameter (so declared) per value.
+//! COLUMN <table>.<column>`, and a row too long to pack goes alone, a
+//! parameter (so declared) per value.
 //!
 //! The queue is sent before any statement that reads or writes orders
 //! ([`touches_orders`]), at the end of a load's attempt and at commit, and
