@@ -1925,14 +1925,16 @@ fn mark_deleted(
     }
     let last = mag.check_get(shop_id, ORDERS_CHECK)?;
     // The shop's ids, counted up to the signpost and up to the end of the
-    // last comparison.
+    // last comparison; the span of those up to the signpost.
     let (mut covered, mut before) = (IdDigest::default(), IdDigest::default());
+    let mut span: Option<(i64, i64)> = None;
     let mut rec = Vec::new();
     {
         let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
-        while let Some(id) = next_shop_id(&mut ids, &mut rec)? {
+        while let Some(id) = next_shop_id(batch, &mut ids, &mut rec)? {
             if id <= max_id {
                 covered.add(id);
+                span = Some(span.map_or((id, id), |(lo, hi)| (lo.min(id), hi.max(id))));
             }
             if last.is_some_and(|c| id <= c.covered_to) {
                 before.add(id);
@@ -1959,8 +1961,18 @@ fn mark_deleted(
             _ => 0,
         },
     };
-    let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
-    let mut shop_has = next_shop_id(&mut ids, &mut rec)?;
+    // Which ids the shop has, as a set: the Magazyn's orders then come in
+    // any order, and nothing sorts the shop's orders.
+    let mut shop_has = IdSet::for_span(span, covered.count);
+    {
+        let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS)?;
+        while let Some(id) = next_shop_id(batch, &mut ids, &mut rec)? {
+            if id <= max_id {
+                shop_has.insert(id);
+            }
+        }
+    }
+    shop_has.seal();
     // (id, number, reserved, warehouse): few, only the deleted.
     let mut gone: Vec<(i64, String, bool, i64)> = Vec::new();
     mag.for_each(
@@ -1973,10 +1985,7 @@ fn mark_deleted(
             if n > max_id || r.text("status")? == DELETED {
                 return Ok(());
             }
-            while shop_has.is_some_and(|i| i < n) {
-                shop_has = next_shop_id(&mut ids, &mut rec)?;
-            }
-            if shop_has != Some(n) {
+            if !shop_has.contains(n) {
                 gone.push((
                     id,
                     r.text("number")?,
@@ -2022,17 +2031,92 @@ fn mark_deleted(
     Ok(())
 }
 
-/// The next order id of the shop's list (`shop_order_ids.csv`).
+/// The next order id of the shop's list (`shop_order_ids.csv`). A row
+/// that is not an id is an error naming its line: skipped, or read as the
+/// end of the list, it would make orders the shop has look deleted.
 fn next_shop_id(
+    batch: &Batch,
     ids: &mut crate::staging::RecordReader,
     rec: &mut Vec<String>,
 ) -> Result<Option<i64>> {
-    while let Some(item) = ids.next(rec)? {
-        if matches!(item, Item::Record(_)) {
-            return Ok(rec[0].parse().ok());
+    let Some(item) = ids.next(rec)? else {
+        return Ok(None);
+    };
+    let (line, why) = match item {
+        Item::Record(line) => match rec.first().and_then(|v| v.parse().ok()) {
+            Some(id) => return Ok(Some(id)),
+            None => (line, "not an order id".to_string()),
+        },
+        Item::Invalid { line, message, .. } => (line, message),
+    };
+    Err(Error::batch(
+        batch.id(),
+        format!(
+            "data/{}.csv line {line}: {why}: the deletion check needs every id of the list",
+            SHOP_ORDER_IDS.file
+        ),
+    ))
+}
+
+/// The shop's order ids up to the signpost, for the deletion check: a bit
+/// per id of their span where that takes no more than the ids themselves
+/// would (a shop's ids are nearly consecutive: 125 KB for a million
+/// orders), else the ids, sorted. SQLite's sorter of the Magazyn's orders
+/// by shop id, which this replaces, held up to 32 MB at a million orders.
+enum IdSet {
+    Bits { low: i64, words: Vec<u64> },
+    Sorted(Vec<i64>),
+}
+
+impl IdSet {
+    /// A set for `count` ids between `span`'s ends.
+    fn for_span(span: Option<(i64, i64)>, count: i64) -> IdSet {
+        let Some((low, high)) = span else {
+            return IdSet::Sorted(Vec::new());
+        };
+        let bits = (high as i128 - low as i128 + 1) as u128;
+        let words = bits.div_ceil(64);
+        match words <= count.max(1) as u128 {
+            true => IdSet::Bits {
+                low,
+                words: vec![0; words as usize],
+            },
+            false => IdSet::Sorted(Vec::with_capacity(count.max(0) as usize)),
         }
     }
-    Ok(None)
+
+    fn insert(&mut self, id: i64) {
+        match self {
+            IdSet::Bits { low, words } => {
+                let at = (id as i128 - *low as i128) as usize;
+                if let Some(w) = words.get_mut(at / 64) {
+                    *w |= 1u64 << (at % 64);
+                }
+            }
+            IdSet::Sorted(ids) => ids.push(id),
+        }
+    }
+
+    /// Ready for look-ups (the list of ids sorted).
+    fn seal(&mut self) {
+        if let IdSet::Sorted(ids) = self {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        match self {
+            IdSet::Bits { low, words } => {
+                let at = id as i128 - *low as i128;
+                at >= 0
+                    && words
+                        .get((at / 64) as usize)
+                        .is_some_and(|w| w & (1u64 << (at % 64)) != 0)
+            }
+            IdSet::Sorted(ids) => ids.binary_search(&id).is_ok(),
+        }
+    }
 }
 
 /// How many ids, and an order-independent digest of them: the wrapping sum
@@ -2058,6 +2142,48 @@ impl IdDigest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id_set(ids: &[i64]) -> IdSet {
+        let span = ids.iter().fold(None, |s: Option<(i64, i64)>, &i| {
+            Some(s.map_or((i, i), |(lo, hi)| (lo.min(i), hi.max(i))))
+        });
+        let mut set = IdSet::for_span(span, ids.len() as i64);
+        for &i in ids {
+            set.insert(i);
+        }
+        set.seal();
+        set
+    }
+
+    #[test]
+    fn the_shop_ids_set_holds_exactly_its_ids_in_bits_when_dense_and_as_a_list_when_sparse() {
+        // Nearly consecutive (a shop's ids): a bit each, ends included.
+        let dense: Vec<i64> = (1000..3000).filter(|i| i % 7 != 3).collect();
+        let set = id_set(&dense);
+        assert!(matches!(&set, IdSet::Bits { words, .. } if words.len() == 2000usize.div_ceil(64)));
+        for i in 990..3010 {
+            assert_eq!(set.contains(i), dense.contains(&i), "{i}");
+        }
+        // Negative ids and a span of one.
+        let set = id_set(&[-70, -3, 5]);
+        assert!(matches!(set, IdSet::Bits { .. }));
+        assert!(set.contains(-70) && set.contains(-3) && set.contains(5));
+        assert!(!set.contains(-71) && !set.contains(0) && !set.contains(6));
+        assert!(id_set(&[42]).contains(42) && !id_set(&[42]).contains(43));
+        // Far apart (bits would take more than the ids): the ids, in any
+        // order given, repeated ones once; no overflow at the extremes.
+        let sparse = [i64::MAX, 7, i64::MIN, 1_000_000_000_000, 7];
+        let set = id_set(&sparse);
+        assert!(matches!(&set, IdSet::Sorted(ids) if ids.len() == 4));
+        for i in sparse {
+            assert!(set.contains(i), "{i}");
+        }
+        for i in [0, 8, i64::MAX - 1, i64::MIN + 1] {
+            assert!(!set.contains(i), "{i}");
+        }
+        // No ids: nothing is in it.
+        assert!(!id_set(&[]).contains(0));
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
