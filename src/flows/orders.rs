@@ -2156,6 +2156,33 @@ mod tests {
     }
 
     #[test]
+    fn a_row_of_the_shop_order_ids_that_is_not_an_id_is_an_error_naming_its_line() {
+        let root = tempfile::tempdir().unwrap();
+        let meta = crate::staging::batch::test_meta(Stage::Extracted);
+        let mut bw = BatchWriter::create(root.path(), meta).unwrap();
+        let path = bw.scratch("data/shop_order_ids.csv");
+        let mut w = RecordWriter::create(&path, &SHOP_ORDER_IDS, Format::Csv).unwrap();
+        for id in ["1", "2"] {
+            w.write(&[id.to_string()]).unwrap();
+        }
+        bw.add(&SHOP_ORDER_IDS, w.finish().unwrap());
+        let batch = bw.finish().unwrap();
+        // Spoiled after it was written: a row that is no id, then an id.
+        let f = batch.dir.join("data/shop_order_ids.csv");
+        let mut text = std::fs::read_to_string(&f).unwrap();
+        text.push_str("x7\n3\n");
+        std::fs::write(&f, text).unwrap();
+        let (mut ids, _) = batch.reader(&SHOP_ORDER_IDS).unwrap();
+        let mut rec = Vec::new();
+        assert_eq!(next_shop_id(&batch, &mut ids, &mut rec).unwrap(), Some(1));
+        assert_eq!(next_shop_id(&batch, &mut ids, &mut rec).unwrap(), Some(2));
+        let e = next_shop_id(&batch, &mut ids, &mut rec)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("data/shop_order_ids.csv line 4"), "{e}");
+    }
+
+    #[test]
     fn the_shop_ids_set_holds_exactly_its_ids_in_bits_when_dense_and_as_a_list_when_sparse() {
         // Nearly consecutive (a shop's ids): a bit each, ends included.
         let dense: Vec<i64> = (1000..3000).filter(|i| i % 7 != 3).collect();
